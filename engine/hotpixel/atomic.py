@@ -1,0 +1,45 @@
+"""Atomic output: write to a temporary file beside the target, then rename over it.
+
+A crash or a cancel never leaves a half-written output under the final name, and a reader
+(Nuke, a farm merge step) sees either the old file or the new one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterator
+
+from .errors import OutputError
+
+
+@contextlib.contextmanager
+def atomic_path(path: str) -> Iterator[str]:
+    """Yield a temporary path (same folder, same extension) that becomes ``path`` on success.
+
+    The extension is kept so that writers choosing a format by suffix (OpenImageIO) work.
+    On any exception the temporary file is removed and ``path`` is untouched.
+    """
+    folder, name = os.path.split(os.path.abspath(path))
+    _, ext = os.path.splitext(name)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=f".tmp{ext}", dir=folder)
+    except OSError as exc:
+        raise OutputError(
+            f"cannot write in {folder!r} ({exc.strerror}); choose an output folder you can write to"
+        ) from exc
+    os.close(fd)
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def write_text(path: str, text: str) -> None:
+    """Write UTF-8 text atomically."""
+    with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8", newline="\n") as fh:
+        fh.write(text)

@@ -1,0 +1,100 @@
+"""Detect hot pixels in a plate sequence; write masks, report.json, detections.csv, tracks."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import sys
+from typing import Any
+
+from .. import params as params_mod
+from ..params import DetectParams, flag_name, param_fields
+from ..pipeline import DetectJob, run_detect
+from ..progress import MODES, Progress
+from ..sequence import parse_frame_range
+
+
+def add_parser(sub: Any, name: str) -> argparse.ArgumentParser:
+    p: argparse.ArgumentParser = sub.add_parser(
+        name,
+        help=__doc__,
+        description=__doc__,
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    p.add_argument(
+        "pattern", help="shot.####.exr, shot.%%04d.exr, shot.$F4.exr, a folder or a file"
+    )
+    p.add_argument("--out", required=True, help="output folder (created; reruns resume in it)")
+    p.add_argument("--frames", help="frames to process, e.g. 1001-1100 (context is read around)")
+    p.add_argument(
+        "--allow-gaps", action="store_true", help="skip missing frames instead of failing"
+    )
+    p.add_argument("--force", action="store_true", help="redo frames already done in --out")
+    p.add_argument(
+        "--with-plate",
+        action="store_true",
+        help="also write plate/ EXRs holding the plate's RGB(A) plus hotpixel.mask",
+    )
+    p.add_argument(
+        "--progress",
+        choices=MODES,
+        default="bar",
+        help="bar for people, json (one object per line on stdout) for programs",
+    )
+    p.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    p.add_argument(
+        "--fail-on-detections",
+        action="store_true",
+        help="exit with code 1 when anything is detected (QC gates)",
+    )
+    add_param_flags(p)
+    p.set_defaults(run=run)
+    return p
+
+
+def add_param_flags(p: argparse.ArgumentParser) -> None:
+    """One flag per :class:`DetectParams` field, help and choices from its declaration."""
+    defaults = DetectParams()
+    for f in param_fields():
+        kind = type(getattr(defaults, f.name))
+        p.add_argument(
+            f"--{flag_name(f.name)}",
+            dest=f.name,
+            type=kind,
+            default=getattr(defaults, f.name),
+            choices=f.metadata.get("choices"),
+            help=f.metadata["help"],
+        )
+
+
+def params_from_args(args: argparse.Namespace) -> DetectParams:
+    values = {f.name: getattr(args, f.name) for f in dataclasses.fields(DetectParams)}
+    return params_mod.from_dict(values)
+
+
+def run(args: argparse.Namespace) -> int:
+    mode = "none" if args.quiet and args.progress == "bar" else args.progress
+    progress = Progress(mode)
+    args.emit_error = progress.error
+    job = DetectJob(
+        pattern=args.pattern,
+        out_dir=args.out,
+        params=params_from_args(args),
+        frames=parse_frame_range(args.frames) if args.frames else None,
+        allow_gaps=args.allow_gaps,
+        force=args.force,
+        with_plate=args.with_plate,
+    )
+    result = run_detect(job, progress)
+    summary = result.report["summary"]
+    if mode == "bar":
+        kinds = ", ".join(f"{v} {k}" for k, v in summary["by_kind"].items()) or "none"
+        print(
+            f"{summary['detections']} detection(s) ({kinds}) in "
+            f"{summary['frames_with_detections']} of {summary['frames_processed']} frame(s); "
+            f"report: {result.report_path}",
+            file=sys.stderr,
+        )
+    if args.fail_on_detections and summary["detections"]:
+        return 1
+    return 0

@@ -1,0 +1,57 @@
+"""hotpixel: find hot, dead and stuck pixels in plate sequences.
+
+Exit codes: 0 success (detections found is still success); 1 detections found with
+--fail-on-detections; 2 usage error; 3 input error (missing, damaged or mismatched frames);
+4 output error (folder not writable, would overwrite an input); 5 detector or model error;
+130 interrupted (finished frames are kept; rerun to resume).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from .. import __version__
+from ..errors import HotPixelError
+from . import detect, info
+
+COMMANDS = {"detect": detect, "info": info}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="hotpixel",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"hotpixel {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+    for name, module in COMMANDS.items():
+        module.add_parser(sub, name)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; return its exit code."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse exits 2 on usage errors, 0 on --help
+        return int(exc.code or 0)
+    try:
+        return int(args.run(args))
+    except HotPixelError as exc:
+        print(f"hotpixel: error: {exc}", file=sys.stderr)
+        emit = getattr(args, "emit_error", None)
+        if emit is not None:
+            emit(str(exc), exc.exit_code)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("hotpixel: interrupted; finished frames are kept, rerun to resume", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,124 @@
+"""From a probability map to detections: threshold, 8-connected groups, centroids.
+
+Each group becomes one :class:`Detection` with an intensity-weighted centroid in the coordinate
+contract of :mod:`hotpixel.geometry`, its area, bounding box, score (highest probability in the
+group) and the plate colour at its peak.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+from scipy import ndimage
+
+from .geometry import Geometry, to_nuke
+
+KINDS = ("hot", "dead", "stuck", "nonfinite")
+_EIGHT = np.ones((3, 3), dtype=bool)
+
+
+@dataclass(frozen=True)
+class Detection:
+    """One defect in one frame. Coordinates: top-left display window, pixel centres at +0.5."""
+
+    frame: int
+    x: float
+    y: float
+    nuke_x: float
+    nuke_y: float
+    score: float
+    area: int
+    kind: str
+    bbox: tuple[int, int, int, int]  # x0, y0, x1, y1 in display pixels, x1/y1 exclusive
+    peak_rgb: tuple[float | None, float | None, float | None]
+
+    def as_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["bbox"] = list(self.bbox)
+        d["peak_rgb"] = list(self.peak_rgb)
+        return d
+
+
+@dataclass(frozen=True)
+class FrameResult:
+    """Detections of one frame plus the regions too large to be pixel defects."""
+
+    detections: list[Detection]
+    oversized_regions: int
+
+
+def find_detections(
+    prob: np.ndarray,
+    weight: np.ndarray,
+    rgb: np.ndarray,
+    geometry: Geometry,
+    frame: int,
+    threshold: float,
+    max_area: int,
+    kind: str = "hot",
+) -> FrameResult:
+    """Group pixels with ``prob >= threshold`` into detections.
+
+    ``prob`` and ``weight`` are ``(h, w)`` over the data window (``weight`` >= 0 sets the
+    centroid weighting, e.g. brightness above the local background); ``rgb`` is ``(h, w, 3)``
+    for the peak colour. Groups larger than ``max_area`` pixels are counted, not reported.
+    """
+    if prob.shape != rgb.shape[:2] or weight.shape != prob.shape:
+        raise ValueError(
+            f"shape mismatch: prob {prob.shape}, weight {weight.shape}, rgb {rgb.shape}"
+        )
+    binary = prob >= threshold
+    if not binary.any():
+        return FrameResult([], 0)
+    labels, count = ndimage.label(binary, structure=_EIGHT)
+    ys, xs = np.nonzero(binary)
+    lab = labels[ys, xs] - 1  # (N,) component index of each flagged pixel
+    area = np.bincount(lab, minlength=count)
+    w = np.maximum(weight[ys, xs].astype(np.float64), 0.0) + 1e-12
+    wsum = np.bincount(lab, w, minlength=count)
+    cx = np.bincount(lab, w * (xs + 0.5), minlength=count) / wsum
+    cy = np.bincount(lab, w * (ys + 0.5), minlength=count) / wsum
+    p = prob[ys, xs]
+    order = np.lexsort((-p, lab))  # by component, highest probability first
+    first = np.searchsorted(lab[order], np.arange(count))
+    peak = order[first]  # (count,) index into ys/xs of each component's peak
+    x0 = np.full(count, np.iinfo(np.int64).max)
+    y0 = np.full(count, np.iinfo(np.int64).max)
+    x1 = np.full(count, -1)
+    y1 = np.full(count, -1)
+    np.minimum.at(x0, lab, xs)
+    np.minimum.at(y0, lab, ys)
+    np.maximum.at(x1, lab, xs)
+    np.maximum.at(y1, lab, ys)
+    dx, dy = geometry.offset
+    out: list[Detection] = []
+    for i in range(count):
+        if area[i] > max_area:
+            continue
+        px, py = int(xs[peak[i]]), int(ys[peak[i]])
+        x, y = float(cx[i] + dx), float(cy[i] + dy)
+        nx, ny = to_nuke(x, y, geometry.full_height)
+        colour = tuple(_finite_or_none(v) for v in rgb[py, px])
+        out.append(
+            Detection(
+                frame=frame,
+                x=round(x, 3),
+                y=round(y, 3),
+                nuke_x=round(nx, 3),
+                nuke_y=round(ny, 3),
+                score=round(float(p[peak[i]]), 4),
+                area=int(area[i]),
+                kind=kind,
+                bbox=(int(x0[i] + dx), int(y0[i] + dy), int(x1[i] + dx + 1), int(y1[i] + dy + 1)),
+                peak_rgb=(colour[0], colour[1], colour[2]),
+            )
+        )
+    return FrameResult(out, int(np.count_nonzero(area > max_area)))
+
+
+def _finite_or_none(v: float) -> float | None:
+    f = float(v)
+    return round(f, 6) if math.isfinite(f) else None

@@ -1,0 +1,144 @@
+"""Decoding one frame through OpenImageIO into the engine's array convention.
+
+RGB is found by channel name, never by position (OpenImageIO reorders channels on read). A
+multi-part EXR gives its first part holding R, G and B; a grayscale image (one channel, or ``Y``)
+is repeated into three channels. Alpha is kept for ``--with-plate`` output but not detected on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import OpenImageIO as oiio
+
+from .errors import FrameReadError
+from .geometry import Geometry
+
+_FIX = "re-render or re-copy the file, or pass --frames to leave it out"
+
+
+@dataclass
+class Frame:
+    """One decoded frame. ``rgb`` is ``(h, w, 3)`` float32 over the data window."""
+
+    frame: int
+    path: str
+    rgb: np.ndarray  # (h, w, 3) float32, data window
+    alpha: np.ndarray | None  # (h, w) float32 or None
+    geometry: Geometry
+    pixel_format: str  # e.g. "half", "float", "uint16"
+    compression: str
+
+
+@dataclass(frozen=True)
+class _Layout:
+    subimage: int
+    chbegin: int
+    chend: int
+    rgb: tuple[int, int, int]  # indices relative to chbegin
+    alpha: int | None
+    spec: oiio.ImageSpec
+
+
+def read_frame(path: str, frame: int) -> Frame:
+    """Decode ``path`` (frame number ``frame``) into a :class:`Frame`.
+
+    Raises :class:`FrameReadError` naming the file and the frame when the file cannot be opened,
+    has no usable colour channels, or is truncated.
+    """
+    inp = oiio.ImageInput.open(path)
+    if inp is None:
+        detail = oiio.geterror().strip() or "not an image OpenImageIO can read"
+        raise FrameReadError(f"frame {frame}: cannot open {path!r}: {detail}; {_FIX}", path, frame)
+    try:
+        layout = _find_layout(inp, path, frame)
+        pixels = inp.read_image(layout.subimage, 0, layout.chbegin, layout.chend, "float")
+        if pixels is None or not isinstance(pixels, np.ndarray):
+            detail = inp.geterror().strip() or "pixel data could not be decoded"
+            raise FrameReadError(
+                f"frame {frame}: {path!r} is damaged or truncated ({detail}); {_FIX}", path, frame
+            )
+    finally:
+        inp.close()
+    spec = layout.spec
+    pixels = pixels.reshape(spec.height, spec.width, layout.chend - layout.chbegin)
+    rgb = np.ascontiguousarray(pixels[..., list(layout.rgb)], dtype=np.float32)
+    alpha = None if layout.alpha is None else np.array(pixels[..., layout.alpha], np.float32)
+    geometry = Geometry(
+        spec.x,
+        spec.y,
+        spec.width,
+        spec.height,
+        spec.full_x,
+        spec.full_y,
+        spec.full_width,
+        spec.full_height,
+    )
+    return Frame(
+        frame=frame,
+        path=path,
+        rgb=rgb,
+        alpha=alpha,
+        geometry=geometry,
+        pixel_format=str(spec.format),
+        compression=str(spec.getattribute("compression") or "none"),
+    )
+
+
+def read_spec(path: str, frame: int) -> tuple[Geometry, tuple[str, ...], str, str]:
+    """Geometry, channel names, pixel format and compression of a frame without decoding it."""
+    inp = oiio.ImageInput.open(path)
+    if inp is None:
+        detail = oiio.geterror().strip() or "not an image OpenImageIO can read"
+        raise FrameReadError(f"frame {frame}: cannot open {path!r}: {detail}; {_FIX}", path, frame)
+    try:
+        layout = _find_layout(inp, path, frame)
+    finally:
+        inp.close()
+    s = layout.spec
+    geometry = Geometry(
+        s.x, s.y, s.width, s.height, s.full_x, s.full_y, s.full_width, s.full_height
+    )
+    compression = str(s.getattribute("compression") or "none")
+    return geometry, tuple(s.channelnames), str(s.format), compression
+
+
+def _find_layout(inp: oiio.ImageInput, path: str, frame: int) -> _Layout:
+    seen: list[str] = []
+    subimage = 0
+    while inp.seek_subimage(subimage, 0):
+        spec = inp.spec()
+        names = list(spec.channelnames)
+        seen.append(",".join(names))
+        layout = _layout_for(subimage, spec, names)
+        if layout is not None:
+            return layout
+        subimage += 1
+    raise FrameReadError(
+        f"frame {frame}: {path!r} has no R, G, B (or single gray) channels "
+        f"(found {' | '.join(seen) or 'none'}); write the plate with RGB channels",
+        path,
+        frame,
+    )
+
+
+def _layout_for(subimage: int, spec: oiio.ImageSpec, names: list[str]) -> _Layout | None:
+    for prefix in ("", "rgba.", "rgb."):
+        wanted = [f"{prefix}{c}" for c in "RGB"]
+        if all(w in names for w in wanted):
+            idx = [names.index(w) for w in wanted]
+            a = names.index(f"{prefix}A") if f"{prefix}A" in names else None
+            used = idx + ([a] if a is not None else [])
+            lo, hi = min(used), max(used) + 1
+            rel = (idx[0] - lo, idx[1] - lo, idx[2] - lo)
+            return _Layout(subimage, lo, hi, rel, None if a is None else a - lo, spec)
+    gray = "Y" if "Y" in names else (names[0] if len(names) == 1 else None)
+    if gray is not None:
+        g = names.index(gray)
+        a = names.index("A") if "A" in names else None
+        lo = min(g, a) if a is not None else g
+        hi = (max(g, a) if a is not None else g) + 1
+        rel_g = (g - lo, g - lo, g - lo)
+        return _Layout(subimage, lo, hi, rel_g, None if a is None else a - lo, spec)
+    return None

@@ -1,0 +1,95 @@
+"""The detection parameter set, declared once.
+
+One frozen dataclass drives the CLI flags, the job file the Nuke plugin writes, the report and
+the Nuke knobs. Each field's ``metadata`` holds its help text, its flag and its valid range or
+choices; :func:`validate` checks a value against them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+from .errors import UsageError
+
+
+def _param(default: Any, help: str, **limits: Any) -> Any:
+    return field(default=default, metadata={"help": help, **limits})
+
+
+@dataclass(frozen=True)
+class DetectParams:
+    """Everything that changes what detection finds. Stored in every report."""
+
+    threshold: float = _param(
+        0.5,
+        "Confidence threshold: pixels whose probability is at least this are flagged. "
+        "Lower finds fainter defects and raises false alerts.",
+        range=(0.0, 1.0),
+    )
+    detector: str = _param(
+        "classical",
+        "Detector to run: 'classical' (spatial + temporal contrast test).",
+        choices=("classical",),
+    )
+    device: str = _param(
+        "auto",
+        "Where neural detectors run: auto (GPU when present), cpu or cuda.",
+        choices=("auto", "cpu", "cuda"),
+    )
+    motion_tolerance: int = _param(
+        3,
+        "Pixels a real feature may move between neighbouring frames and still count as the "
+        "same feature (classical detector).",
+        range=(0, 16),
+    )
+    max_area: int = _param(
+        64,
+        "Largest flagged region, in pixels, still reported as a pixel defect; larger regions "
+        "are scene changes, not hot pixels.",
+        range=(1, 100000),
+    )
+
+
+def param_fields() -> tuple[dataclasses.Field[Any], ...]:
+    """The fields of :class:`DetectParams`, in declaration order."""
+    return dataclasses.fields(DetectParams)
+
+
+def validate(params: DetectParams) -> DetectParams:
+    """Check every value against its declared range or choices; raise :class:`UsageError`."""
+    for f in param_fields():
+        value = getattr(params, f.name)
+        choices = f.metadata.get("choices")
+        if choices is not None and value not in choices:
+            raise UsageError(
+                f"--{flag_name(f.name)} must be one of {', '.join(choices)}; got {value!r}"
+            )
+        limits = f.metadata.get("range")
+        if limits is not None and not (limits[0] <= value <= limits[1]):
+            raise UsageError(
+                f"--{flag_name(f.name)} must be between {limits[0]} and {limits[1]}; got {value!r}"
+            )
+    return params
+
+
+def flag_name(field_name: str) -> str:
+    """The CLI flag of a parameter, without dashes: ``motion_tolerance`` -> ``motion-tolerance``."""
+    return field_name.replace("_", "-")
+
+
+def to_dict(params: DetectParams) -> dict[str, Any]:
+    """A JSON-ready dict of the parameters."""
+    return dataclasses.asdict(params)
+
+
+def from_dict(values: dict[str, Any]) -> DetectParams:
+    """Build validated parameters from a dict, e.g. a job file; unknown keys are an error."""
+    known = {f.name for f in param_fields()}
+    unknown = sorted(set(values) - known)
+    if unknown:
+        raise UsageError(
+            f"unknown parameter(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}"
+        )
+    return validate(DetectParams(**values))

@@ -1,0 +1,320 @@
+"""The detection run: sequence in, masks, frame records and the report out.
+
+Reading runs ahead in a background thread (:class:`~hotpixel.window.ReadAhead`), outputs are
+written by a second background thread, so decoding, detection and encoding overlap. Memory is
+bounded by the window plus a few frames, whatever the sequence length.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from . import params as params_mod
+from .components import Detection, find_detections
+from .detectors import Detector, create
+from .errors import FrameReadError, OutputError
+from .exr_writer import MASK_CHANNEL, write_mask, write_plate_with_mask
+from .frame_reader import Frame, read_frame, read_spec
+from .geometry import Geometry, paste
+from .params import DetectParams
+from .progress import Progress
+from .report import build_report, fingerprint, is_done, write_frame_record
+from .sequence import FrameSequence, discover, format_ranges, select_frames
+from .window import ReadAhead, Window, plan_windows
+
+MASK_FLOOR = 0.01  # probabilities below this are stored as 0 in masks (documented in README)
+
+
+@dataclass
+class DetectJob:
+    """One detection run's inputs (what the CLI and the Nuke job file describe)."""
+
+    pattern: str
+    out_dir: str
+    params: DetectParams = field(default_factory=DetectParams)
+    frames: Sequence[int] | None = None
+    allow_gaps: bool = False
+    force: bool = False
+    with_plate: bool = False
+
+
+@dataclass
+class Loaded:
+    """A decoded frame aligned to the sequence's canvas, non-finite values zeroed."""
+
+    frame: Frame
+    rgb: np.ndarray  # (H, W, 3) float32 on the canvas (union of data windows)
+    nonfinite: np.ndarray | None  # (H, W) bool, None when every value is finite
+
+
+@dataclass
+class RunResult:
+    report: dict[str, Any]
+    report_path: str
+    processed: int
+    skipped: int
+
+
+def run_detect(job: DetectJob, progress: Progress | None = None) -> RunResult:
+    """Run detection as ``job`` says; return the report. Raises :class:`HotPixelError` s."""
+    progress = progress or Progress("none")
+    params = params_mod.validate(job.params)
+    seq = discover(job.pattern)
+    targets = select_frames(seq, job.frames, job.allow_gaps)
+    detector = create(params)
+    plan = plan_windows(seq.frames, targets, detector.window_length)
+    needed = sorted({n for _, numbers in plan for n in numbers})
+    canvas, display = _scan_geometry(seq, needed)
+    out = os.path.abspath(job.out_dir)
+    mask_names = {f: _mask_path(out, seq, f) for f in targets}
+    _prepare_output(out, seq, mask_names, job.with_plate)
+    det_info = {
+        "name": detector.name,
+        "version": detector.version,
+        "model_version": detector.model_version,
+    }
+    fp = fingerprint(os.path.abspath(seq.pattern.display()), det_info, params_mod.to_dict(params))
+    pending = [f for f in targets if job.force or not is_done(out, f, fp)]
+    header = _report_header(seq, targets, display, det_info, params, out)
+    progress.start(len(pending), skipped=len(targets) - len(pending), frames=format_ranges(targets))
+    pending_set = set(pending)
+    todo = [(f, w) for f, w in plan if f in pending_set]
+    try:
+        _process(todo, seq, canvas, detector, params, job, out, mask_names, fp, progress)
+    finally:
+        report = build_report(out, targets, fp, header)
+    summary = report["summary"]
+    report_path = os.path.join(out, "report.json")
+    progress.finish(report=report_path, detections=summary["detections"], frames=len(targets))
+    return RunResult(report, report_path, len(pending), len(targets) - len(pending))
+
+
+def _process(
+    todo: list[tuple[int, tuple[int, ...]]],
+    seq: FrameSequence,
+    canvas: Geometry,
+    detector: Detector,
+    params: DetectParams,
+    job: DetectJob,
+    out: str,
+    mask_names: dict[int, str],
+    fp: str,
+    progress: Progress,
+) -> None:
+    if not todo:
+        return
+    reader: ReadAhead[Loaded] = ReadAhead(todo, lambda n: _load(seq, n, canvas))
+    meta = {
+        "hotpixel:detector": detector.name,
+        "hotpixel:detector_version": detector.version,
+        "hotpixel:model_version": detector.model_version,
+        "hotpixel:threshold": float(params.threshold),
+        "hotpixel:content": "probability",
+    }
+    writes: list[Future[None]] = []
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="hotpixel-write") as writer:
+        for frame, numbers, items in reader.windows():
+            centre = items[len(items) // 2]
+            window = Window(tuple(i.rgb for i in items), numbers, len(items) // 2)
+            prob = detector(window)  # (H, W) on the canvas
+            detections, mask, oversized = _analyse(prob, centre, canvas, frame, params)
+            while len(writes) >= 2:  # bound memory: at most two frames waiting to be written
+                writes.pop(0).result()
+            writes.append(
+                writer.submit(
+                    _write_frame,
+                    out,
+                    seq,
+                    frame,
+                    centre,
+                    mask,
+                    canvas,
+                    mask_names[frame],
+                    {**meta, "hotpixel:source": centre.frame.path},
+                    job.with_plate,
+                    fp,
+                    detections,
+                    oversized,
+                )
+            )
+            progress.frame(frame, len(detections))
+        for w in writes:
+            w.result()
+
+
+def _analyse(
+    prob: np.ndarray, item: Loaded, canvas: Geometry, frame: int, params: DetectParams
+) -> tuple[list[Detection], np.ndarray, int]:
+    rgb = item.rgb
+    m = np.maximum(rgb.max(axis=-1), 0.0)
+    weight = prob * (m / (1.0 + m))
+    mask = np.where(prob >= MASK_FLOOR, prob, 0.0).astype(np.float32)
+    if item.nonfinite is not None:
+        prob = np.where(item.nonfinite, 0.0, prob)
+    found = find_detections(
+        prob, weight, rgb, canvas, frame, params.threshold, params.max_area, "hot"
+    )
+    detections = list(found.detections)
+    if item.nonfinite is not None:
+        bad = item.nonfinite.astype(np.float32)
+        raw = paste(item.frame.rgb, item.frame.geometry, canvas)  # colour with NaN/Inf kept
+        nf = find_detections(bad, bad, raw, canvas, frame, 0.5, bad.size, "nonfinite")
+        detections.extend(nf.detections)
+        mask[item.nonfinite] = 1.0
+    return detections, mask, found.oversized_regions
+
+
+def _write_frame(
+    out: str,
+    seq: FrameSequence,
+    frame: int,
+    item: Loaded,
+    mask: np.ndarray,
+    canvas: Geometry,
+    mask_path: str,
+    meta: dict[str, Any],
+    with_plate: bool,
+    fp: str,
+    detections: list[Detection],
+    oversized: int,
+) -> None:
+    own = item.frame.geometry
+    own_mask = mask if own == canvas else paste(mask, canvas, own)
+    write_mask(mask_path, own_mask, own, meta)
+    if with_plate:
+        plate_path = os.path.join(out, "plate", os.path.basename(mask_path))
+        rgb = item.frame.rgb
+        write_plate_with_mask(
+            plate_path, rgb, item.frame.alpha, own_mask, own, item.frame.pixel_format, meta
+        )
+    write_frame_record(out, frame, seq.path(frame), mask_path, fp, detections, oversized)
+
+
+def _load(seq: FrameSequence, n: int, canvas: Geometry) -> Loaded:
+    frame = read_frame(seq.path(n), n)
+    g = frame.geometry
+    if (g.full_width, g.full_height) != (canvas.full_width, canvas.full_height):
+        raise _size_error(seq, n, g, canvas)
+    rgb = frame.rgb
+    finite = np.isfinite(rgb)
+    nonfinite = None
+    if not finite.all():
+        nonfinite = ~finite.all(axis=-1)
+        rgb = np.where(finite, rgb, np.float32(0.0))
+    if g != canvas:
+        rgb = paste(rgb, g, canvas)
+        nonfinite = None if nonfinite is None else paste(nonfinite, g, canvas)
+    return Loaded(frame, rgb, nonfinite)
+
+
+def _scan_geometry(seq: FrameSequence, frames: list[int]) -> tuple[Geometry, Geometry]:
+    """Check every frame's header; return the canvas (union of data windows) and display."""
+    first: Geometry | None = None
+    x0 = y0 = 1 << 30
+    x1 = y1 = -(1 << 30)
+    for n in frames:
+        g, _, _, _ = read_spec(seq.path(n), n)
+        if first is None:
+            first = g
+        elif (g.full_x, g.full_y, g.full_width, g.full_height) != (
+            first.full_x,
+            first.full_y,
+            first.full_width,
+            first.full_height,
+        ):
+            raise _size_error(seq, n, g, first, frames[0])
+        x0, y0 = min(x0, g.x), min(y0, g.y)
+        x1, y1 = max(x1, g.x + g.width), max(y1, g.y + g.height)
+    assert first is not None
+    canvas = Geometry(
+        x0, y0, x1 - x0, y1 - y0, first.full_x, first.full_y, first.full_width, first.full_height
+    )
+    return canvas, first
+
+
+def _size_error(
+    seq: FrameSequence, n: int, g: Geometry, ref: Geometry, ref_frame: int | None = None
+) -> FrameReadError:
+    where = f" (from frame {ref_frame})" if ref_frame is not None else ""
+    return FrameReadError(
+        f"frame {n}: {seq.path(n)!r} is {g.full_width}x{g.full_height} but the sequence is "
+        f"{ref.full_width}x{ref.full_height}{where}; replace the frame or pass --frames to "
+        "leave it out",
+        seq.path(n),
+        n,
+    )
+
+
+def _mask_path(out: str, seq: FrameSequence, frame: int) -> str:
+    pat = seq.pattern
+    stem = pat.prefix.rstrip("._-") or "frame"
+    digits = str(abs(frame)).zfill(pat.padding)
+    sign = "-" if frame < 0 else ""
+    return os.path.join(out, "masks", f"{stem}.hotpixel.{sign}{digits}.exr")
+
+
+def mask_pattern(seq: FrameSequence) -> str:
+    """The masks' pattern relative to the output folder, in Nuke's ``####`` form."""
+    stem = seq.pattern.prefix.rstrip("._-") or "frame"
+    hashes = "#" * max(seq.pattern.padding, 1)
+    return f"masks/{stem}.hotpixel.{hashes}.exr"
+
+
+def _prepare_output(
+    out: str, seq: FrameSequence, mask_names: dict[int, str], with_plate: bool
+) -> None:
+    inputs = {os.path.realpath(p) for p in seq.paths.values()}
+    for sub in ("masks", "frames", "tracks", *(("plate",) if with_plate else ())):
+        path = os.path.join(out, sub)
+        try:
+            os.makedirs(path, exist_ok=True)
+        except OSError as exc:
+            raise OutputError(
+                f"cannot create output folder {path!r} ({exc.strerror}); pass --out with a "
+                "folder you can write to"
+            ) from exc
+        if not os.access(path, os.W_OK):
+            raise OutputError(f"output folder {path!r} is not writable; pass another --out")
+    clash = [p for p in mask_names.values() if os.path.realpath(p) in inputs]
+    if clash:
+        raise OutputError(
+            f"output {clash[0]!r} would overwrite an input frame; pass a different --out"
+        )
+
+
+def _report_header(
+    seq: FrameSequence,
+    targets: list[int],
+    display: Geometry,
+    det_info: dict[str, str],
+    params: DetectParams,
+    out: str,
+) -> dict[str, Any]:
+    return {
+        "source": {
+            "pattern": seq.pattern.display(),
+            "frames": format_ranges(targets),
+            "first_frame": targets[0],
+            "last_frame": targets[-1],
+            "frame_count": len(targets),
+            "missing_frames": sorted(set(range(targets[0], targets[-1] + 1)) - set(targets)),
+            "width": display.full_width,
+            "height": display.full_height,
+            "geometry": display.as_dict(),
+        },
+        "detector": det_info,
+        "threshold": params.threshold,
+        "params": params_mod.to_dict(params),
+        "mask": {
+            "channel": MASK_CHANNEL,
+            "content": "probability",
+            "floor": MASK_FLOOR,
+            "pattern": mask_pattern(seq),
+        },
+    }

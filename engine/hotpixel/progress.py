@@ -1,0 +1,85 @@
+"""Progress for people (a bar with frames per second) and for programs (JSON lines).
+
+``json`` mode writes one object per line to stdout, flushed, for the Nuke plugin and farm
+wrappers: ``{"event": "start"|"frame"|"done"|"error"|"message", ...}``. ``bar`` writes to stderr:
+a redrawn line on a terminal, a line every 10% otherwise. ``none`` writes nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from typing import Any, TextIO
+
+MODES = ("bar", "json", "none")
+
+
+class Progress:
+    """Reports a run's progress in one of :data:`MODES`."""
+
+    def __init__(self, mode: str = "bar", stream: TextIO | None = None) -> None:
+        if mode not in MODES:
+            raise ValueError(f"progress mode must be one of {MODES}; got {mode!r}")
+        self.mode = mode
+        self.stream = stream or (sys.stdout if mode == "json" else sys.stderr)
+        self.total = 0
+        self.done = 0
+        self._t0 = time.perf_counter()
+        self._last_decile = -1
+
+    def _emit(self, event: str, **fields: Any) -> None:
+        print(json.dumps({"event": event, **fields}), file=self.stream, flush=True)
+
+    def start(self, total: int, skipped: int = 0, **info: Any) -> None:
+        self.total, self.done = total, 0
+        self._t0 = time.perf_counter()
+        if self.mode == "json":
+            self._emit("start", total=total, skipped=skipped, **info)
+        elif self.mode == "bar" and skipped:
+            self.message(f"resuming: {skipped} frame(s) already done, {total} to go")
+
+    def fps(self) -> float:
+        elapsed = time.perf_counter() - self._t0
+        return self.done / elapsed if elapsed > 0 else 0.0
+
+    def frame(self, frame: int, detections: int) -> None:
+        self.done += 1
+        fps = self.fps()
+        if self.mode == "json":
+            self._emit(
+                "frame",
+                frame=frame,
+                done=self.done,
+                total=self.total,
+                detections=detections,
+                fps=round(fps, 3),
+            )
+        elif self.mode == "bar":
+            self._draw(fps)
+
+    def _draw(self, fps: float) -> None:
+        frac = self.done / self.total if self.total else 1.0
+        eta = (self.total - self.done) / fps if fps > 0 else 0.0
+        bar = "#" * int(frac * 30)
+        line = f"detect {self.done}/{self.total} [{bar:<30}] {fps:5.2f} fps  eta {eta:5.0f}s"
+        if self.stream.isatty():
+            end = "\n" if self.done == self.total else ""
+            print("\r" + line, end=end, file=self.stream, flush=True)
+        elif int(frac * 10) != self._last_decile:
+            self._last_decile = int(frac * 10)
+            print(line, file=self.stream, flush=True)
+
+    def message(self, text: str) -> None:
+        if self.mode == "json":
+            self._emit("message", text=text)
+        elif self.mode == "bar":
+            print(text, file=self.stream, flush=True)
+
+    def finish(self, **summary: Any) -> None:
+        if self.mode == "json":
+            self._emit("done", **summary)
+
+    def error(self, text: str, code: int) -> None:
+        if self.mode == "json":
+            self._emit("error", message=text, exit_code=code)
