@@ -13,7 +13,7 @@ import numpy as np
 import OpenImageIO as oiio
 
 from .errors import FrameReadError
-from .geometry import Geometry
+from .geometry import Geometry, paste
 
 _FIX = "re-render or re-copy the file, or pass --frames to leave it out"
 
@@ -142,3 +142,20 @@ def _layout_for(subimage: int, spec: oiio.ImageSpec, names: list[str]) -> _Layou
         rel_g = (g - lo, g - lo, g - lo)
         return _Layout(subimage, lo, hi, rel_g, None if a is None else a - lo, spec)
     return None
+
+
+def read_display(path: str, frame: int) -> np.ndarray:
+    """RGB of a frame placed on its display window ``(H, W, 3)``, zero outside the data window."""
+    fr = read_frame(path, frame)
+    g = fr.geometry
+    display = Geometry(
+        g.full_x,
+        g.full_y,
+        g.full_width,
+        g.full_height,
+        g.full_x,
+        g.full_y,
+        g.full_width,
+        g.full_height,
+    )
+    return fr.rgb if g == display else paste(fr.rgb, g, display)

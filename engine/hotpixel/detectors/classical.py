@@ -4,8 +4,10 @@ A pixel scores when, in the tone-compressed brightest channel,
 
 1. it stands above every pixel on the ring two pixels away in the centre frame (a 3x3 blob or
    smaller fits inside that ring), and
-2. it stands above the same place, widened by ``motion_tolerance`` pixels, in every other frame
-   of the window, after matching each neighbour's overall level to the centre (flashes).
+2. its 3x3 neighbourhood holds more light than the same place, widened by ``motion_tolerance``
+   pixels, in every other frame of the window, after matching each neighbour's overall level to
+   the centre (flashes). Sums over 3x3 rather than peaks, because sub-pixel motion and focus
+   changes spread a real point of light over its neighbours but keep its total.
 
 The smaller of the two margins is compared with the frame's noise (``k_noise`` sigmas) and with
 the local level (``min_relative`` of it); ``p = z^4 / (1 + z^4)`` with ``z`` the smaller ratio,
@@ -58,9 +60,14 @@ class _Features:
     """Per-frame quantities reused by every window that contains the frame."""
 
     def __init__(self, rgb: np.ndarray, radius: int) -> None:
-        self.m = tone(rgb)  # (H, W)
+        linear = np.maximum(rgb.max(axis=-1), 0.0)  # (H, W) brightest channel, scene-linear
+        self.m = (linear / (1.0 + linear)).astype(np.float32)  # (H, W) tone-compressed
+        # Light summed over 3x3 in linear, then compressed: sub-pixel motion and defocus spread
+        # a real point of light over its neighbours but keep its total; a peak would not.
+        energy = ndimage.uniform_filter(linear, size=3, mode="constant") * 9.0
+        self.energy = (energy / (1.0 + energy)).astype(np.float32)  # (H, W)
         size = 2 * radius + 1
-        self.dilated = ndimage.maximum_filter(self.m, size=size, mode="nearest")  # (H, W)
+        self.dilated = ndimage.maximum_filter(self.energy, size=size, mode="nearest")  # (H, W)
         step = max(1, int(np.sqrt(self.m.size / 65_536)))
         self.level = float(np.median(self.m[::step, ::step]))
 
@@ -94,19 +101,33 @@ class ClassicalDetector:
         c = window.centre
         centre = self._features(window.numbers[c], window.frames[c])
         m = centre.m
-        margin = m - ring_max(m)  # (H, W) spatial margin
-        others = {n for n in window.numbers if n != window.numbers[c]}
-        for i, n in enumerate(window.numbers):
-            if n not in others:
-                continue
-            others.discard(n)
+        spatial = m - ring_max(m)  # (H, W) margin over the ring, tone units
+        temporal = np.full_like(m, np.inf)  # (H, W) margin of 3x3 light over the neighbours
+        for n in sorted(set(window.numbers) - {window.numbers[c]}):
+            i = window.numbers.index(n)
             nb = self._features(n, window.frames[i])
-            gain = float(np.clip(centre.level / max(nb.level, 1e-6), 0.25, 4.0))
-            np.minimum(margin, m - gain * nb.dilated, out=margin)
-        np.maximum(margin, 0.0, out=margin)
-        level = np.maximum(m - margin, 0.01)  # local signal level under the pixel
+            # only a clear brightening of the centre (a flash) rescales the neighbour; small
+            # level changes come from content entering the frame and must not lower it
+            ratio = centre.level / max(nb.level, 1e-6)
+            gain = float(min(ratio, 4.0)) if ratio > 1.1 else 1.0
+            np.minimum(temporal, centre.energy - gain * nb.dilated, out=temporal)
         sigma = max(noise_sigma(m), 1e-4)
-        z = np.minimum(margin / (self.k_noise * sigma), margin / (self.min_relative * level))
+        z = self._ratio(spatial, m, self.k_noise * sigma, self.min_relative)
+        if window.has_context:
+            # 3x3 sums carry three times the noise of one pixel, and a defect's share of them
+            # is diluted by the background, hence the smaller relative bar
+            z_t = self._ratio(
+                temporal, centre.energy, 3 * self.k_noise * sigma, 0.6 * self.min_relative
+            )
+            np.minimum(z, z_t, out=z)
         z4 = z**4
         prob: np.ndarray = (z4 / (1.0 + z4)).astype(np.float32)
         return prob
+
+    @staticmethod
+    def _ratio(margin: np.ndarray, value: np.ndarray, noise: float, relative: float) -> np.ndarray:
+        """How far ``margin`` clears both bars: ``noise`` and ``relative`` x the level below it."""
+        margin = np.maximum(margin, 0.0)
+        level = np.maximum(value - margin, 0.01)  # the local signal level under the pixel
+        z: np.ndarray = np.minimum(margin / noise, margin / (relative * level))
+        return z
