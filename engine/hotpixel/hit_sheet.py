@@ -1,8 +1,9 @@
 """A picture of every hit: zoomed crops of the detection's frame and its neighbours.
 
 One row per detection, in report order; five columns t-2..t+2 with the centre outlined in red.
-Crops are nearest-neighbour zoomed and shown through ``(x / (1 + x)) ** (1 / 2.2)`` so
-scene-linear and display-referred plates both read. Missing neighbours are left grey.
+Crops are nearest-neighbour zoomed, exposed per row so the centre crop's median sits at 0.18
+(between 1x and 64x), and shown through ``(x / (1 + x)) ** (1 / 2.2)`` so scene-linear and
+display-referred plates both read. Missing neighbours are left grey.
 """
 
 from __future__ import annotations
@@ -30,8 +31,8 @@ def crop(rgb: np.ndarray, cx: float, cy: float, radius: int) -> np.ndarray:
     return out
 
 
-def _display(rgb: np.ndarray) -> np.ndarray:
-    x = np.nan_to_num(np.maximum(rgb, 0.0), nan=0.0, posinf=1e6)
+def _display(rgb: np.ndarray, exposure: float) -> np.ndarray:
+    x = np.nan_to_num(np.maximum(rgb, 0.0), nan=0.0, posinf=1e6) * exposure
     shown: np.ndarray = (x / (1.0 + x)) ** (1.0 / 2.2)
     return shown
 
@@ -49,11 +50,19 @@ def build_sheet(
     cell = (2 * radius + 1) * zoom + 4
     sheet = np.full((max(len(detections), 1) * cell, 5 * cell, 3), 0.18, np.float32)
     for row, det in enumerate(detections):
-        for col, dt in enumerate(range(-2, 3)):
+        crops = {}
+        for dt in range(-2, 3):
             frame = load(int(det["frame"]) + dt)
-            if frame is None:
+            if frame is not None:
+                crops[dt] = crop(frame, det["x"] - 0.5, det["y"] - 0.5, radius)
+        if 0 not in crops:
+            continue
+        background = float(np.nanmedian(np.where(np.isfinite(crops[0]), crops[0], np.nan)))
+        exposure = float(np.clip(0.18 / max(background, 1e-6), 1.0, 64.0))
+        for col, dt in enumerate(range(-2, 3)):
+            if dt not in crops:
                 continue
-            tile = _display(crop(frame, det["x"] - 0.5, det["y"] - 0.5, radius))
+            tile = _display(crops[dt], exposure)
             tile = np.repeat(np.repeat(tile, zoom, axis=0), zoom, axis=1)
             y, x = row * cell + 2, col * cell + 2
             if dt == 0:

@@ -66,7 +66,8 @@ def placement_heatmap(window: list[np.ndarray], uniform_share: float = 0.2) -> n
     heat = ndimage.uniform_filter(dark * still, 5)
     heat = heat / heat.sum()
     mixed: np.ndarray = (1.0 - uniform_share) * heat + uniform_share / heat.size
-    return mixed / mixed.sum()
+    heat_out: np.ndarray = mixed / mixed.sum()
+    return heat_out
 
 
 def inject(

@@ -32,7 +32,10 @@ def load_plate(name: str) -> np.ndarray:
     buf = oiio.ImageBuf(path)
     if buf.has_error:
         raise InputError(f"bundled plate {name!r} cannot be read ({buf.geterror()}); reinstall")
-    pixels: np.ndarray = buf.get_pixels(oiio.FLOAT)[..., :3]
+    pixels = buf.get_pixels(oiio.FLOAT)
+    if pixels is None:
+        raise InputError(f"bundled plate {name!r} cannot be decoded; reinstall the package")
+    pixels = pixels[..., :3]
     return np.ascontiguousarray(pixels, dtype=np.float32)
 
 
