@@ -28,12 +28,16 @@ def write_exr(
     """
     if pixels.ndim != 3 or pixels.shape[2] != len(channels) or len(formats) != len(channels):
         raise ValueError(f"pixels {pixels.shape} do not match channels {list(channels)}")
-    spec = oiio.ImageSpec(geometry.width, geometry.height, len(channels), "float")
+    uniform = len(set(formats)) == 1
+    spec = oiio.ImageSpec(
+        geometry.width, geometry.height, len(channels), formats[0] if uniform else "float"
+    )
     spec.x, spec.y = geometry.x, geometry.y
     spec.full_x, spec.full_y = geometry.full_x, geometry.full_y
     spec.full_width, spec.full_height = geometry.full_width, geometry.full_height
     spec.channelnames = tuple(channels)
-    spec.channelformats = tuple(oiio.TypeDesc(f) for f in formats)
+    if not uniform:
+        spec.channelformats = tuple(oiio.TypeDesc(f) for f in formats)
     spec.attribute("compression", "zip")
     for key, value in metadata.items():
         spec.attribute(key, value)

@@ -105,25 +105,32 @@ def read_spec(path: str, frame: int) -> tuple[Geometry, tuple[str, ...], str, st
 
 
 def _find_layout(inp: oiio.ImageInput, path: str, frame: int) -> _Layout:
-    seen: list[str] = []
+    """The first part with R, G and B; failing that, the first gray part."""
+    parts: list[tuple[int, oiio.ImageSpec, list[str]]] = []
     subimage = 0
     while inp.seek_subimage(subimage, 0):
         spec = inp.spec()
-        names = list(spec.channelnames)
-        seen.append(",".join(names))
-        layout = _layout_for(subimage, spec, names)
-        if layout is not None:
-            return layout
+        parts.append((subimage, spec, list(spec.channelnames)))
         subimage += 1
+    for gray in (False, True):
+        for index, spec, names in parts:
+            layout = _layout_for(index, spec, names, gray)
+            if layout is not None:
+                return layout
+    seen = " | ".join(",".join(names) for _, _, names in parts) or "none"
     raise FrameReadError(
         f"frame {frame}: {path!r} has no R, G, B (or single gray) channels "
-        f"(found {' | '.join(seen) or 'none'}); write the plate with RGB channels",
+        f"(found {seen}); write the plate with RGB channels",
         path,
         frame,
     )
 
 
-def _layout_for(subimage: int, spec: oiio.ImageSpec, names: list[str]) -> _Layout | None:
+def _layout_for(
+    subimage: int, spec: oiio.ImageSpec, names: list[str], gray: bool
+) -> _Layout | None:
+    if gray:
+        return _gray_layout(subimage, spec, names)
     for prefix in ("", "rgba.", "rgb."):
         wanted = [f"{prefix}{c}" for c in "RGB"]
         if all(w in names for w in wanted):
@@ -133,7 +140,12 @@ def _layout_for(subimage: int, spec: oiio.ImageSpec, names: list[str]) -> _Layou
             lo, hi = min(used), max(used) + 1
             rel = (idx[0] - lo, idx[1] - lo, idx[2] - lo)
             return _Layout(subimage, lo, hi, rel, None if a is None else a - lo, spec)
-    gray = "Y" if "Y" in names else (names[0] if len(names) == 1 else None)
+    return None
+
+
+def _gray_layout(subimage: int, spec: oiio.ImageSpec, names: list[str]) -> _Layout | None:
+    lone = names[0] if len(names) == 1 and names[0] not in ("Z", "A", "depth.Z") else None
+    gray = "Y" if "Y" in names else lone
     if gray is not None:
         g = names.index(gray)
         a = names.index("A") if "A" in names else None

@@ -1,0 +1,74 @@
+"""Small images made in code for the tests, written through OpenImageIO."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+
+import numpy as np
+import OpenImageIO as oiio
+
+
+def write_image(
+    path: str,
+    pixels: np.ndarray,
+    channels: Sequence[str] = ("R", "G", "B"),
+    fmt: str = "half",
+    compression: str | None = "zip",
+    data_window: tuple[int, int] | None = None,
+    display: tuple[int, int] | None = None,
+    bits: int | None = None,
+) -> None:
+    """Write ``(h, w, C)`` pixels; ``data_window`` is its (x, y) origin, ``display`` (w, h)."""
+    h, w, c = pixels.shape
+    spec = oiio.ImageSpec(w, h, c, fmt)
+    spec.channelnames = tuple(channels)
+    if data_window is not None:
+        spec.x, spec.y = data_window
+    if display is not None:
+        spec.full_x, spec.full_y = 0, 0
+        spec.full_width, spec.full_height = display
+    if compression:
+        spec.attribute("compression", compression)
+    if bits:
+        spec.attribute("oiio:BitsPerSample", bits)
+    out = oiio.ImageOutput.create(path)
+    assert out is not None, oiio.geterror()
+    assert out.open(path, spec), out.geterror()
+    assert out.write_image(np.ascontiguousarray(pixels, dtype=np.float32)), out.geterror()
+    out.close()
+
+
+def dark_plate(rng: np.random.Generator, w: int = 64, h: int = 48) -> np.ndarray:
+    """A dark, grainy, slightly textured ``(h, w, 3)`` float32 plate."""
+    yy, xx = np.mgrid[0:h, 0:w]
+    base = 0.03 + 0.01 * np.sin(xx / 7.0) * np.cos(yy / 5.0)
+    rgb = np.stack([base, base * 0.9, base * 1.1], axis=-1)
+    return (rgb + rng.normal(0, 0.001, rgb.shape)).astype(np.float32)
+
+
+def write_sequence(
+    folder: str,
+    frames: Sequence[np.ndarray],
+    first: int = 1001,
+    name: str = "shot",
+    ext: str = "exr",
+    **kwargs: object,
+) -> str:
+    """Write ``frames`` as ``folder/name.####.ext``; return the ``####`` pattern."""
+    os.makedirs(folder, exist_ok=True)
+    for i, rgb in enumerate(frames):
+        write_image(os.path.join(folder, f"{name}.{first + i:04d}.{ext}"), rgb, **kwargs)  # type: ignore[arg-type]
+    return os.path.join(folder, f"{name}.####.{ext}")
+
+
+def read_channel(path: str, name: str) -> tuple[np.ndarray, oiio.ImageSpec]:
+    """One channel by name as ``(h, w)`` float32, and the file's spec."""
+    inp = oiio.ImageInput.open(path)
+    assert inp is not None, oiio.geterror()
+    spec = inp.spec()
+    idx = spec.channelindex(name)
+    assert idx >= 0, f"{name} not in {spec.channelnames}"
+    pixels = inp.read_image(0, 0, idx, idx + 1, "float")
+    inp.close()
+    return np.asarray(pixels).reshape(spec.height, spec.width), spec
