@@ -8,10 +8,10 @@ import os
 
 import numpy as np
 import pytest
-from imagegen import dark_plate, read_channel, write_sequence
 
 from hotpixel.exr_writer import MASK_CHANNEL
 from hotpixel.pipeline import DetectJob, run_detect
+from imagegen import dark_plate, read_channel, write_sequence
 
 
 def _shot(tmp_path, rng, n=7, hot=((1004, 20, 11),), **kwargs):

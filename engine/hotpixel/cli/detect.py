@@ -20,6 +20,7 @@ def add_parser(sub: Any, name: str) -> argparse.ArgumentParser:
         help=__doc__,
         description=__doc__,
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        allow_abbrev=False,
     )
     p.add_argument(
         "pattern", help="shot.####.exr, shot.%%04d.exr, shot.$F4.exr, a folder or a file"

@@ -12,7 +12,9 @@ from ..window import plan_windows
 
 
 def add_parser(sub: Any, name: str) -> argparse.ArgumentParser:
-    p: argparse.ArgumentParser = sub.add_parser(name, help=__doc__, description=__doc__)
+    p: argparse.ArgumentParser = sub.add_parser(
+        name, help=__doc__, description=__doc__, allow_abbrev=False
+    )
     p.add_argument(
         "pattern", help="shot.####.exr, shot.%%04d.exr, shot.$F4.exr, a folder or a file"
     )

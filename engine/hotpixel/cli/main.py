@@ -24,6 +24,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="hotpixel",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
+        allow_abbrev=False,
     )
     parser.add_argument("--version", action="version", version=f"hotpixel {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")

@@ -1,0 +1,113 @@
+"""The CLI: in-process and as a real subprocess, exit codes, JSON progress, info."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from hotpixel.cli.main import main
+from hotpixel.params import DetectParams, flag_name, param_fields
+from imagegen import dark_plate, write_sequence
+
+
+@pytest.fixture
+def shot(tmp_path):
+    rng = np.random.default_rng(11)
+    frames = [dark_plate(rng) for _ in range(6)]
+    frames[3][15, 25] = (2.0, 2.0, 2.0)
+    return write_sequence(str(tmp_path / "plate"), frames)
+
+
+def test_detect_in_process_exit_zero_with_detections(shot, tmp_path, capsys):
+    assert main(["detect", shot, "--out", str(tmp_path / "o"), "--quiet"]) == 0
+    report = json.loads((tmp_path / "o" / "report.json").read_text())
+    assert [(d["frame"], d["x"], d["y"]) for d in report["detections"]] == [(1004, 25.5, 15.5)]
+    assert capsys.readouterr().err == ""
+
+
+def test_fail_on_detections_gives_exit_one(shot, tmp_path):
+    args = ["detect", shot, "--out", str(tmp_path / "o"), "--quiet", "--fail-on-detections"]
+    assert main(args) == 1
+
+
+def test_json_progress_lines(shot, tmp_path, capsys):
+    assert main(["detect", shot, "--out", str(tmp_path / "o"), "--progress", "json"]) == 0
+    events = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert events[0]["event"] == "start" and events[0]["total"] == 6
+    frames = [e for e in events if e["event"] == "frame"]
+    assert [e["frame"] for e in frames] == list(range(1001, 1007))
+    assert frames[-1]["done"] == 6 and frames[3]["detections"] == 1
+    assert events[-1]["event"] == "done" and events[-1]["detections"] == 1
+
+
+def test_json_progress_reports_errors(tmp_path, capsys):
+    code = main(["detect", str(tmp_path / "none.####.exr"), "--out", str(tmp_path / "o"),
+                 "--progress", "json"])  # fmt: skip
+    assert code == 3
+    out, err = capsys.readouterr()
+    event = json.loads(out.splitlines()[-1])
+    assert event["event"] == "error" and event["exit_code"] == 3
+    assert "no frames match" in err and "none.####.exr" in err
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["--threshold", "1.5"], "--threshold must be between 0.0 and 1.0"),
+        (["--frames", "1010-1001"], "ends before it starts"),
+    ],
+)
+def test_usage_errors(shot, tmp_path, capsys, args, needle):
+    code = main(["detect", shot, "--out", str(tmp_path / "o"), "--quiet", *args])
+    assert code in (2, 3)
+    assert needle in capsys.readouterr().err
+
+
+def test_unknown_flag_is_usage_error(shot, tmp_path):
+    assert main(["detect", shot, "--out", str(tmp_path / "o"), "--thr", "0.3"]) == 2
+
+
+def test_every_parameter_has_a_flag(shot, tmp_path):
+    """The parameter set drives the flags: every field is settable from the command line."""
+    args = ["detect", shot, "--out", str(tmp_path / "o"), "--quiet"]
+    for f in param_fields():
+        value = getattr(DetectParams(), f.name)
+        args += [f"--{flag_name(f.name)}", str(value)]
+    assert main(args) == 0
+
+
+def test_info_json(shot, capsys):
+    assert main(["info", shot, "--json"]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert info["frames"] == "1001-1006" and info["frame_count"] == 6
+    assert info["resolution"] == "64x48" and info["channels"] == ["R", "G", "B"]
+    assert info["compression"] == "zip" and info["first_window"] == [1003, 1002, 1001, 1002, 1003]
+
+
+def test_detect_as_subprocess(shot, tmp_path):
+    """The installed entry point, as a farm or the Nuke plugin would start it."""
+    env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
+    out = tmp_path / "sub out"
+    proc = subprocess.run(
+        [sys.executable, "-m", "hotpixel", "detect", shot, "--out", str(out), "--progress", "json"],
+        capture_output=True, text=True, env=env, timeout=120, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    last = json.loads(proc.stdout.splitlines()[-1])
+    assert last["event"] == "done" and last["detections"] == 1
+    assert os.path.isfile(out / "report.json")
+
+
+def test_missing_pattern_subprocess_exit_code(tmp_path):
+    proc = subprocess.run(
+        [sys.executable, "-m", "hotpixel", "detect", str(tmp_path / "x.####.exr"), "--out",
+         str(tmp_path / "o")],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 3
+    assert "hotpixel: error:" in proc.stderr
