@@ -5,6 +5,9 @@ from __future__ import annotations
 import csv
 import json
 import os
+import shutil
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -123,3 +126,18 @@ def test_nonfinite_pixels_reported_and_masked(tmp_path):
     mask, _ = read_channel(str(out / "masks" / "shot.hotpixel.1003.exr"), MASK_CHANNEL)
     assert mask[7, 9] == 1.0 and mask[30, 50] == 1.0
     assert np.isfinite(mask).all()
+
+
+def test_oiiotool_sees_a_valid_half_mask(tmp_path):
+    """The check a pipeline TD would run by hand: oiiotool --info -v on a mask."""
+    oiiotool = shutil.which("oiiotool", path=os.path.dirname(sys.executable))
+    if oiiotool is None:
+        pytest.skip("oiiotool is not installed beside this Python")
+    pattern = _shot(tmp_path, np.random.default_rng(7))
+    out = tmp_path / "out"
+    run_detect(DetectJob(pattern, str(out)))
+    mask = str(out / "masks" / "shot.hotpixel.1004.exr")
+    info = subprocess.run([oiiotool, "--info", "-v", mask], capture_output=True, text=True)
+    assert info.returncode == 0, info.stderr
+    assert "1 channel, half openexr" in info.stdout
+    assert "channel list: hotpixel.mask" in info.stdout
