@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
+LINTED := engine tests $(wildcard benchmarks/*.py)
 
 .PHONY: demo test lint typecheck bench clean
 
@@ -16,8 +17,8 @@ demo: $(STAMP)
 	$(PY) -m hotpixel.demo --out demo_out
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check engine tests benchmarks
-	$(VENV)/bin/ruff format --check engine tests benchmarks
+	$(VENV)/bin/ruff check $(LINTED)
+	$(VENV)/bin/ruff format --check $(LINTED)
 
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy
