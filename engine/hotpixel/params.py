@@ -30,8 +30,13 @@ class DetectParams:
     )
     detector: str = _param(
         "classical",
-        "Detector to run: 'classical' (spatial + temporal contrast test).",
-        choices=("classical",),
+        "Detector to run: 'neural' (the temporal network, see --model) or 'classical' "
+        "(spatial + temporal contrast test, the fallback).",
+        choices=("neural", "classical"),
+    )
+    model: str = _param(
+        "",
+        "ONNX model for the neural detector; empty means the model shipped with hotpixel.",
     )
     device: str = _param(
         "auto",

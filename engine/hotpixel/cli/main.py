@@ -14,9 +14,15 @@ from collections.abc import Sequence
 
 from .. import __version__
 from ..errors import HotPixelError
-from . import detect, info
+from . import detect, evaluate, export, info, train
 
-COMMANDS = {"detect": detect, "info": info}
+COMMANDS = {
+    "detect": detect,
+    "info": info,
+    "train": train,
+    "export": export,
+    "eval": evaluate,
+}
 
 
 def build_parser() -> argparse.ArgumentParser:

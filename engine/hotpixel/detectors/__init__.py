@@ -35,7 +35,15 @@ def _classical(params: DetectParams) -> Detector:
     return ClassicalDetector(motion_tolerance=params.motion_tolerance)
 
 
+def _neural(params: DetectParams) -> Detector:
+    from ..model_file import default_model_path
+    from .neural import NeuralDetector
+
+    return NeuralDetector(params.model or default_model_path(), params.device)
+
+
 DETECTORS: dict[str, Callable[[DetectParams], Detector]] = {
+    "neural": _neural,
     "classical": _classical,
 }
 

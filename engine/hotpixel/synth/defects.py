@@ -1,8 +1,10 @@
-"""Injected hot pixels: symmetrical shapes placed by a dark-and-static heatmap.
+"""Injected hot pixels: symmetrical and curvilinear shapes placed by a dark-and-static heatmap.
 
-Shapes are symmetric along at least one axis, as real hot pixels are: a single photosite, a
-plus, a 2x2 and a 3x3 blob with symmetric fall-off, in one dominant channel or white. The
-brightness is set relative to the local background, from faint to far above 1.0.
+Symmetrical shapes are symmetric along at least one axis, as most real hot pixels are: a single
+photosite, a plus, a 2x2 and a 3x3 blob with symmetric fall-off, a cross-shaped colour fringe as
+demosaicing leaves around a hot photosite, in one dominant channel or white. Curvilinear shapes
+are short faint arcs and irregular lines a few pixels long. The brightness is set relative to
+the local background, from barely visible to far above 1.0.
 """
 
 from __future__ import annotations
@@ -17,7 +19,11 @@ SHAPES: dict[str, np.ndarray] = {
     "plus": np.array([[0.0, 0.5, 0.0], [0.5, 1.0, 0.5], [0.0, 0.5, 0.0]]),
     "blob2": np.ones((2, 2)),
     "blob3": np.array([[0.4, 0.7, 0.4], [0.7, 1.0, 0.7], [0.4, 0.7, 0.4]]),
+    "fringe": np.array([[0.0, 0.4, 0.0], [0.4, 1.0, 0.4], [0.0, 0.4, 0.0]]),
+    "hline": np.array([[0.6, 1.0, 0.6]]),
+    "vline": np.array([[0.6], [1.0], [0.6]]),
 }
+LABEL_LEVEL = 0.3  # pixels carrying at least this share of a defect's peak are labelled 1
 COLOURS: dict[str, np.ndarray] = {
     "white": np.array([1.0, 1.0, 1.0]),
     "red": np.array([1.0, 0.15, 0.1]),
@@ -56,14 +62,19 @@ def placement_heatmap(window: list[np.ndarray], uniform_share: float = 0.2) -> n
     to the other frames; ``uniform_share`` of the mass is spread everywhere so bright and busy
     areas are covered too.
     """
-    centre = window[len(window) // 2]
-    luma = np.maximum(centre.mean(axis=-1), 0.0)
+
+    def luma_of(frame: np.ndarray) -> np.ndarray:
+        luma: np.ndarray = np.clip(np.nan_to_num(frame.mean(axis=-1), nan=0.0), 0.0, 1e4)
+        return luma
+
+    luma = luma_of(window[len(window) // 2])
     dark = 1.0 / (1.0 + 20.0 * luma)
     motion = np.zeros_like(luma)
     for f in window:
-        motion = np.maximum(motion, np.abs(f.mean(axis=-1) - centre.mean(axis=-1)))
+        motion = np.maximum(motion, np.abs(luma_of(f) - luma))
     still = np.exp(-motion / (0.05 * (luma + 0.02)))
     heat = ndimage.uniform_filter(dark * still, 5)
+    heat = np.nan_to_num(heat, nan=0.0) + 1e-12  # a cut or a flash can leave nothing still
     heat = heat / heat.sum()
     mixed: np.ndarray = (1.0 - uniform_share) * heat + uniform_share / heat.size
     heat_out: np.ndarray = mixed / mixed.sum()
@@ -77,6 +88,8 @@ def inject(
     count: int,
     rng: np.random.Generator,
     contrast: tuple[float, float] = (0.5, 50.0),
+    label: np.ndarray | None = None,
+    curvilinear_share: float = 0.0,
 ) -> list[Defect]:
     """Paint ``count`` hot pixels into ``frame`` (in place) at places drawn from ``heatmap``.
 
@@ -86,7 +99,8 @@ def inject(
     """
     h, w = heatmap.shape
     placed: list[Defect] = []
-    flat = heatmap.ravel()
+    flat = heatmap.ravel().astype(np.float64)
+    flat = flat / flat.sum()
     for _ in range(count * 20):
         if len(placed) == count:
             break
@@ -96,8 +110,35 @@ def inject(
             continue
         if any(abs(d.x - x) < 6 and abs(d.y - y) < 6 for d in placed):
             continue
-        placed.append(_paint(frame, frame_number, x, y, rng, contrast))
+        curved = rng.random() < curvilinear_share
+        shape = curve_shape(rng) if curved else None
+        placed.append(_paint(frame, frame_number, x, y, rng, contrast, label, shape))
     return placed
+
+
+def curve_shape(rng: np.random.Generator) -> np.ndarray:
+    """A short arc or irregular line, 3-8 px long, as a ``(7, 7)`` weight patch peaking at 1."""
+    patch = np.zeros((7, 7))
+    length = rng.uniform(3.0, 8.0)
+    angle = rng.uniform(0, np.pi)
+    bend = rng.uniform(-0.5, 0.5)
+    for t in np.linspace(-0.5, 0.5, 24):
+        a = angle + bend * t * 2
+        px = 3.0 + length * t * np.cos(a) + rng.normal(0, 0.15)
+        py = 3.0 + length * t * np.sin(a) + rng.normal(0, 0.15)
+        x0, y0 = int(np.floor(px)), int(np.floor(py))
+        fx, fy = px - x0, py - y0
+        for dy, dx, wgt in (
+            (0, 0, (1 - fx) * (1 - fy)),
+            (0, 1, fx * (1 - fy)),
+            (1, 0, (1 - fx) * fy),
+            (1, 1, fx * fy),
+        ):
+            if 0 <= y0 + dy < 7 and 0 <= x0 + dx < 7:
+                patch[y0 + dy, x0 + dx] += wgt
+    patch *= rng.uniform(0.6, 1.0, patch.shape)  # irregular brightness along the line
+    curve: np.ndarray = patch / patch.max()
+    return curve
 
 
 def _paint(
@@ -107,10 +148,12 @@ def _paint(
     y: int,
     rng: np.random.Generator,
     contrast_range: tuple[float, float],
+    label: np.ndarray | None,
+    curve: np.ndarray | None,
 ) -> Defect:
-    shape_name = str(rng.choice(list(SHAPES)))
+    shape_name = "curve" if curve is not None else str(rng.choice(list(SHAPES)))
     colour_name = str(rng.choice(list(COLOURS)))
-    shape = SHAPES[shape_name]
+    shape = curve if curve is not None else SHAPES[shape_name]
     colour = COLOURS[colour_name]
     lo, hi = np.log(contrast_range[0]), np.log(contrast_range[1])
     contrast = float(np.exp(rng.uniform(lo, hi)))
@@ -119,7 +162,19 @@ def _paint(
     patch = frame[y0 : y0 + sh, x0 : x0 + sw]
     background = max(float(np.median(frame[y - 3 : y + 4, x - 3 : x + 4].max(axis=-1))), 0.02)
     peak = background * (1.0 + contrast)
-    add = shape[..., None] * colour[None, None, :] * peak
+    add = shape[..., None] * colour[None, None, :] * peak  # (sh, sw, 3)
+    if shape_name == "fringe":  # demosaicing: the arms take the complementary colour
+        arms = (shape > 0) & (shape < 1)
+        add[arms] = shape[arms, None] * (1.05 - colour)[None, :] * peak
     np.maximum(patch, add.astype(np.float32), out=patch)
-    cx, cy = x0 + sw / 2.0, y0 + sh / 2.0
+    if curve is None:
+        cx, cy = x0 + sw / 2.0, y0 + sh / 2.0
+    else:  # the centroid of the labelled pixels, weighted by the shape
+        ys, xs = np.nonzero(shape >= LABEL_LEVEL)
+        wts = shape[ys, xs]
+        cx = float(x0 + (wts * (xs + 0.5)).sum() / wts.sum())
+        cy = float(y0 + (wts * (ys + 0.5)).sum() / wts.sum())
+    if label is not None:
+        region = label[y0 : y0 + sh, x0 : x0 + sw]
+        region[shape >= LABEL_LEVEL] = 1.0
     return Defect(number, cx, cy, shape_name, colour_name, contrast)

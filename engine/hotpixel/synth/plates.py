@@ -15,6 +15,13 @@ from scipy import ndimage
 
 from ..errors import InputError
 
+EVAL_PLATES = ("night", "interior")  # held out of training; evaluation uses only these
+
+
+def training_plate_names() -> list[str]:
+    """Bundled plates used for training: all but :data:`EVAL_PLATES`."""
+    return [n for n in bundled_plates() if n not in EVAL_PLATES]
+
 
 def plate_folder() -> str:
     """Folder holding the bundled plates."""

@@ -1,0 +1,132 @@
+"""Measure accuracy on held-out plates with generator defects; baselines side by side, PR plot."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+from typing import Any
+
+from ..atomic import write_text
+from ..baselines import BASELINES
+from ..detectors.classical import ClassicalDetector
+from ..detectors.neural import NeuralDetector
+from ..evaluation import (
+    Scored,
+    evaluation_set,
+    metrics,
+    recall_at_false_alert_rate,
+    score_detector,
+    sweep,
+)
+from ..model_file import default_model_path
+from ..synth.plates import EVAL_PLATES
+
+
+def add_parser(sub: Any, name: str) -> argparse.ArgumentParser:
+    p: argparse.ArgumentParser = sub.add_parser(
+        name, help=__doc__, description=__doc__, allow_abbrev=False
+    )
+    p.add_argument("--out", required=True, help="folder for eval.json and pr.png")
+    p.add_argument("--count", type=int, default=40, help="evaluation windows (1080p frames)")
+    p.add_argument("--seed", type=int, default=2026, help="seed of the evaluation set")
+    p.add_argument("--plates", default=",".join(EVAL_PLATES), help="held-out bundled plates")
+    p.add_argument("--model", default=default_model_path(), help="ONNX model to evaluate")
+    p.add_argument("--single-frame-model", help="ONNX single-frame variant, trained the same way")
+    p.add_argument("--threshold", type=float, default=0.5, help="operating threshold")
+    p.add_argument("--skip", default="", help="comma list of baselines to leave out")
+    p.set_defaults(run=run)
+    return p
+
+
+def run(args: argparse.Namespace) -> int:
+    t0 = time.perf_counter()
+    samples = evaluation_set(args.plates.split(","), args.count, args.seed)
+    print(
+        f"{len(samples)} windows at 1920x1080 from {args.plates} ({time.perf_counter() - t0:.0f}s)"
+    )
+    skip = set(filter(None, args.skip.split(",")))
+    runs: dict[str, Scored] = {}
+    neural = NeuralDetector(args.model, "auto")
+    candidates: list[tuple[str, Any, bool]] = [
+        (f"neural {neural.model_version}", neural, True),
+        ("neural, centre repeated", neural, False),
+        ("classical", ClassicalDetector(), True),
+    ]
+    if args.single_frame_model:
+        candidates.append(
+            ("neural single-frame variant", NeuralDetector(args.single_frame_model), True)
+        )
+    for name, factory in BASELINES.items():
+        fn = None if name in skip else factory()
+        if fn is not None:
+            candidates.append((name, fn, True))
+    for name, fn, temporal in candidates:
+        t = time.perf_counter()
+        runs[name] = score_detector(fn, samples, temporal)
+        print(f"  {name}: {(time.perf_counter() - t) / len(samples):.2f} s/frame")
+    table = {name: metrics(sc, args.threshold) for name, sc in runs.items()}
+    for name, sc in runs.items():
+        table[name]["recall_at_0.02_fa_per_frame"] = recall_at_false_alert_rate(sc, 0.02)
+        table[name]["recall_at_0.1_fa_per_frame"] = recall_at_false_alert_rate(sc, 0.1)
+    print_table(table)
+    os.makedirs(args.out, exist_ok=True)
+    result = {
+        "set": {"plates": args.plates, "count": args.count, "seed": args.seed},
+        "threshold": args.threshold,
+        "detectors": table,
+        "sweeps": {n: sweep(sc) for n, sc in runs.items()},
+    }
+    write_text(os.path.join(args.out, "eval.json"), json.dumps(result, indent=1) + "\n")
+    plot(result["sweeps"], os.path.join(args.out, "pr.png"))
+    print(f"written {args.out}/eval.json and {args.out}/pr.png")
+    return 0
+
+
+def print_table(table: dict[str, dict[str, Any]]) -> None:
+    cols = (
+        "recall",
+        "precision",
+        "f1",
+        "false_alerts_per_frame",
+        "false_alerts_on_hard_negatives",
+        "recall_at_0.02_fa_per_frame",
+    )
+    heads = ("recall", "precision", "F1", "FA/frame", "FA on hard neg", "recall@0.02FA/f")
+    print(f"{'detector':<30}" + "".join(f"{h:>16}" for h in heads))
+    for name, m in table.items():
+        cells = "".join(
+            f"{m[c]:>16.4f}" if isinstance(m[c], float) else f"{m[c]:>16}" for c in cols
+        )
+        print(f"{name:<30}{cells}")
+    bins = next(iter(table.values()))["recall_by_contrast"]
+    print("recall by contrast (peak above background, relative): " + ", ".join(bins))
+    for name, m in table.items():
+        vals = ", ".join("-" if v is None else f"{v:.3f}" for v in m["recall_by_contrast"].values())
+        print(f"  {name:<28} {vals}")
+
+
+def plot(sweeps: dict[str, list[dict[str, Any]]], path: str) -> None:
+    """Recall against false alerts per frame, one line per detector (needs matplotlib)."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print("matplotlib is not installed: no plot (pip install -e '.[eval]')")
+        return
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    for name, rows in sweeps.items():
+        fa = [max(r["false_alerts_per_frame"], 1e-3) for r in rows]
+        ax.plot(fa, [r["recall"] for r in rows], marker=".", label=name)
+    ax.set_xscale("log")
+    ax.set_xlabel("false alerts per frame (1920x1080)")
+    ax.set_ylabel("recall")
+    ax.axvline(0.02, color="grey", linestyle=":")
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)

@@ -1,0 +1,31 @@
+"""Export a training checkpoint to a self-describing ONNX model (needs torch and onnx)."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from ..errors import UsageError
+
+
+def add_parser(sub: Any, name: str) -> argparse.ArgumentParser:
+    p: argparse.ArgumentParser = sub.add_parser(
+        name, help=__doc__, description=__doc__, allow_abbrev=False
+    )
+    p.add_argument("checkpoint", help="checkpoint.pt written by `hotpixel train`")
+    p.add_argument("--out", required=True, help="the .onnx file to write")
+    p.add_argument("--version", required=True, help="model version stored in the metadata")
+    p.add_argument("--lineage", default="", help="where the model came from (base model, labels)")
+    p.set_defaults(run=run)
+    return p
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        from ..training.export import export
+    except ImportError as exc:
+        raise UsageError(
+            f"export needs torch and onnx ({exc}); install them with pip install -e '.[train]'"
+        ) from exc
+    print(export(args.checkpoint, args.out, args.version, args.lineage))
+    return 0

@@ -1,0 +1,75 @@
+"""Hard negatives: real-looking things that are not hot pixels, labelled 0.
+
+Small bright points that persist across the window (glints, catch lights, practical lights,
+stars), moving with the scene or still, steady or twinkling; defects stuck on the sensor (they
+persist, so they are not one-frame hot pixels); a flash on the centre frame; a scene cut inside
+the window. Each function works in place on a list of ``(H, W, 3)`` frames and returns a
+``(H, W)`` bool map of where it put something, so training can weight those pixels up.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def add_points(
+    frames: list[np.ndarray],
+    rng: np.random.Generator,
+    count: int,
+    max_speed: float = 3.0,
+    twinkle: float = 0.0,
+) -> np.ndarray:
+    """Persistent small gaussian points moving up to ``max_speed`` px/frame, in every frame.
+
+    Brightness is relative to the local background (2x to 200x, log-uniform); ``twinkle`` is the
+    relative per-frame brightness change (0 = steady).
+    """
+    h, w = frames[0].shape[:2]
+    touched = np.zeros((h, w), bool)
+    centre = len(frames) // 2
+    yy, xx = np.mgrid[0:h, 0:w]
+    for _ in range(count):
+        px, py = rng.uniform(3, w - 3), rng.uniform(3, h - 3)
+        speed = rng.uniform(0.0, max_speed) if rng.random() < 0.7 else 0.0
+        angle = rng.uniform(0, 2 * np.pi)
+        vx, vy = speed * np.cos(angle), speed * np.sin(angle)
+        sigma = rng.uniform(0.35, 1.2)
+        colour = rng.uniform(0.6, 1.0, 3)
+        background = max(float(frames[centre][int(py), int(px)].max()), 0.02)
+        peak = background * np.exp(rng.uniform(np.log(2.0), np.log(200.0)))
+        for t, frame in enumerate(frames):
+            cx, cy = px + vx * (t - centre), py + vy * (t - centre)
+            gain = 1.0 + twinkle * rng.uniform(-1.0, 1.0)
+            spot = np.exp(-((xx - cx) ** 2 + (yy - cy) ** 2) / (2 * sigma**2))
+            frame += (spot[..., None] * colour * peak * gain).astype(np.float32)
+            touched |= spot > 0.05
+    return touched
+
+
+def add_stuck(frames: list[np.ndarray], rng: np.random.Generator, count: int) -> np.ndarray:
+    """Photosites stuck at one bright value in every frame (dead/stuck work, not hot)."""
+    h, w = frames[0].shape[:2]
+    touched = np.zeros((h, w), bool)
+    for _ in range(count):
+        x, y = int(rng.integers(0, w)), int(rng.integers(0, h))
+        value = rng.uniform(0.2, 4.0, 3).astype(np.float32)
+        for frame in frames:
+            frame[y, x] = value
+        touched[y, x] = True
+    return touched
+
+
+def flash(frames: list[np.ndarray], rng: np.random.Generator) -> None:
+    """Brighten the centre frame as a lightning flash or muzzle flash would (1.5x to 4x)."""
+    frames[len(frames) // 2] *= np.float32(rng.uniform(1.5, 4.0))
+
+
+def cut(frames: list[np.ndarray], other: list[np.ndarray], rng: np.random.Generator) -> None:
+    """Replace the frames on one side of the centre with another shot (a cut in the window)."""
+    centre = len(frames) // 2
+    if rng.random() < 0.5:
+        for t in range(centre):
+            frames[t] = other[t]
+    else:
+        for t in range(centre + 1, len(frames)):
+            frames[t] = other[t]

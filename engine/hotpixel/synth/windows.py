@@ -1,0 +1,109 @@
+"""Training and evaluation windows: real plates in motion, defects and hard negatives.
+
+One function, :func:`make_window`, makes every sample the project uses (training, tests,
+evaluation, benchmarks): five ``(h, w, 3)`` frames cut from a real plate along a camera path,
+with grain, the centre frame carrying injected one-frame defects, and hard negatives.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy import ndimage
+
+from . import negatives
+from .defects import Defect, inject, placement_heatmap
+
+WINDOW = 5
+
+
+@dataclass(frozen=True)
+class WindowConfig:
+    """How samples vary. Ranges are (low, high), drawn uniformly unless said otherwise."""
+
+    size: tuple[int, int] = (64, 64)  # (w, h)
+    zoom: tuple[float, float] = (0.6, 1.6)  # plate pixels per output pixel
+    exposure_stops: tuple[float, float] = (-4.0, 1.5)
+    speed: tuple[float, float] = (0.0, 3.5)  # camera pan, px/frame
+    grain: tuple[float, float] = (0.001, 0.02)
+    defects: tuple[int, int] = (0, 4)
+    contrast: tuple[float, float] = (0.1, 100.0)  # log-uniform, relative to the background
+    curvilinear_share: float = 0.25
+    points: tuple[int, int] = (0, 4)  # persistent glints, lights, stars
+    stuck: tuple[int, int] = (0, 1)
+    flash_rate: float = 0.05
+    cut_rate: float = 0.05
+
+
+@dataclass
+class Sample:
+    """``frames`` ``(T, h, w, 3)`` float32; ``target`` ``(h, w)`` 1 on centre-frame defects."""
+
+    frames: np.ndarray
+    target: np.ndarray
+    hard: np.ndarray  # (h, w) bool, where hard negatives were put
+    defects: list[Defect] = field(default_factory=list)
+
+
+def render(
+    plate: np.ndarray, rng: np.random.Generator, config: WindowConfig, frames: int = WINDOW
+) -> list[np.ndarray]:
+    """Frames ``(h, w, 3)`` cut from ``plate`` along a random camera path, with grain."""
+    w, h = config.size
+    zoom = rng.uniform(*config.zoom)
+    speed = rng.uniform(*config.speed) if rng.random() < 0.85 else 0.0
+    angle = rng.uniform(0, 2 * np.pi)
+    exposure = np.float32(2.0 ** rng.uniform(*config.exposure_stops))
+    grain = rng.uniform(*config.grain)
+    span_x, span_y = w * zoom + 2 * speed * frames + 4, h * zoom + 2 * speed * frames + 4
+    ox = rng.uniform(0, max(plate.shape[1] - span_x, 1)) + speed * frames + 2
+    oy = rng.uniform(0, max(plate.shape[0] - span_y, 1)) + speed * frames + 2
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    out = []
+    for t in range(frames):
+        dx = speed * np.cos(angle) * (t - frames // 2) + rng.normal(0, 0.2)
+        dy = speed * np.sin(angle) * (t - frames // 2) + rng.normal(0, 0.2)
+        coords = [oy + dy + yy * zoom, ox + dx + xx * zoom]
+        rgb = np.stack(
+            [
+                ndimage.map_coordinates(plate[..., c], coords, order=1, mode="reflect")
+                for c in range(3)
+            ],
+            axis=-1,
+        )
+        rgb = rgb * exposure
+        noise = rng.normal(0.0, 1.0, rgb.shape) * grain * np.sqrt(np.maximum(rgb, 0) + 0.01)
+        out.append((rgb + noise).astype(np.float32))
+    return out
+
+
+def make_window(
+    plates: list[np.ndarray], rng: np.random.Generator, config: WindowConfig | None = None
+) -> Sample:
+    """One labelled window from a random plate of ``plates``."""
+    config = config or WindowConfig()
+    plate = plates[int(rng.integers(len(plates)))]
+    frames = render(plate, rng, config)
+    w, h = config.size
+    hard = np.zeros((h, w), bool)
+    hard |= negatives.add_points(
+        frames,
+        rng,
+        int(rng.integers(*config.points, endpoint=True)),
+        twinkle=rng.choice([0.0, 0.3]),
+    )
+    hard |= negatives.add_stuck(frames, rng, int(rng.integers(*config.stuck, endpoint=True)))
+    if rng.random() < config.flash_rate:
+        negatives.flash(frames, rng)
+    if rng.random() < config.cut_rate:
+        other = plates[int(rng.integers(len(plates)))]
+        negatives.cut(frames, render(other, rng, config), rng)
+    target = np.zeros((h, w), np.float32)
+    centre = WINDOW // 2
+    heat = placement_heatmap(frames)
+    count = int(rng.integers(*config.defects, endpoint=True))
+    defects = inject(
+        frames[centre], 0, heat, count, rng, config.contrast, target, config.curvilinear_share
+    )
+    return Sample(np.stack(frames), target, hard, defects)

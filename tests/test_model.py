@@ -1,0 +1,128 @@
+"""The neural detector's life: train (smoke), export, parity, metadata checks, tiled inference."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+onnx = pytest.importorskip("onnx")
+
+from hotpixel.detectors.neural import NeuralDetector  # noqa: E402
+from hotpixel.errors import ModelError  # noqa: E402
+from hotpixel.model_file import default_model_path, load_session  # noqa: E402
+from hotpixel.training.export import export, export_model  # noqa: E402
+from hotpixel.training.model import (  # noqa: E402
+    ModelConfig,
+    TemporalDetector,
+    count_parameters,
+    macs_per_pixel,
+    normalise,
+)
+from hotpixel.training.train import TrainConfig, load_checkpoint, train  # noqa: E402
+from hotpixel.window import Window  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """A few-step training run and its export: the whole path, small."""
+    folder = tmp_path_factory.mktemp("train")
+    config = TrainConfig(steps=3, pool=6, batch=2)
+    checkpoint = train(config, str(folder), log=lambda _: None)
+    onnx_path = export(checkpoint, str(folder / "m.onnx"), "test-1", lineage="smoke")
+    return checkpoint, onnx_path
+
+
+def test_training_smoke_writes_config_and_weights(trained):
+    checkpoint, _ = trained
+    model, config = load_checkpoint(checkpoint)
+    assert config.steps == 3 and config.model == ModelConfig()
+    assert count_parameters(model) > 1000
+
+
+def test_export_parity_with_torch(trained):
+    checkpoint, onnx_path = trained
+    model, _ = load_checkpoint(checkpoint)
+    rng = np.random.default_rng(0)
+    x = (rng.uniform(0, 1, (1, 5, 3, 37, 53)) ** 3 * 8).astype(np.float32)  # odd size: dynamic
+    with torch.no_grad():
+        expected = model(torch.from_numpy(x)).numpy()
+    session, info = load_session(onnx_path, "cpu")
+    got = session.run(None, {"window": x})[0]
+    np.testing.assert_allclose(got, expected, atol=1e-5)
+    assert info.version == "test-1" and info.window == 5
+    assert info.metadata["lineage"] == "smoke"
+    assert "log2" in info.metadata["normalisation"]
+
+
+def test_tiles_equal_the_whole_frame(trained):
+    _, onnx_path = trained
+    rng = np.random.default_rng(1)
+    frames = tuple(rng.uniform(0, 2, (70, 90, 3)).astype(np.float32) for _ in range(5))
+    window = Window(frames, (1, 2, 3, 4, 5), 2)
+    whole = NeuralDetector(onnx_path, "cpu", tile=512)(window)
+    tiled = NeuralDetector(onnx_path, "cpu", tile=24)(window)
+    assert whole.shape == (70, 90)
+    np.testing.assert_allclose(tiled, whole, atol=1e-5)
+
+
+def test_metadata_is_checked(tmp_path, trained):
+    checkpoint, _ = trained
+    model, config = load_checkpoint(checkpoint)
+    bare = str(tmp_path / "bare.onnx")
+    torch.onnx.export(model, (torch.rand(1, 5, 3, 16, 16),), bare, dynamo=False,
+                      input_names=["window"], output_names=["probability"])  # fmt: skip
+    with pytest.raises(ModelError, match=r"lacks metadata.*hotpixel export"):
+        load_session(bare, "cpu")
+    with pytest.raises(ModelError, match="does not exist"):
+        load_session(str(tmp_path / "none.onnx"), "cpu")
+    path = export_model(model, config, str(tmp_path / "ok.onnx"), "v")
+    proto = onnx.load(path)
+    for p in proto.metadata_props:
+        if p.key == "format":
+            p.value = "other-format"
+    onnx.save(proto, path)
+    with pytest.raises(ModelError, match="has format 'other-format'"):
+        load_session(path, "cpu")
+
+
+def test_cuda_request_without_cuda_is_a_clear_error(trained):
+    import onnxruntime as ort
+
+    if "CUDAExecutionProvider" in ort.get_available_providers():
+        pytest.skip("this machine has CUDA")
+    with pytest.raises(ModelError, match="no CUDA provider"):
+        load_session(trained[1], "cuda")
+
+
+def test_normalisation_maps_plate_ranges():
+    x = torch.tensor([-1.0, 0.0, 1.0, 65504.0, float(2**-8)])
+    t = normalise(x)
+    assert t[0] == t[1] == 0.0
+    assert t[2] == pytest.approx(1.0, abs=0.01)
+    assert 2.9 < float(t[3]) < 3.1
+
+
+def test_size_figures():
+    model = TemporalDetector(ModelConfig())
+    assert count_parameters(model) < 50_000
+    assert macs_per_pixel(model) < 50_000
+
+
+def test_single_frame_variant_ignores_neighbours():
+    model = TemporalDetector(ModelConfig(temporal=False)).eval()
+    x = torch.rand(1, 5, 3, 16, 16)
+    y = x.clone()
+    y[:, [0, 1, 3, 4]] = torch.rand(1, 4, 3, 16, 16)
+    with torch.no_grad():
+        assert torch.allclose(model(x), model(y))
+
+
+def test_shipped_model_loads_when_present():
+    import os
+
+    path = default_model_path()
+    if not os.path.isfile(path):
+        pytest.skip("no shipped model yet")
+    _, info = load_session(path, "cpu")
+    assert info.window == 5 and info.temporal
