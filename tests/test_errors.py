@@ -176,3 +176,14 @@ def test_hdr_values_nan_inf_do_not_crash(tmp_path):
     report = run_detect(DetectJob(pattern, str(tmp_path / "o"))).report
     kinds = {(d["frame"], d["kind"]) for d in report["detections"]}
     assert (1003, "nonfinite") in kinds
+
+
+def test_outputs_get_normal_permissions(tmp_path):
+    """Regression: atomic writes went through mkstemp and left 0600 files nobody else could read."""
+    pattern = _plates(tmp_path, n=3)
+    out = tmp_path / "o"
+    run_detect(DetectJob(pattern, str(out)))
+    umask = os.umask(0)
+    os.umask(umask)
+    for path in [out / "report.json", out / "masks" / "shot.hotpixel.1002.exr"]:
+        assert path.stat().st_mode & 0o777 == 0o666 & ~umask

@@ -13,6 +13,11 @@ from collections.abc import Iterator
 
 from .errors import OutputError
 
+# mkstemp makes 0600 files; outputs should get the usual permissions (farm and Nuke users read
+# them). The umask is read once at import, before any writer thread exists.
+_UMASK = os.umask(0)
+os.umask(_UMASK)
+
 
 @contextlib.contextmanager
 def atomic_path(path: str) -> Iterator[str]:
@@ -32,6 +37,7 @@ def atomic_path(path: str) -> Iterator[str]:
     os.close(fd)
     try:
         yield tmp
+        os.chmod(tmp, 0o666 & ~_UMASK)
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):

@@ -21,7 +21,8 @@ def add_points(
 ) -> np.ndarray:
     """Persistent small gaussian points moving up to ``max_speed`` px/frame, in every frame.
 
-    Brightness is relative to the local background (2x to 200x, log-uniform); ``twinkle`` is the
+    Brightness is relative to the local background (1.15x to 200x, log-uniform: faint stars to
+    practical lights); ``twinkle`` is the
     relative per-frame brightness change (0 = steady).
     """
     h, w = frames[0].shape[:2]
@@ -36,7 +37,7 @@ def add_points(
         sigma = rng.uniform(0.35, 1.2)
         colour = rng.uniform(0.6, 1.0, 3)
         background = max(float(frames[centre][int(py), int(px)].max()), 0.02)
-        peak = background * np.exp(rng.uniform(np.log(2.0), np.log(200.0)))
+        peak = background * np.exp(rng.uniform(np.log(0.15), np.log(200.0)))
         for t, frame in enumerate(frames):
             cx, cy = px + vx * (t - centre), py + vy * (t - centre)
             gain = 1.0 + twinkle * rng.uniform(-1.0, 1.0)

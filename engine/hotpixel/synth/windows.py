@@ -34,6 +34,7 @@ class WindowConfig:
     stuck: tuple[int, int] = (0, 1)
     flash_rate: float = 0.05
     cut_rate: float = 0.05
+    mirror_rate: float = 0.0  # windows mirrored as at a sequence's ends (t+2, t+1, t, t+1, t+2)
 
 
 @dataclass
@@ -99,6 +100,14 @@ def make_window(
     if rng.random() < config.cut_rate:
         other = plates[int(rng.integers(len(plates)))]
         negatives.cut(frames, render(other, rng, config), rng)
+    if rng.random() < config.mirror_rate:
+        at_start = rng.random() < 0.5
+        for t in range(WINDOW // 2):
+            src = WINDOW - 1 - t
+            if at_start:
+                frames[t] = frames[src].copy()
+            else:
+                frames[src] = frames[t].copy()
     target = np.zeros((h, w), np.float32)
     centre = WINDOW // 2
     heat = placement_heatmap(frames)

@@ -27,7 +27,7 @@ from .model import ModelConfig, TemporalDetector
 @dataclass(frozen=True)
 class TrainConfig:
     seed: int = 1
-    steps: int = 4000
+    steps: int = 5000
     batch: int = 16
     lr: float = 2e-3
     pool: int = 4000  # windows generated up front; flips and rotations add variety
@@ -35,7 +35,9 @@ class TrainConfig:
     positive_weight: float = 4.0
     hard_weight: float = 4.0  # false positives on hard negatives cost this much more
     model: ModelConfig = field(default_factory=ModelConfig)
-    windows: WindowConfig = field(default_factory=lambda: WindowConfig(speed=(0.0, 6.0)))
+    windows: WindowConfig = field(
+        default_factory=lambda: WindowConfig(speed=(0.0, 6.0), points=(0, 8), mirror_rate=0.15)
+    )
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)

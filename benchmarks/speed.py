@@ -1,0 +1,175 @@
+"""Speed and memory of detection against decode-only time, per resolution and format.
+
+For each configuration the script writes a short EXR/DPX sequence made from a bundled real plate
+(upscaled, panned, with grain and a few hot pixels), then, each in its own subprocess so peak
+memory is per configuration:
+
+- decode-only: every frame read with :func:`hotpixel.frame_reader.read_frame` (the array type
+  the pipeline uses), nothing else;
+- end to end: ``run_detect`` over the same frames into a fresh folder (masks, report, tracks).
+
+It prints seconds per frame for both, their ratio, frames per second and peak RSS.
+Run: ``.venv/bin/python benchmarks/speed.py`` (or ``make bench``); ``--help`` for options.
+Machines are noisy: compare ratios from one run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import shutil
+import subprocess
+import sys
+import time
+
+import numpy as np
+import OpenImageIO as oiio
+
+from hotpixel.frame_reader import read_frame
+from hotpixel.params import DetectParams
+from hotpixel.pipeline import DetectJob, run_detect
+from hotpixel.sequence import discover
+from hotpixel.synth.plates import load_plate
+
+SIZES = {"1080": (1920, 1080), "2160": (3840, 2160)}
+
+
+def make_sequence(folder: str, size: tuple[int, int], fmt: str, frames: int, seed: int) -> str:
+    """Write ``frames`` frames of a panned, grainy real plate; return the pattern."""
+    rng = np.random.default_rng(seed)
+    w, h = size
+    still = load_plate("courtyard")
+    ys = (np.arange(h + 64) * still.shape[0] / (h + 64)).astype(int)
+    xs = (np.arange(w + 64) * still.shape[1] / (w + 64)).astype(int)
+    big = still[ys][:, xs]  # nearest upscale with a 64 px margin for the pan
+    os.makedirs(folder, exist_ok=True)
+    ext = "dpx" if fmt == "dpx10" else "exr"
+    for i in range(frames):
+        x0, y0 = 2 * i, i
+        rgb = big[y0 : y0 + h, x0 : x0 + w] + rng.normal(0, 0.003, (h, w, 3)).astype(np.float32)
+        for _ in range(5):
+            rgb[rng.integers(h), rng.integers(w)] = 4.0
+        write(os.path.join(folder, f"bench.{1001 + i:04d}.{ext}"), rgb, fmt)
+    return os.path.join(folder, f"bench.####.{ext}")
+
+
+def write(path: str, rgb: np.ndarray, fmt: str) -> None:
+    h, w = rgb.shape[:2]
+    spec = oiio.ImageSpec(w, h, 3, "uint16" if fmt == "dpx10" else "half")
+    if fmt == "dpx10":
+        spec.attribute("oiio:BitsPerSample", 10)
+        rgb = np.clip(rgb / (1.0 + rgb), 0.0, 1.0)  # display-referred, as DPX plates are
+    else:
+        spec.attribute("compression", fmt)
+    out = oiio.ImageOutput.create(path)
+    out.open(path, spec)
+    out.write_image(np.ascontiguousarray(rgb, np.float32))
+    out.close()
+
+
+def child(mode: str, pattern: str, out: str, detector: str) -> dict[str, float]:
+    """Runs in a subprocess: time one pass, report peak RSS."""
+    seq = discover(pattern)
+    t0 = time.perf_counter()
+    if mode == "decode":
+        for f in seq.frames:
+            read_frame(seq.path(f), f)
+    else:
+        shutil.rmtree(out, ignore_errors=True)
+        run_detect(DetectJob(pattern, out, params=DetectParams(detector=detector)))
+    seconds = time.perf_counter() - t0
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    return {"seconds": seconds, "frames": len(seq.frames), "rss_mib": rss}
+
+
+def measure(mode: str, pattern: str, out: str, detector: str) -> dict[str, float]:
+    cmd = [sys.executable, __file__, "--child", mode, pattern, out, detector]
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        raise RuntimeError(f"{mode} run failed:\n{proc.stderr}")
+    result: dict[str, float] = json.loads(proc.stdout.splitlines()[-1])
+    return result
+
+
+def run_config(work: str, size_key: str, fmt: str, frames: int, detector: str) -> dict[str, object]:
+    folder = os.path.join(work, f"{size_key}_{fmt}")
+    pattern = make_sequence(folder, SIZES[size_key], fmt, frames, seed=1)
+    decode = measure("decode", pattern, "", detector)
+    e2e = measure("detect", pattern, os.path.join(work, f"out_{size_key}_{fmt}"), detector)
+    d = decode["seconds"] / decode["frames"]
+    e = e2e["seconds"] / e2e["frames"]
+    return {
+        "resolution": f"{SIZES[size_key][0]}x{SIZES[size_key][1]}",
+        "format": fmt,
+        "frames": frames,
+        "detector": detector,
+        "decode_s": d,
+        "end_to_end_s": e,
+        "ratio": e / d,
+        "fps": 1.0 / e,
+        "peak_rss_mib": e2e["rss_mib"],
+        "decode_rss_mib": decode["rss_mib"],
+    }
+
+
+def print_table(rows: list[dict[str, object]]) -> None:
+    head = (
+        "resolution",
+        "format",
+        "frames",
+        "detector",
+        "decode s/f",
+        "e2e s/f",
+        "ratio",
+        "fps",
+        "peak RSS MiB",
+    )
+    print("".join(f"{h:>13}" for h in head))
+    for r in rows:
+        cells = [
+            r["resolution"],
+            r["format"],
+            r["frames"],
+            r["detector"],
+            f"{r['decode_s']:.3f}",
+            f"{r['end_to_end_s']:.3f}",
+            f"{r['ratio']:.2f}",
+            f"{r['fps']:.2f}",
+            f"{r['peak_rss_mib']:.0f}",
+        ]
+        print("".join(f"{c!s:>13}" for c in cells))
+
+
+def main() -> int:
+    if len(sys.argv) > 1 and sys.argv[1] == "--child":
+        print(json.dumps(child(*sys.argv[2:6])))
+        return 0
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument("--sizes", default="1080,2160", help="comma list of 1080, 2160")
+    p.add_argument("--formats", default="zip,piz,dpx10", help="comma list of zip, piz, dpx10")
+    p.add_argument("--frames", type=int, default=10, help="frames per sequence")
+    p.add_argument("--detectors", default="neural,classical", help="comma list of detectors")
+    p.add_argument("--work", default="bench_out", help="scratch folder")
+    p.add_argument("--json", help="also write the rows here")
+    args = p.parse_args()
+    print(f"{platform.platform()}, {os.cpu_count()} CPUs, python {platform.python_version()}")
+    print(f"command: {' '.join(sys.argv)}")
+    rows = []
+    for size_key in args.sizes.split(","):
+        for fmt in args.formats.split(","):
+            for detector in args.detectors.split(","):
+                rows.append(run_config(args.work, size_key, fmt, args.frames, detector))
+                print_table(rows[-1:])
+    print()
+    print_table(rows)
+    if args.json:
+        with open(args.json, "w", encoding="utf-8") as fh:
+            json.dump(rows, fh, indent=1)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
