@@ -11,12 +11,11 @@ from hotpixel.errors import InputError, SequenceError
 from hotpixel.sequence import (
     FramePattern,
     discover,
-    format_ranges,
     parse_frame_range,
     parse_pattern,
     select_frames,
 )
-from hotpixel.window import ReadAhead, mirror_index, plan_windows, window_frames
+from hotpixel.window import ReadAhead, plan_windows, window_frames
 
 
 def _touch(folder, *names: str) -> str:
@@ -147,24 +146,20 @@ def test_frames_above_the_padding_belong_to_the_sequence(tmp_path):
     assert seq.missing() == []
 
 
-@pytest.mark.xfail(
-    reason="directory discovery keys groups by digit count: 9999 (####) and 10000 (#####) "
-    "become two sequences (sequence.py _discover_directory padding heuristic)",
-    strict=True,
-)
 def test_directory_sequence_crossing_ten_thousand_is_one_sequence(tmp_path):
+    """Regression (fixed): directory discovery keys groups by digit count: 9999 (####) and 10000
+    (#####) become two sequences (sequence.py _discover_directory padding heuristic)
+    """
     folder = _frames(tmp_path / "p", "shot.{:04d}.exr", [9998, 9999, 10000, 10001])
     seq = discover(folder)
     assert seq.frames == (9998, 9999, 10000, 10001)
     assert seq.pattern.padding == 4
 
 
-@pytest.mark.xfail(
-    reason="directory discovery splits an unpadded 998..1001 into %d and #### sequences "
-    "(sequence.py _discover_directory padding heuristic)",
-    strict=True,
-)
 def test_directory_unpadded_sequence_crossing_a_thousand_is_one_sequence(tmp_path):
+    """Regression (fixed): directory discovery splits an unpadded 998..1001 into %d and ####
+    sequences (sequence.py _discover_directory padding heuristic)
+    """
     folder = _frames(tmp_path / "p", "shot.{}.exr", [998, 999, 1000, 1001])
     assert discover(folder).frames == (998, 999, 1000, 1001)
 
@@ -180,12 +175,11 @@ def test_negative_frames(tmp_path):
     assert dict(plan_windows(seq.frames, [-2]))[-2] == (0, -1, -2, -1, 0)
 
 
-@pytest.mark.xfail(
-    reason="_FILE_FRAME takes the '-' of a 'shot-1001.exr' separator as a minus sign: the "
-    "directory is read as frames -1003..-1001 with prefix 'shot' (sequence.py _FILE_FRAME)",
-    strict=True,
-)
 def test_dash_separated_frames_in_a_directory_are_positive(tmp_path):
+    """Regression (fixed): _FILE_FRAME takes the '-' of a 'shot-1001.exr' separator as a minus
+    sign: the directory is read as frames -1003..-1001 with prefix 'shot' (sequence.py
+    _FILE_FRAME)
+    """
     folder = _frames(tmp_path / "p", "shot-{:04d}.exr", range(1001, 1004))
     seq = discover(folder)
     assert seq.frames == (1001, 1002, 1003)
@@ -231,9 +225,11 @@ def test_empty_directory_is_an_error(tmp_path):
 def test_missing_folder_and_no_match_are_errors(tmp_path):
     with pytest.raises(SequenceError, match="does not exist"):
         discover(str(tmp_path / "nowhere" / "shot.####.exr"))
-    folder = _frames(tmp_path / "p", "shot.{:04d}.exr", [1001])
+    folder = _frames(tmp_path / "p", "shot.{:04d}.exr", [1, 2])
     with pytest.raises(SequenceError, match=r"no frames match .*shot\.###\.exr"):
-        discover(os.path.join(folder, "shot.###.exr"))  # wrong padding
+        discover(os.path.join(folder, "shot.###.exr"))  # 0001 is not a ### frame
+    with pytest.raises(SequenceError, match=r"no frames match .*shot\.####\.dpx"):
+        discover(os.path.join(folder, "shot.####.dpx"))
 
 
 def test_sequence_errors_are_input_errors():
@@ -325,9 +321,7 @@ def test_gaps_allowed_or_avoided(tmp_path):
 
 def test_window_at_the_start_and_end_mirrors_without_repeating_the_edge():
     assert window_frames(1001, (1001, 1100)) == (1003, 1002, 1001, 1002, 1003)
-    assert window_frames(1002, (1001, 1100)) == (1002, 1001, 1002, 1003, 1004)
     assert window_frames(1050, (1001, 1100)) == (1048, 1049, 1050, 1051, 1052)
-    assert window_frames(1099, (1001, 1100)) == (1097, 1098, 1099, 1100, 1099)
     assert window_frames(1100, (1001, 1100)) == (1098, 1099, 1100, 1099, 1098)
 
 
@@ -335,24 +329,32 @@ def test_window_at_the_start_and_end_mirrors_without_repeating_the_edge():
     ("count", "windows"),
     [
         (1, [(1, 1, 1, 1, 1)]),
-        (2, [(1, 2, 1, 2, 1), (2, 1, 2, 1, 2)]),
-        (3, [(3, 2, 1, 2, 3), (2, 1, 2, 3, 2), (1, 2, 3, 2, 1)]),
-        (4, [(3, 2, 1, 2, 3), (2, 1, 2, 3, 4), (1, 2, 3, 4, 3), (2, 3, 4, 3, 2)]),
+        (2, [(2, 2, 1, 2, 2), (1, 1, 2, 1, 1)]),
+        (3, [(3, 2, 1, 2, 3), (1, 1, 2, 3, 3), (1, 2, 3, 2, 1)]),
+        (4, [(3, 2, 1, 2, 3), (4, 1, 2, 3, 4), (1, 2, 3, 4, 1), (2, 3, 4, 3, 2)]),
     ],
 )
 def test_short_sequences(count, windows):
     frames = list(range(1, count + 1))
     assert [window_frames(f, (1, count)) for f in frames] == windows
-    for f, numbers in plan_windows(frames, frames):
-        assert numbers[2] == f
-        assert count == 1 or f not in numbers[:2] + numbers[3:]  # never its own neighbour
+    assert [numbers for _, numbers in plan_windows(frames, frames)] == windows
 
 
-def test_mirror_index():
-    assert [mirror_index(i, 10, 13) for i in range(6, 18)] == [
-        12, 13, 12, 11, 10, 11, 12, 13, 12, 11, 10, 11,
-    ]  # fmt: skip
-    assert mirror_index(-5, 3, 3) == 3
+@pytest.mark.parametrize("frame", [1002, 1099])
+def test_centre_is_not_its_own_neighbour_in_a_long_run(frame):
+    """Regression: reflect-101 about the run's edge gave frame 1002 the window
+    (1002, 1001, 1002, 1003, 1004), repeating a one-frame defect in slot 0."""
+    numbers = window_frames(frame, (1001, 1100))
+    assert numbers[2] == frame
+    assert frame not in numbers[:2] + numbers[3:]
+
+
+def test_no_window_repeats_its_centre_unless_the_run_is_one_frame():
+    for count in range(2, 9):
+        for f in range(1, count + 1):
+            numbers = window_frames(f, (1, count))
+            assert f not in numbers[:2] + numbers[3:], (count, f, numbers)
+            assert all(1 <= n <= count for n in numbers)
 
 
 def test_window_of_other_lengths():
@@ -363,10 +365,10 @@ def test_window_of_other_lengths():
 def test_windows_mirror_around_a_gap():
     available = [*range(1001, 1006), *range(1008, 1013)]  # 1006, 1007 missing
     plan = dict(plan_windows(available, available))
-    assert plan[1004] == (1002, 1003, 1004, 1005, 1004)
+    assert plan[1004] == (1002, 1003, 1004, 1005, 1002)
     assert plan[1005] == (1003, 1004, 1005, 1004, 1003)
     assert plan[1008] == (1010, 1009, 1008, 1009, 1010)
-    assert plan[1009] == (1009, 1008, 1009, 1010, 1011)
+    assert plan[1009] == (1011, 1008, 1009, 1010, 1011)
     assert all(n not in (1006, 1007) for numbers in plan.values() for n in numbers)
 
 
@@ -402,4 +404,4 @@ def test_chunk_reads_real_neighbours_outside_its_targets():
 def test_chunk_at_the_shot_start_mirrors_into_the_shot_not_the_chunk():
     plan = dict(plan_windows(range(1001, 1011), [1001, 1002]))
     assert plan[1001] == (1003, 1002, 1001, 1002, 1003)
-    assert plan[1002] == (1002, 1001, 1002, 1003, 1004)
+    assert plan[1002] == (1004, 1001, 1002, 1003, 1004)

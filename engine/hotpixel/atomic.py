@@ -39,6 +39,13 @@ def atomic_path(path: str) -> Iterator[str]:
         yield tmp
         os.chmod(tmp, 0o666 & ~_UMASK)
         os.replace(tmp, path)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise OutputError(
+            f"cannot write {path!r} ({exc.strerror or exc}); check free space, permissions "
+            "and that no folder has the output's name"
+        ) from exc
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)

@@ -23,7 +23,8 @@ from .window import Window
 
 CONTRAST_BINS = ((0.1, 0.3), (0.3, 1.0), (1.0, 3.0), (3.0, 10.0), (10.0, 1e9))
 MATCH_RADIUS = 2.0
-SWEEP_FLOOR = 0.05  # detections are collected at this threshold, then swept upwards
+THRESHOLDS = (0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.98)
+MAX_AREA = 64
 EVAL_CONFIG = WindowConfig(
     size=(1920, 1080),
     zoom=(0.42, 0.52),
@@ -39,14 +40,21 @@ ProbabilityFn = Callable[[Window], np.ndarray]
 
 
 @dataclass
-class Scored:
-    """All detections of one detector over the set, at :data:`SWEEP_FLOOR`."""
+class Counts:
+    """Matching results at one threshold, summed over the set."""
 
-    scores: list[float] = field(default_factory=list)
-    hit: list[bool] = field(default_factory=list)
-    on_hard: list[bool] = field(default_factory=list)
-    truth_best: list[float] = field(default_factory=list)  # per truth: best matching score
-    truth_contrast: list[float] = field(default_factory=list)
+    detections: int = 0
+    hits: int = 0
+    false_on_hard: int = 0
+    found: list[bool] = field(default_factory=list)  # per truth
+
+
+@dataclass
+class Scored:
+    """One detector over the set: counts per threshold (components redone at each)."""
+
+    at: dict[float, Counts] = field(default_factory=lambda: {t: Counts() for t in THRESHOLDS})
+    contrast: list[float] = field(default_factory=list)  # per truth
     frames: int = 0
     pixels: int = 0
 
@@ -66,76 +74,72 @@ def score_detector(fn: ProbabilityFn, samples: list[Sample], temporal: bool = Tr
         frames = tuple(s.frames) if temporal else (s.frames[2],) * 5
         numbers = (1, 2, 3, 4, 5) if temporal else (3, 3, 3, 3, 3)
         prob = fn(Window(frames, numbers, 2))
-        _match(prob, s, out)
+        for t in THRESHOLDS:
+            _match(prob, s, t, out.at[t])
+        out.contrast.extend(d.contrast for d in s.defects)
         out.frames += 1
         out.pixels += prob.size
     return out
 
 
-def _match(prob: np.ndarray, s: Sample, out: Scored) -> None:
+def _match(prob: np.ndarray, s: Sample, threshold: float, counts: Counts) -> None:
+    """Greedy matching, highest score first: a detection within 2 px of a free truth is a hit."""
     h, w = prob.shape
-    centre = s.frames[2]
-    found = find_detections(
-        prob, prob, np.nan_to_num(centre), Geometry.simple(w, h), 0, SWEEP_FLOOR, 64
-    ).detections
-    found = sorted(found, key=lambda d: -d.score)
-    best = [0.0] * len(s.defects)
-    for d in found:
-        j = _nearest_free(d.x, d.y, s, best)
-        out.scores.append(d.score)
-        out.hit.append(j is not None)
-        out.on_hard.append(bool(s.hard[min(int(d.y), h - 1), min(int(d.x), w - 1)]))
-        if j is not None:
-            best[j] = d.score
-    out.truth_best.extend(best)
-    out.truth_contrast.extend(t.contrast for t in s.defects)
+    centre = np.nan_to_num(s.frames[2])
+    found = find_detections(prob, prob, centre, Geometry.simple(w, h), 0, threshold, MAX_AREA)
+    free = [True] * len(s.defects)
+    for d in sorted(found.detections, key=lambda d: -d.score):
+        j = _nearest_free(d.x, d.y, s, free)
+        counts.detections += 1
+        if j is None:
+            counts.false_on_hard += bool(s.hard[min(int(d.y), h - 1), min(int(d.x), w - 1)])
+        else:
+            counts.hits += 1
+            free[j] = False
+    counts.found.extend(not f for f in free)
 
 
-def _nearest_free(x: float, y: float, s: Sample, best: list[float]) -> int | None:
+def _nearest_free(x: float, y: float, s: Sample, free: list[bool]) -> int | None:
     chosen, dist = None, MATCH_RADIUS
     for j, t in enumerate(s.defects):
         d = float(np.hypot(t.x - x, t.y - y))
-        if best[j] == 0.0 and d <= dist:
+        if free[j] and d <= dist:
             chosen, dist = j, d
     return chosen
 
 
 def metrics(sc: Scored, threshold: float) -> dict[str, Any]:
-    """The figures at one threshold."""
-    scores = np.array(sc.scores)
-    keep = scores >= threshold
-    hits = np.array(sc.hit, bool)[keep]
-    hard = np.array(sc.on_hard, bool)[keep]
-    best = np.array(sc.truth_best)
-    contrast = np.array(sc.truth_contrast)
-    found = best >= threshold
-    fa = int((~hits).sum())
+    """The figures at one of :data:`THRESHOLDS` (the nearest one)."""
+    t = min(THRESHOLDS, key=lambda v: abs(v - threshold))
+    c = sc.at[t]
+    found = np.array(c.found, bool)
+    contrast = np.array(sc.contrast)
+    fa = c.detections - c.hits
     recall = float(found.mean()) if found.size else 1.0
-    precision = float(hits.mean()) if hits.size else 1.0
+    precision = c.hits / c.detections if c.detections else 1.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    by_bin = {}
+    by_bin: dict[str, float | None] = {}
     for lo, hi in CONTRAST_BINS:
         sel = (contrast >= lo) & (contrast < hi)
-        by_bin[f"{lo:g}-{hi:g}" if hi < 1e9 else f">={lo:g}"] = (
-            float(found[sel].mean()) if sel.any() else None
-        )
+        key = f"{lo:g}-{hi:g}" if hi < 1e9 else f">={lo:g}"
+        by_bin[key] = float(found[sel].mean()) if sel.any() else None
     return {
-        "threshold": threshold,
-        "truths": int(best.size),
+        "threshold": t,
+        "truths": int(found.size),
         "recall": recall,
         "precision": precision,
         "f1": f1,
         "false_alerts": fa,
         "false_alerts_per_frame": fa / max(sc.frames, 1),
         "false_alerts_per_mpix_frame": fa / max(sc.pixels / 1e6, 1e-9),
-        "false_alerts_on_hard_negatives": int((~hits & hard).sum()),
+        "false_alerts_on_hard_negatives": c.false_on_hard,
         "recall_by_contrast": by_bin,
     }
 
 
 def sweep(sc: Scored) -> list[dict[str, Any]]:
-    """Metrics at thresholds from :data:`SWEEP_FLOOR` to 0.99."""
-    return [metrics(sc, float(t)) for t in np.round(np.linspace(SWEEP_FLOOR, 0.99, 48), 3)]
+    """Metrics at every threshold of :data:`THRESHOLDS`."""
+    return [metrics(sc, t) for t in THRESHOLDS]
 
 
 def recall_at_false_alert_rate(sc: Scored, rate: float) -> float:

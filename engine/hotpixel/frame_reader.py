@@ -15,7 +15,7 @@ import OpenImageIO as oiio
 from .errors import FrameReadError
 from .geometry import Geometry, paste
 
-_FIX = "re-render or re-copy the file, or pass --frames to leave it out"
+_FIX = "re-render or re-copy the file, or leave it out with --frames (e.g. 1001-1046,1048-1100)"
 
 
 @dataclass

@@ -68,7 +68,7 @@ def run_detect(job: DetectJob, progress: Progress | None = None) -> RunResult:
     seq = discover(job.pattern)
     targets = select_frames(seq, job.frames, job.allow_gaps)
     detector = create(params)
-    plan = plan_windows(seq.frames, targets, detector.window_length)
+    plan = plan_windows(context_frames(seq, targets), targets, detector.window_length)
     needed = sorted({n for _, numbers in plan for n in numbers})
     canvas, display = _scan_geometry(seq, needed)
     out = os.path.abspath(job.out_dir)
@@ -93,6 +93,17 @@ def run_detect(job: DetectJob, progress: Progress | None = None) -> RunResult:
     report_path = os.path.join(out, "report.json")
     progress.finish(report=report_path, detections=summary["detections"], frames=len(targets))
     return RunResult(report, report_path, len(pending), len(targets) - len(pending))
+
+
+def context_frames(seq: FrameSequence, targets: list[int]) -> list[int]:
+    """Frames windows may use: all that exist, except those left out inside the targets' span.
+
+    Frames beyond the first and last target are read as context (a chunk then equals the whole
+    shot); a frame the user left out between them (``--frames 1001-1004,1006-1010``) is treated
+    as missing, so a damaged frame can be stepped over.
+    """
+    first, last, chosen = targets[0], targets[-1], set(targets)
+    return [f for f in seq.frames if not (first < f < last and f not in chosen)]
 
 
 def _process(

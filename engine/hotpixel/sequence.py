@@ -22,7 +22,10 @@ _TOKEN = re.compile(
     r"|%0?(?P<printf>\d*)d"  # %04d, %d
     r"|\$F(?P<houdini>\d*)"  # $F4, $F
 )
-_FILE_FRAME = re.compile(r"^(?P<prefix>.*?)(?P<frame>-?\d+)(?P<suffix>\.[A-Za-z0-9]+)$")
+# a '-' is a minus sign only when it does not follow a letter or digit: shot-1001.exr is 1001
+_FILE_FRAME = re.compile(
+    r"^(?P<prefix>.*?)(?P<frame>(?:(?<![A-Za-z0-9])-)?\d+)(?P<suffix>\.[A-Za-z0-9]+)$"
+)
 
 
 @dataclass(frozen=True)
@@ -200,29 +203,39 @@ def _single_file(path: str) -> FrameSequence:
 
 
 def _discover_directory(folder: str) -> FrameSequence:
-    groups: dict[tuple[str, str, int], dict[int, str]] = {}
+    groups: dict[tuple[str, str], dict[int, str]] = {}
+    widths: dict[tuple[str, str], list[str]] = {}
     for name in sorted(os.listdir(folder)):
         m = _FILE_FRAME.match(name)
         if not m or m.group("suffix").lower() not in IMAGE_SUFFIXES:
             continue
-        digits = m.group("frame").lstrip("-")
-        padding = len(digits) if digits.startswith("0") or len(digits) >= 4 else 0
-        key = (m.group("prefix"), m.group("suffix"), padding)
+        key = (m.group("prefix"), m.group("suffix"))
         groups.setdefault(key, {})[int(m.group("frame"))] = os.path.join(folder, name)
+        widths.setdefault(key, []).append(m.group("frame").lstrip("-"))
     if not groups:
         raise SequenceError(
             f"folder {folder!r} holds no image sequence (looked for {', '.join(IMAGE_SUFFIXES)})"
         )
+    patterns = {key: FramePattern(folder, key[0], key[1], _padding(widths[key])) for key in groups}
     if len(groups) > 1:
-        listing = "; ".join(
-            FramePattern(folder, p, s, pad).display() for (p, s, pad) in sorted(groups)
-        )
+        listing = "; ".join(p.display() for _, p in sorted(patterns.items()))
         raise SequenceError(
             f"folder {folder!r} holds {len(groups)} sequences ({listing}); pass one pattern"
         )
-    (prefix, suffix, padding), found = next(iter(groups.items()))
-    pattern = FramePattern(folder, prefix, suffix, padding)
-    return FrameSequence(pattern, tuple(sorted(found)), found)
+    key, found = next(iter(groups.items()))
+    return FrameSequence(patterns[key], tuple(sorted(found)), found)
+
+
+def _padding(digits: list[str]) -> int:
+    """Padding of a sequence from its frame numbers' digits: 0001 -> 4, 998..1001 -> none.
+
+    Frames past the padding (10000 in a #### sequence) have more digits, so the shortest width
+    decides; unpadded numbers give 0 unless every one has four digits or more.
+    """
+    shortest = min(len(d) for d in digits)
+    if any(len(d) > 1 and d.startswith("0") for d in digits) or shortest >= 4:
+        return shortest
+    return 0
 
 
 def select_frames(

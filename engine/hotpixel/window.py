@@ -1,9 +1,10 @@
 """Temporal windows over a sequence, and the bounded read-ahead buffer that feeds them.
 
 A window for frame t holds frames t-2..t+2 (for length 5). Where that crosses the end of a
-contiguous run of frames (the sequence's ends, a gap), it is mirrored about the run's edge
-without repeating the edge: at the start, t-2, t-1, t, t+1, t+2 becomes t+2, t+1, t, t+1, t+2.
-The centre frame is never used as its own neighbour unless the run is a single frame.
+contiguous run of frames (the sequence's ends, a gap), the missing side is mirrored about the
+centre: at the start, t-2, t-1, t, t+1, t+2 becomes t+2, t+1, t, t+1, t+2. The centre frame is
+never used as its own neighbour unless the run is a single frame: a one-frame defect repeated
+in a neighbour slot would look persistent.
 """
 
 from __future__ import annotations
@@ -43,20 +44,35 @@ class Window:
         return np.stack(self.frames)
 
 
-def mirror_index(i: int, lo: int, hi: int) -> int:
-    """Reflect ``i`` into ``[lo, hi]`` without repeating the edge (reflect-101)."""
-    if lo == hi:
-        return lo
-    period = 2 * (hi - lo)
-    k = (i - lo) % period
-    return lo + (k if k <= hi - lo else period - k)
-
-
 def window_frames(frame: int, segment: tuple[int, int], length: int = 5) -> tuple[int, ...]:
-    """Frame numbers of the window centred on ``frame`` inside its contiguous ``segment``."""
+    """Frame numbers of the window centred on ``frame`` inside its contiguous ``segment``.
+
+    A neighbour t+d outside the segment is replaced by t-d (mirrored about the centre), so the
+    centre never stands in for a neighbour: at the start t+2, t+1, t, t+1, t+2; on the second
+    frame t+2, t-1, t, t+1, t+2. Where neither side exists (runs shorter than the window), the
+    nearest other frame of the run is used; only a one-frame run repeats the centre.
+    """
     half = length // 2
     lo, hi = segment
-    return tuple(mirror_index(frame + d, lo, hi) for d in range(-half, half + 1))
+    out = []
+    for d in range(-half, half + 1):
+        if d == 0 or lo <= frame + d <= hi:
+            out.append(frame + d)
+        elif lo <= frame - d <= hi:
+            out.append(frame - d)
+        else:
+            out.append(_nearest_other(frame, frame + d, lo, hi))
+    return tuple(out)
+
+
+def _nearest_other(centre: int, wanted: int, lo: int, hi: int) -> int:
+    """The frame of [lo, hi] closest to ``wanted`` that is not ``centre`` (if there is one)."""
+    if lo == hi:
+        return centre
+    candidate = min(max(wanted, lo), hi)
+    if candidate != centre:
+        return candidate
+    return centre + 1 if centre + 1 <= hi else centre - 1
 
 
 def plan_windows(

@@ -24,6 +24,8 @@ from scipy import ndimage
 
 from ..window import Window
 
+LINEAR_CAP = 1e30  # 3x3 sums of float plates near float32's maximum would overflow to inf
+
 
 def tone(rgb: np.ndarray) -> np.ndarray:
     """``(H, W, C)`` scene-linear -> ``(H, W)`` brightest channel through ``x / (1 + x)``.
@@ -31,7 +33,7 @@ def tone(rgb: np.ndarray) -> np.ndarray:
     Negative values count as 0. The curve maps scene-linear (0..65504) and display-referred
     (0..1) plates into 0..1 with dark values almost unchanged.
     """
-    m = np.maximum(rgb.max(axis=-1), 0.0)
+    m = np.clip(rgb.max(axis=-1), 0.0, LINEAR_CAP)
     out: np.ndarray = (m / (1.0 + m)).astype(np.float32)
     return out
 
@@ -60,7 +62,7 @@ class _Features:
     """Per-frame quantities reused by every window that contains the frame."""
 
     def __init__(self, rgb: np.ndarray, radius: int) -> None:
-        linear = np.maximum(rgb.max(axis=-1), 0.0)  # (H, W) brightest channel, scene-linear
+        linear = np.clip(rgb.max(axis=-1), 0.0, LINEAR_CAP)  # (H, W) brightest channel
         self.m = (linear / (1.0 + linear)).astype(np.float32)  # (H, W) tone-compressed
         # Light summed over 3x3 in linear, then compressed: sub-pixel motion and defocus spread
         # a real point of light over its neighbours but keep its total; a peak would not.
@@ -69,7 +71,10 @@ class _Features:
         size = 2 * radius + 1
         self.dilated = ndimage.maximum_filter(self.energy, size=size, mode="nearest")  # (H, W)
         step = max(1, int(np.sqrt(self.m.size / 65_536)))
-        self.level = float(np.median(self.m[::step, ::step]))
+        sample = self.m[::step, ::step]
+        # exact zeros are padding outside a smaller data window, not picture: leave them out
+        lit = sample[sample > 0]
+        self.level = float(np.median(lit)) if lit.size else 0.0
 
 
 class ClassicalDetector:
