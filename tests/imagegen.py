@@ -72,3 +72,21 @@ def read_channel(path: str, name: str) -> tuple[np.ndarray, oiio.ImageSpec]:
     pixels = inp.read_image(0, 0, idx, idx + 1, "float")
     inp.close()
     return np.asarray(pixels).reshape(spec.height, spec.width), spec
+
+
+def classical_job(pattern: str, out: str, params: object = None, **kwargs: object) -> object:
+    """A DetectJob on the classical detector: exact and deterministic, for plumbing tests.
+
+    The shipped default is the neural detector; tests of coordinates, resume, errors and
+    outputs use the classical one so their expectations do not move with each retrained model.
+    """
+    import dataclasses
+
+    from hotpixel.params import DetectParams
+    from hotpixel.pipeline import DetectJob
+
+    base = params if isinstance(params, DetectParams) else DetectParams()
+    return DetectJob(pattern, out, params=dataclasses.replace(base, detector="classical"), **kwargs)  # type: ignore[arg-type]
+
+
+CLASSICAL = ("--detector", "classical")  # CLI flags for the plumbing tests (see classical_job)

@@ -19,8 +19,8 @@ from hotpixel.cli.main import main
 from hotpixel.errors import FrameReadError, OutputError
 from hotpixel.exr_writer import MASK_CHANNEL
 from hotpixel.params import DetectParams
-from hotpixel.pipeline import DetectJob, run_detect
-from imagegen import dark_plate, read_channel, write_image, write_sequence
+from hotpixel.pipeline import run_detect
+from imagegen import CLASSICAL, classical_job, dark_plate, read_channel, write_image, write_sequence
 
 W, H = 48, 40  # plate size: small, so the suite stays fast
 HOT = (1003, 20, 11)  # frame, x, y of the hot pixel most shots carry
@@ -36,7 +36,7 @@ def _shot(folder, n=7, seed=0, hot=(HOT,), name="shot", fmt="half") -> str:
 
 
 def _detect(pattern, out, *extra: str) -> int:
-    return main(["detect", str(pattern), "--out", str(out), "--quiet", *extra])
+    return main(["detect", *CLASSICAL, str(pattern), "--out", str(out), "--quiet", *extra])
 
 
 def _hashes(folder) -> dict[str, str]:
@@ -115,7 +115,7 @@ def test_truncated_frame_mid_sequence(tmp_path, capsys):
     assert _temporaries(out) == []
 
     broken.write_bytes(original)  # the file is re-copied: the rerun does only the rest
-    result = run_detect(DetectJob(pattern, str(out)))
+    result = run_detect(classical_job(pattern, str(out)))
     assert (result.processed, result.skipped) == (5, 2)
     assert len(_masks(out)) == 7
 
@@ -125,7 +125,7 @@ def test_truncated_frame_raises_frame_read_error_with_path_and_frame(tmp_path):
     broken = tmp_path / "plate" / "shot.1003.exr"
     _truncate(broken)
     with pytest.raises(FrameReadError) as info:
-        run_detect(DetectJob(pattern, str(tmp_path / "out")))
+        run_detect(classical_job(pattern, str(tmp_path / "out")))
     assert (info.value.frame, info.value.path) == (1003, str(broken))
     assert info.value.exit_code == 3
 
@@ -172,7 +172,7 @@ def test_frame_with_a_smaller_data_window_is_aligned_not_refused(tmp_path, crop,
     plate = tmp_path / "plate" / "shot.1004.exr"
     write_image(str(plate), dark_plate(rng, *crop), data_window=origin, display=(W, H))
     out = tmp_path / "out"
-    report = run_detect(DetectJob(pattern, str(out))).report
+    report = run_detect(classical_job(pattern, str(out))).report
     mask, spec = read_channel(str(out / "masks" / "shot.hotpixel.1004.exr"), MASK_CHANNEL)
     assert (spec.x, spec.y, spec.width, spec.height) == (*origin, *crop)
     assert np.isfinite(mask).all()
@@ -222,7 +222,7 @@ def test_output_below_a_file_exit_4(tmp_path, capsys):
     assert "pass --out with a folder you can write to" in err
     assert _hashes(tmp_path / "plate") == before
     with pytest.raises(OutputError) as info:
-        run_detect(DetectJob(pattern, str(blocker / "qc")))
+        run_detect(classical_job(pattern, str(blocker / "qc")))
     assert info.value.exit_code == 4
 
 
@@ -247,7 +247,7 @@ def test_failed_write_leaves_no_temporary_files(tmp_path):
     out = tmp_path / "out"
     (out / "frames" / "1003.json").mkdir(parents=True)
     with pytest.raises((OutputError, OSError)):
-        run_detect(DetectJob(pattern, str(out)))
+        run_detect(classical_job(pattern, str(out)))
     assert _temporaries(out) == []
     assert not (out / "frames" / "1003.json").is_file()
 
@@ -292,7 +292,19 @@ def test_rerun_resumes_force_redoes_and_threshold_change_redoes(tmp_path, capsys
         (["--threshold", "0.7", "--device", "cpu"], (0, 6)),  # the device does not count
     ]
     for extra, (total, skipped) in runs:
-        code = main(["detect", pattern, "--out", str(out), "--progress", "json", *extra])
+        code = main(
+            [
+                "detect",
+                "--detector",
+                "classical",
+                pattern,
+                "--out",
+                str(out),
+                "--progress",
+                "json",
+                *extra,
+            ]
+        )
         assert code == 0
         start = _start_event(capsys)
         assert (start["event"], start["total"], start["skipped"]) == ("start", total, skipped)
@@ -304,15 +316,15 @@ def test_rerun_resumes_force_redoes_and_threshold_change_redoes(tmp_path, capsys
 def test_rerun_counts_through_the_pipeline(tmp_path):
     pattern = _shot(tmp_path / "plate", n=5)
     out = str(tmp_path / "out")
-    first = run_detect(DetectJob(pattern, out))
-    again = run_detect(DetectJob(pattern, out))
+    first = run_detect(classical_job(pattern, out))
+    again = run_detect(classical_job(pattern, out))
     assert (first.processed, first.skipped, again.processed, again.skipped) == (5, 0, 0, 5)
     assert _found(again.report) == _found(first.report) == [(1003, "hot", 20.5, 11.5)]
     os.unlink(os.path.join(out, "frames", "1002.json"))  # a lost record: that frame is redone
-    assert run_detect(DetectJob(pattern, out)).processed == 1
-    forced = run_detect(DetectJob(pattern, out, force=True))
+    assert run_detect(classical_job(pattern, out)).processed == 1
+    forced = run_detect(classical_job(pattern, out, force=True))
     assert (forced.processed, forced.skipped) == (5, 0)
-    changed = run_detect(DetectJob(pattern, out, params=DetectParams(motion_tolerance=2)))
+    changed = run_detect(classical_job(pattern, out, params=DetectParams(motion_tolerance=2)))
     assert changed.processed == 5
 
 
@@ -329,7 +341,7 @@ def test_nan_and_inf_reported_as_nonfinite_at_their_pixel(tmp_path):
     frames[1][15, 15, 0] = -np.inf
     pattern = write_sequence(str(tmp_path / "bad"), frames)  # half
     out = tmp_path / "out"
-    report = run_detect(DetectJob(pattern, str(out))).report
+    report = run_detect(classical_job(pattern, str(out))).report
     assert _found(report) == [
         (1002, "nonfinite", 15.5, 15.5),
         (1003, "hot", 10.5, 20.5),
@@ -340,7 +352,7 @@ def test_nan_and_inf_reported_as_nonfinite_at_their_pixel(tmp_path):
     assert by_place[(9.5, 7.5)]["peak_rgb"][1] is None
     assert by_place[(40.5, 30.5)]["peak_rgb"] == [None, None, None]
 
-    reference = run_detect(DetectJob(clean, str(tmp_path / "ref"))).report
+    reference = run_detect(classical_job(clean, str(tmp_path / "ref"))).report
     (hot,) = [d for d in report["detections"] if d["kind"] == "hot"]
     (ref,) = reference["detections"]
     assert (hot["x"], hot["y"], hot["area"]) == (ref["x"], ref["y"], ref["area"])
@@ -358,7 +370,9 @@ def test_frame_of_nothing_but_nan(tmp_path):
     frames = [dark_plate(rng, W, H) for _ in range(5)]
     frames[1][:] = np.nan
     frames[3][20, 10] = 3.0
-    report = run_detect(DetectJob(write_sequence(str(tmp_path / "p"), frames), str(tmp_path / "o")))
+    report = run_detect(
+        classical_job(write_sequence(str(tmp_path / "p"), frames), str(tmp_path / "o"))
+    )
     got = [(d["frame"], d["kind"], d["x"], d["y"], d["area"]) for d in report.report["detections"]]
     assert got == [(1002, "nonfinite", 24.0, 20.0, W * H), (1004, "hot", 10.5, 20.5, 1)]
 
@@ -376,7 +390,7 @@ def test_half_extremes_negative_max_and_denormals(tmp_path):
     frames[2][12, 30] = -65504.0  # a hugely negative pixel is dark, not hot
     frames[3][25, 25, 2] = 65504.0  # one channel only
     out = tmp_path / "out"
-    report = run_detect(DetectJob(write_sequence(str(tmp_path / "p"), frames), str(out))).report
+    report = run_detect(classical_job(write_sequence(str(tmp_path / "p"), frames), str(out))).report
     assert _found(report) == [(1003, "hot", 10.5, 20.5), (1004, "hot", 25.5, 25.5)]
     assert report["detections"][0]["peak_rgb"] == pytest.approx([65504.0] * 3, rel=1e-3)
     assert report["summary"]["by_kind"] == {"hot": 2}
@@ -396,7 +410,7 @@ def test_float_plate_with_values_near_float_max(tmp_path):
     frames = [dark_plate(rng, W, H) for _ in range(5)]
     frames[2][20:22, 10:12] = 3.0e38
     pattern = write_sequence(str(tmp_path / "p"), frames, fmt="float")
-    report = run_detect(DetectJob(pattern, str(tmp_path / "o"))).report
+    report = run_detect(classical_job(pattern, str(tmp_path / "o"))).report
     assert _found(report) == [(1003, "hot", 11.0, 21.0)]
 
 
@@ -411,7 +425,7 @@ def test_images_smaller_than_the_ring_run(tmp_path, size):
     c = size // 2
     frames[2][c, c] = 3.0
     out = tmp_path / "out"
-    result = run_detect(DetectJob(write_sequence(str(tmp_path / "p"), frames), str(out)))
+    result = run_detect(classical_job(write_sequence(str(tmp_path / "p"), frames), str(out)))
     assert (result.processed, result.skipped) == (5, 0)
     assert set(_found(result.report)) <= {(1003, "hot", c + 0.5, c + 0.5)}
     for f in range(1001, 1006):
@@ -423,7 +437,9 @@ def test_images_smaller_than_the_ring_run(tmp_path, size):
 def test_one_pixel_image_with_nan(tmp_path):
     frames = [np.full((1, 1, 3), 0.05, np.float32) for _ in range(3)]
     frames[1][0, 0, 0] = np.nan
-    report = run_detect(DetectJob(write_sequence(str(tmp_path / "p"), frames), str(tmp_path / "o")))
+    report = run_detect(
+        classical_job(write_sequence(str(tmp_path / "p"), frames), str(tmp_path / "o"))
+    )
     assert _found(report.report) == [(1002, "nonfinite", 0.5, 0.5)]
 
 
@@ -432,7 +448,7 @@ def test_five_by_five_image_finds_its_centre(tmp_path):
     frames = [dark_plate(rng, 5, 5) for _ in range(5)]
     frames[2][2, 2] = 3.0
     out = tmp_path / "out"
-    report = run_detect(DetectJob(write_sequence(str(tmp_path / "p"), frames), str(out))).report
+    report = run_detect(classical_job(write_sequence(str(tmp_path / "p"), frames), str(out))).report
     assert _found(report) == [(1003, "hot", 2.5, 2.5)]
     assert report["source"]["width"] == 5 and report["source"]["height"] == 5
     mask, _ = read_channel(str(out / "masks" / "shot.hotpixel.1003.exr"), MASK_CHANNEL)
@@ -478,10 +494,25 @@ def test_paths_with_spaces_and_accents_subprocess(tmp_path):
     out = tmp_path / "qc résultats"
     env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
     proc = subprocess.run(
-        [sys.executable, "-m", "hotpixel", "detect", pattern, "--out", str(out),
-         "--progress", "json"],
-        capture_output=True, text=True, encoding="utf-8", env=env, timeout=120, check=False,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "hotpixel",
+            "detect",
+            *CLASSICAL,
+            pattern,
+            "--out",
+            str(out),
+            "--progress",
+            "json",
+        ],
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        env=env,
+        timeout=120,
+        check=False,
+    )
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout.splitlines()[-1])["detections"] == 1
     assert _found(_report(out)) == [(1003, "hot", 20.5, 11.5)]

@@ -12,7 +12,7 @@ import pytest
 
 from hotpixel.cli.main import main
 from hotpixel.params import DetectParams, flag_name, param_fields
-from imagegen import dark_plate, write_sequence
+from imagegen import CLASSICAL, dark_plate, write_sequence
 
 
 @pytest.fixture
@@ -24,19 +24,42 @@ def shot(tmp_path):
 
 
 def test_detect_in_process_exit_zero_with_detections(shot, tmp_path, capsys):
-    assert main(["detect", shot, "--out", str(tmp_path / "o"), "--quiet"]) == 0
+    assert main(["detect", *CLASSICAL, shot, "--out", str(tmp_path / "o"), "--quiet"]) == 0
     report = json.loads((tmp_path / "o" / "report.json").read_text())
     assert [(d["frame"], d["x"], d["y"]) for d in report["detections"]] == [(1004, 25.5, 15.5)]
     assert capsys.readouterr().err == ""
 
 
 def test_fail_on_detections_gives_exit_one(shot, tmp_path):
-    args = ["detect", shot, "--out", str(tmp_path / "o"), "--quiet", "--fail-on-detections"]
+    args = [
+        "detect",
+        "--detector",
+        "classical",
+        shot,
+        "--out",
+        str(tmp_path / "o"),
+        "--quiet",
+        "--fail-on-detections",
+    ]
     assert main(args) == 1
 
 
 def test_json_progress_lines(shot, tmp_path, capsys):
-    assert main(["detect", shot, "--out", str(tmp_path / "o"), "--progress", "json"]) == 0
+    assert (
+        main(
+            [
+                "detect",
+                "--detector",
+                "classical",
+                shot,
+                "--out",
+                str(tmp_path / "o"),
+                "--progress",
+                "json",
+            ]
+        )
+        == 0
+    )
     events = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert events[0]["event"] == "start" and events[0]["total"] == 6
     frames = [e for e in events if e["event"] == "frame"]
@@ -46,8 +69,17 @@ def test_json_progress_lines(shot, tmp_path, capsys):
 
 
 def test_json_progress_reports_errors(tmp_path, capsys):
-    code = main(["detect", str(tmp_path / "none.####.exr"), "--out", str(tmp_path / "o"),
-                 "--progress", "json"])  # fmt: skip
+    code = main(
+        [
+            "detect",
+            *CLASSICAL,
+            str(tmp_path / "none.####.exr"),
+            "--out",
+            str(tmp_path / "o"),
+            "--progress",
+            "json",
+        ]
+    )
     assert code == 3
     out, err = capsys.readouterr()
     event = json.loads(out.splitlines()[-1])
@@ -63,18 +95,32 @@ def test_json_progress_reports_errors(tmp_path, capsys):
     ],
 )
 def test_usage_errors(shot, tmp_path, capsys, args, needle):
-    code = main(["detect", shot, "--out", str(tmp_path / "o"), "--quiet", *args])
+    code = main(["detect", *CLASSICAL, shot, "--out", str(tmp_path / "o"), "--quiet", *args])
     assert code in (2, 3)
     assert needle in capsys.readouterr().err
 
 
 def test_unknown_flag_is_usage_error(shot, tmp_path):
-    assert main(["detect", shot, "--out", str(tmp_path / "o"), "--thr", "0.3"]) == 2
+    assert (
+        main(
+            [
+                "detect",
+                "--detector",
+                "classical",
+                shot,
+                "--out",
+                str(tmp_path / "o"),
+                "--thr",
+                "0.3",
+            ]
+        )
+        == 2
+    )
 
 
 def test_every_parameter_has_a_flag(shot, tmp_path):
     """The parameter set drives the flags: every field is settable from the command line."""
-    args = ["detect", shot, "--out", str(tmp_path / "o"), "--quiet"]
+    args = ["detect", *CLASSICAL, shot, "--out", str(tmp_path / "o"), "--quiet"]
     for f in param_fields():
         value = getattr(DetectParams(), f.name)
         args += [f"--{flag_name(f.name)}", str(value)]
@@ -94,9 +140,24 @@ def test_detect_as_subprocess(shot, tmp_path):
     env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
     out = tmp_path / "sub out"
     proc = subprocess.run(
-        [sys.executable, "-m", "hotpixel", "detect", shot, "--out", str(out), "--progress", "json"],
-        capture_output=True, text=True, env=env, timeout=120, check=False,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "hotpixel",
+            "detect",
+            *CLASSICAL,
+            shot,
+            "--out",
+            str(out),
+            "--progress",
+            "json",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
     assert proc.returncode == 0, proc.stderr
     last = json.loads(proc.stdout.splitlines()[-1])
     assert last["event"] == "done" and last["detections"] == 1
@@ -105,9 +166,20 @@ def test_detect_as_subprocess(shot, tmp_path):
 
 def test_missing_pattern_subprocess_exit_code(tmp_path):
     proc = subprocess.run(
-        [sys.executable, "-m", "hotpixel", "detect", str(tmp_path / "x.####.exr"), "--out",
-         str(tmp_path / "o")],
-        capture_output=True, text=True, timeout=120, check=False,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "hotpixel",
+            "detect",
+            *CLASSICAL,
+            str(tmp_path / "x.####.exr"),
+            "--out",
+            str(tmp_path / "o"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert proc.returncode == 3
     assert "hotpixel: error:" in proc.stderr

@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 
 from hotpixel.exr_writer import MASK_CHANNEL
-from hotpixel.pipeline import DetectJob, run_detect
-from imagegen import dark_plate, read_channel, write_sequence
+from hotpixel.pipeline import run_detect
+from imagegen import classical_job, dark_plate, read_channel, write_sequence
 
 
 def _shot(tmp_path, rng, n=7, hot=((1004, 20, 11),), **kwargs):
@@ -26,7 +26,7 @@ def _shot(tmp_path, rng, n=7, hot=((1004, 20, 11),), **kwargs):
 
 def test_single_pixel_centroid_and_nuke_flip(tmp_path):
     pattern = _shot(tmp_path, np.random.default_rng(1))
-    report = run_detect(DetectJob(pattern, str(tmp_path / "out"))).report
+    report = run_detect(classical_job(pattern, str(tmp_path / "out"))).report
     (d,) = report["detections"]
     assert (d["frame"], d["kind"], d["area"]) == (1004, "hot", 1)
     assert (d["x"], d["y"]) == (20.5, 11.5)
@@ -40,7 +40,7 @@ def test_data_window_offset_is_honoured(tmp_path):
     """A 64x48 data window at (10, 6) inside a 100x80 display: x, y count from the display."""
     pattern = _shot(tmp_path, np.random.default_rng(2), data_window=(10, 6), display=(100, 80))
     out = tmp_path / "out"
-    report = run_detect(DetectJob(pattern, str(out))).report
+    report = run_detect(classical_job(pattern, str(out))).report
     (d,) = report["detections"]
     assert (d["x"], d["y"]) == (30.5, 17.5)
     assert (d["nuke_x"], d["nuke_y"]) == (30.5, 80 - 17.5)
@@ -55,7 +55,7 @@ def test_data_window_offset_is_honoured(tmp_path):
 def test_mask_file_channel_type_and_metadata(tmp_path):
     pattern = _shot(tmp_path, np.random.default_rng(3))
     out = tmp_path / "out"
-    run_detect(DetectJob(pattern, str(out)))
+    run_detect(classical_job(pattern, str(out)))
     masks = sorted(os.listdir(out / "masks"))
     assert masks == [f"shot.hotpixel.{f}.exr" for f in range(1001, 1008)]
     mask, spec = read_channel(str(out / "masks" / "shot.hotpixel.1004.exr"), MASK_CHANNEL)
@@ -73,7 +73,7 @@ def test_with_plate_keeps_rgb_and_adds_mask(tmp_path):
     rng = np.random.default_rng(4)
     pattern = _shot(tmp_path, rng, fmt="float")
     out = tmp_path / "out"
-    run_detect(DetectJob(pattern, str(out), with_plate=True))
+    run_detect(classical_job(pattern, str(out), with_plate=True))
     path = str(out / "plate" / "shot.hotpixel.1004.exr")
     red, spec = read_channel(path, "R")
     mask, _ = read_channel(path, MASK_CHANNEL)
@@ -88,7 +88,7 @@ def test_with_plate_keeps_rgb_and_adds_mask(tmp_path):
 def test_report_schema_csv_and_tracks(tmp_path):
     pattern = _shot(tmp_path, np.random.default_rng(5), hot=((1002, 5, 5), (1006, 40, 30)))
     out = tmp_path / "out"
-    run_detect(DetectJob(pattern, str(out)))
+    run_detect(classical_job(pattern, str(out)))
     report = json.loads((out / "report.json").read_text())
     assert report["schema"] == "hotpixel-report" and report["schema_version"] == 1
     assert report["source"]["frames"] == "1001-1007"
@@ -118,7 +118,7 @@ def test_nonfinite_pixels_reported_and_masked(tmp_path):
     frames[2][20, 20] = (3.0, 3.0, 3.0)  # a hot pixel in the same frame still found
     pattern = write_sequence(str(tmp_path / "p"), frames, fmt="float")
     out = tmp_path / "out"
-    report = run_detect(DetectJob(pattern, str(out))).report
+    report = run_detect(classical_job(pattern, str(out))).report
     got = sorted((d["kind"], d["x"], d["y"]) for d in report["detections"])
     assert got == [("hot", 20.5, 20.5), ("nonfinite", 9.5, 7.5), ("nonfinite", 50.5, 30.5)]
     nan_det = next(d for d in report["detections"] if d["x"] == 9.5)
@@ -135,7 +135,7 @@ def test_oiiotool_sees_a_valid_half_mask(tmp_path):
         pytest.skip("oiiotool is not installed beside this Python")
     pattern = _shot(tmp_path, np.random.default_rng(7))
     out = tmp_path / "out"
-    run_detect(DetectJob(pattern, str(out)))
+    run_detect(classical_job(pattern, str(out)))
     mask = str(out / "masks" / "shot.hotpixel.1004.exr")
     info = subprocess.run([oiiotool, "--info", "-v", mask], capture_output=True, text=True)
     assert info.returncode == 0, info.stderr

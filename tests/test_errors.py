@@ -12,8 +12,8 @@ import pytest
 
 from hotpixel.cli.main import main
 from hotpixel.errors import FrameReadError, OutputError, SequenceError
-from hotpixel.pipeline import DetectJob, run_detect
-from imagegen import dark_plate, write_image, write_sequence
+from hotpixel.pipeline import run_detect
+from imagegen import CLASSICAL, classical_job, dark_plate, write_image, write_sequence
 
 
 def _plates(tmp_path, n=8, size=(40, 32), folder="plate", seed=0):
@@ -24,8 +24,10 @@ def _plates(tmp_path, n=8, size=(40, 32), folder="plate", seed=0):
 
 
 def _hashes(folder) -> dict[str, str]:
-    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(pathlib.Path(folder).iterdir())}  # fmt: skip
+    return {
+        p.name: hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(pathlib.Path(folder).iterdir())
+    }
 
 
 def _leftovers(folder) -> list[str]:
@@ -35,11 +37,25 @@ def _leftovers(folder) -> list[str]:
 def test_missing_frame_names_it_and_the_fix(tmp_path, capsys):
     pattern = _plates(tmp_path)
     os.unlink(tmp_path / "plate" / "shot.1004.exr")
-    assert main(["detect", pattern, "--out", str(tmp_path / "o"), "--quiet"]) == 3
+    assert main(["detect", *CLASSICAL, pattern, "--out", str(tmp_path / "o"), "--quiet"]) == 3
     err = capsys.readouterr().err
     assert "frame 1004 is missing from" in err and "(found 1001-1003, 1005-1008)" in err
     assert "pass --frames or --allow-gaps" in err
-    assert main(["detect", pattern, "--out", str(tmp_path / "o"), "--quiet", "--allow-gaps"]) == 0
+    assert (
+        main(
+            [
+                "detect",
+                "--detector",
+                "classical",
+                pattern,
+                "--out",
+                str(tmp_path / "o"),
+                "--quiet",
+                "--allow-gaps",
+            ]
+        )
+        == 0
+    )
     report = json.loads((tmp_path / "o" / "report.json").read_text())
     assert report["summary"]["frames_processed"] == 7
 
@@ -51,7 +67,7 @@ def test_truncated_frame_mid_sequence_keeps_earlier_frames_and_inputs(tmp_path):
     before = _hashes(tmp_path / "plate")
     out = tmp_path / "o"
     with pytest.raises(FrameReadError) as info:
-        run_detect(DetectJob(pattern, str(out)))
+        run_detect(classical_job(pattern, str(out)))
     message = str(info.value)
     assert "frame 1005" in message and "shot.1005.exr" in message
     assert "damaged or truncated" in message and "re-render or re-copy" in message
@@ -66,15 +82,18 @@ def test_truncated_frame_mid_sequence_keeps_earlier_frames_and_inputs(tmp_path):
 def test_frame_of_different_resolution(tmp_path):
     pattern = _plates(tmp_path)
     write_image(str(tmp_path / "plate" / "shot.1006.exr"), np.zeros((20, 30, 3), np.float32))
-    with pytest.raises(FrameReadError, match=r"frame 1006: .*shot\.1006\.exr' is 30x20 but the "
-                       r"sequence is 40x32 \(from frame 1001\)"):  # fmt: skip
-        run_detect(DetectJob(pattern, str(tmp_path / "o")))
+    with pytest.raises(
+        FrameReadError,
+        match=r"frame 1006: .*shot\.1006\.exr' is 30x20 but the "
+        r"sequence is 40x32 \(from frame 1001\)",
+    ):
+        run_detect(classical_job(pattern, str(tmp_path / "o")))
 
 
 def test_non_image_file_matching_the_pattern(tmp_path, capsys):
     pattern = _plates(tmp_path)
     (tmp_path / "plate" / "shot.1003.exr").write_text("not an image\n")
-    assert main(["detect", pattern, "--out", str(tmp_path / "o"), "--quiet"]) == 3
+    assert main(["detect", *CLASSICAL, pattern, "--out", str(tmp_path / "o"), "--quiet"]) == 3
     err = capsys.readouterr().err
     assert "frame 1003: cannot open" in err and "shot.1003.exr" in err
 
@@ -82,18 +101,18 @@ def test_non_image_file_matching_the_pattern(tmp_path, capsys):
 def test_empty_directory(tmp_path):
     (tmp_path / "empty").mkdir()
     with pytest.raises(SequenceError, match="holds no image sequence"):
-        run_detect(DetectJob(str(tmp_path / "empty"), str(tmp_path / "o")))
+        run_detect(classical_job(str(tmp_path / "empty"), str(tmp_path / "o")))
 
 
 def test_unwritable_output_directory(tmp_path, capsys):
     pattern = _plates(tmp_path, n=3)
     blocker = tmp_path / "a_file"
     blocker.write_text("x")  # an output folder below a file cannot exist, even for root
-    code = main(["detect", pattern, "--out", str(blocker / "out"), "--quiet"])
+    code = main(["detect", *CLASSICAL, pattern, "--out", str(blocker / "out"), "--quiet"])
     assert code == 4
     assert "cannot create output folder" in capsys.readouterr().err
     with pytest.raises(OutputError):
-        run_detect(DetectJob(pattern, str(blocker / "out")))
+        run_detect(classical_job(pattern, str(blocker / "out")))
 
 
 @pytest.mark.parametrize("size", [(1, 1), (5, 5)])
@@ -102,7 +121,7 @@ def test_tiny_images(tmp_path, size):
     frames = [np.full((h, w, 3), 0.1, np.float32) for _ in range(5)]
     frames[2][h // 2, w // 2] = 5.0
     pattern = write_sequence(str(tmp_path / "p"), frames)
-    report = run_detect(DetectJob(pattern, str(tmp_path / "o"))).report
+    report = run_detect(classical_job(pattern, str(tmp_path / "o"))).report
     assert report["summary"]["frames_processed"] == 5
     assert all(0 <= d["x"] <= w and 0 <= d["y"] <= h for d in report["detections"])
 
@@ -111,7 +130,7 @@ def test_single_frame_sequence(tmp_path):
     frame = dark_plate(np.random.default_rng(3))
     frame[10, 12] = 3.0
     pattern = write_sequence(str(tmp_path / "p"), [frame])
-    report = run_detect(DetectJob(pattern, str(tmp_path / "o"))).report
+    report = run_detect(classical_job(pattern, str(tmp_path / "o"))).report
     assert [(d["x"], d["y"]) for d in report["detections"]] == [(12.5, 10.5)]
 
 
@@ -122,7 +141,7 @@ def test_paths_with_spaces_and_non_ascii(tmp_path):
     folder = tmp_path / "plates été" / "shot 01"
     pattern = write_sequence(str(folder), frames, name="plate ñ")
     out = tmp_path / "qc résultats"
-    report = run_detect(DetectJob(pattern, str(out))).report
+    report = run_detect(classical_job(pattern, str(out))).report
     assert [(d["frame"], d["x"]) for d in report["detections"]] == [(1003, 8.5)]
     assert (out / "masks" / "plate ñ.hotpixel.1003.exr").is_file()
 
@@ -130,19 +149,21 @@ def test_paths_with_spaces_and_non_ascii(tmp_path):
 def test_resume_skips_done_frames_force_and_changed_params_redo(tmp_path):
     pattern = _plates(tmp_path, n=6)
     out = str(tmp_path / "o")
-    first = run_detect(DetectJob(pattern, out))
+    first = run_detect(classical_job(pattern, out))
     assert (first.processed, first.skipped) == (6, 0)
-    again = run_detect(DetectJob(pattern, out))
+    again = run_detect(classical_job(pattern, out))
     assert (again.processed, again.skipped) == (0, 6)
     assert again.report["summary"]["frames_processed"] == 6
-    forced = run_detect(DetectJob(pattern, out, force=True))
+    forced = run_detect(classical_job(pattern, out, force=True))
     assert forced.processed == 6
     from hotpixel.params import DetectParams
 
-    changed = run_detect(DetectJob(pattern, out, params=DetectParams(threshold=0.7)))
+    changed = run_detect(classical_job(pattern, out, params=DetectParams(threshold=0.7)))
     assert changed.processed == 6
     os.unlink(os.path.join(out, "masks", "shot.hotpixel.1003.exr"))  # a lost mask is redone
-    assert run_detect(DetectJob(pattern, out, params=DetectParams(threshold=0.7))).processed == 1
+    assert (
+        run_detect(classical_job(pattern, out, params=DetectParams(threshold=0.7))).processed == 1
+    )
     assert _leftovers(out) == []
 
 
@@ -159,11 +180,11 @@ def test_interrupted_run_resumes(tmp_path):
     pattern = _plates(tmp_path, n=8)
     out = str(tmp_path / "o")
     with pytest.raises(KeyboardInterrupt):
-        run_detect(DetectJob(pattern, out), Interrupting("none"))
+        run_detect(classical_job(pattern, out), Interrupting("none"))
     report = json.loads((tmp_path / "o" / "report.json").read_text())
     assert report["summary"]["frames_processed"] == 4  # 1004 was analysed before the ^C
     assert report["summary"]["frames_pending"] == [1005, 1006, 1007, 1008]
-    resumed = run_detect(DetectJob(pattern, out))
+    resumed = run_detect(classical_job(pattern, out))
     assert (resumed.processed, resumed.skipped) == (4, 4)
     assert _leftovers(out) == []
 
@@ -173,7 +194,7 @@ def test_hdr_values_nan_inf_do_not_crash(tmp_path):
     frames[1][0, 0] = (65504.0, -65504.0, 6e-8)
     frames[2][3, 3] = (np.nan, np.inf, -np.inf)
     pattern = write_sequence(str(tmp_path / "p"), frames, fmt="half")
-    report = run_detect(DetectJob(pattern, str(tmp_path / "o"))).report
+    report = run_detect(classical_job(pattern, str(tmp_path / "o"))).report
     kinds = {(d["frame"], d["kind"]) for d in report["detections"]}
     assert (1003, "nonfinite") in kinds
 
@@ -182,7 +203,7 @@ def test_outputs_get_normal_permissions(tmp_path):
     """Regression: atomic writes went through mkstemp and left 0600 files nobody else could read."""
     pattern = _plates(tmp_path, n=3)
     out = tmp_path / "o"
-    run_detect(DetectJob(pattern, str(out)))
+    run_detect(classical_job(pattern, str(out)))
     umask = os.umask(0)
     os.umask(umask)
     for path in [out / "report.json", out / "masks" / "shot.hotpixel.1002.exr"]:

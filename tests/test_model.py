@@ -70,8 +70,14 @@ def test_metadata_is_checked(tmp_path, trained):
     checkpoint, _ = trained
     model, config = load_checkpoint(checkpoint)
     bare = str(tmp_path / "bare.onnx")
-    torch.onnx.export(model, (torch.rand(1, 5, 3, 16, 16),), bare, dynamo=False,
-                      input_names=["window"], output_names=["probability"])  # fmt: skip
+    torch.onnx.export(
+        model,
+        (torch.rand(1, 5, 3, 16, 16),),
+        bare,
+        dynamo=False,
+        input_names=["window"],
+        output_names=["probability"],
+    )
     with pytest.raises(ModelError, match=r"lacks metadata.*hotpixel export"):
         load_session(bare, "cpu")
     with pytest.raises(ModelError, match="does not exist"):
@@ -126,3 +132,35 @@ def test_shipped_model_loads_when_present():
         pytest.skip("no shipped model yet")
     _, info = load_session(path, "cpu")
     assert info.window == 5 and info.temporal
+
+
+def test_neural_is_the_default_and_finds_clear_defects(tmp_path):
+    """Through the whole pipeline with the shipped model: clear defects found where injected."""
+    from hotpixel.params import DetectParams
+    from hotpixel.pipeline import DetectJob, run_detect
+    from hotpixel.synth.plates import load_plate
+    from hotpixel.synth.windows import WindowConfig, make_window
+    from imagegen import write_sequence
+
+    assert DetectParams().detector == "neural"
+    config = WindowConfig(
+        size=(96, 64),
+        defects=(3, 3),
+        contrast=(20.0, 50.0),
+        points=(2, 2),
+        speed=(0.0, 2.0),
+        grain=(0.002, 0.004),
+        flash_rate=0,
+        cut_rate=0,
+        stuck=(0, 0),
+        curvilinear_share=0.0,
+    )
+    sample = make_window([load_plate("courtyard")], np.random.default_rng(8), config)
+    pattern = write_sequence(str(tmp_path / "p"), list(sample.frames), fmt="float")
+    report = run_detect(DetectJob(pattern, str(tmp_path / "o"))).report
+    assert report["detector"]["name"] == "neural"
+    assert report["detector"]["model_version"].startswith("temporal-")
+    centre = [d for d in report["detections"] if d["frame"] == 1003]
+    for t in sample.defects:
+        assert any(abs(d["x"] - t.x) < 0.6 and abs(d["y"] - t.y) < 0.6 for d in centre), t
+    assert len(centre) <= len(sample.defects) + 1

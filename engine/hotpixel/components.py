@@ -18,6 +18,7 @@ from .geometry import Geometry, to_nuke
 
 KINDS = ("hot", "dead", "stuck", "nonfinite")
 _EIGHT = np.ones((3, 3), dtype=bool)
+CORE_SHARE = 0.25
 
 
 @dataclass(frozen=True)
@@ -63,7 +64,8 @@ def find_detections(
     """Group pixels with ``prob >= threshold`` into detections.
 
     ``prob`` and ``weight`` are ``(h, w)`` over the data window (``weight`` >= 0 sets the
-    centroid weighting, e.g. brightness above the local background); ``rgb`` is ``(h, w, 3)``
+    centroid weighting, e.g. brightness above the local background; only pixels with at least
+    ``CORE_SHARE`` of their group's largest weight count); ``rgb`` is ``(h, w, 3)``
     for the peak colour. Groups larger than ``max_area`` pixels are counted, not reported.
     """
     if prob.shape != rgb.shape[:2] or weight.shape != prob.shape:
@@ -77,7 +79,12 @@ def find_detections(
     ys, xs = np.nonzero(binary)
     lab = labels[ys, xs] - 1  # (N,) component index of each flagged pixel
     area = np.bincount(lab, minlength=count)
-    w = np.maximum(weight[ys, xs].astype(np.float64), 0.0) + 1e-12
+    w = np.maximum(weight[ys, xs].astype(np.float64), 0.0)
+    # the centroid is that of the group's core: pixels carrying at least CORE_SHARE of the
+    # group's strongest weight, so a faint flagged halo pixel does not pull it
+    wmax = np.zeros(count)
+    np.maximum.at(wmax, lab, w)
+    w = np.where(w >= CORE_SHARE * wmax[lab], w, 0.0) + 1e-12
     wsum = np.bincount(lab, w, minlength=count)
     cx = np.bincount(lab, w * (xs + 0.5), minlength=count) / wsum
     cy = np.bincount(lab, w * (ys + 0.5), minlength=count) / wsum

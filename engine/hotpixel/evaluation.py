@@ -72,8 +72,9 @@ def score_detector(fn: ProbabilityFn, samples: list[Sample], temporal: bool = Tr
     out = Scored()
     for s in samples:
         frames = tuple(s.frames) if temporal else (s.frames[2],) * 5
-        numbers = (1, 2, 3, 4, 5) if temporal else (3, 3, 3, 3, 3)
-        prob = fn(Window(frames, numbers, 2))
+        # numbered as distinct frames even when repeated, so a detector runs as it would on
+        # a real window instead of taking its no-context path
+        prob = fn(Window(frames, (1, 2, 3, 4, 5), 2))
         for t in THRESHOLDS:
             _match(prob, s, t, out.at[t])
         out.contrast.extend(d.contrast for d in s.defects)

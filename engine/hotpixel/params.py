@@ -29,7 +29,7 @@ class DetectParams:
         range=(0.0, 1.0),
     )
     detector: str = _param(
-        "classical",
+        "neural",
         "Detector to run: 'neural' (the temporal network, see --model) or 'classical' "
         "(spatial + temporal contrast test, the fallback).",
         choices=("neural", "classical"),

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from scipy import ndimage
 
 from . import params as params_mod
 from .components import Detection, find_detections
@@ -163,8 +164,11 @@ def _analyse(
     prob: np.ndarray, item: Loaded, canvas: Geometry, frame: int, params: DetectParams
 ) -> tuple[list[Detection], np.ndarray, int]:
     rgb = item.rgb
-    m = np.maximum(rgb.max(axis=-1), 0.0)
-    weight = prob * (m / (1.0 + m))
+    m = np.clip(rgb.max(axis=-1), 0.0, 1e30)
+    tone = m / (1.0 + m)
+    # centroids weigh light above the local floor, so a faint halo pixel that crossed the
+    # threshold does not pull the centre of a bright one
+    weight = prob * np.maximum(tone - ndimage.minimum_filter(tone, size=5), 0.0)
     mask = np.where(prob >= MASK_FLOOR, prob, 0.0).astype(np.float32)
     if item.nonfinite is not None:
         prob = np.where(item.nonfinite, 0.0, prob)
@@ -217,11 +221,25 @@ def _load(seq: FrameSequence, n: int, canvas: Geometry) -> Loaded:
     nonfinite = None
     if not finite.all():
         nonfinite = ~finite.all(axis=-1)
-        rgb = np.where(finite, rgb, np.float32(0.0))
+        rgb = fill_nonfinite(rgb, finite)
     if g != canvas:
         rgb = paste(rgb, g, canvas)
         nonfinite = None if nonfinite is None else paste(nonfinite, g, canvas)
     return Loaded(frame, rgb, nonfinite)
+
+
+def fill_nonfinite(rgb: np.ndarray, finite: np.ndarray) -> np.ndarray:
+    """Replace NaN/Inf values by the mean of the finite values around them (3x3, per channel).
+
+    Zeros would leave a dark hole that a detector reads as a one-frame defect of its own; the
+    non-finite pixels are reported separately as kind ``nonfinite``. ``(H, W, C)`` in and out.
+    """
+    clean = np.where(finite, rgb, np.float32(0.0))
+    sums = ndimage.uniform_filter(clean, size=(3, 3, 1), mode="constant")
+    counts = ndimage.uniform_filter(finite.astype(np.float32), size=(3, 3, 1), mode="constant")
+    fill = np.where(counts > 0, sums / np.maximum(counts, 1e-6), np.float32(0.0))
+    out: np.ndarray = np.where(finite, rgb, fill).astype(np.float32)
+    return out
 
 
 def _scan_geometry(seq: FrameSequence, frames: list[int]) -> tuple[Geometry, Geometry]:

@@ -62,6 +62,7 @@ class _Features:
     """Per-frame quantities reused by every window that contains the frame."""
 
     def __init__(self, rgb: np.ndarray, radius: int) -> None:
+        self.source = rgb  # the cache is valid only for this very array
         linear = np.clip(rgb.max(axis=-1), 0.0, LINEAR_CAP)  # (H, W) brightest channel
         self.m = (linear / (1.0 + linear)).astype(np.float32)  # (H, W) tone-compressed
         # Light summed over 3x3 in linear, then compressed: sub-pixel motion and defocus spread
@@ -95,7 +96,7 @@ class ClassicalDetector:
 
     def _features(self, number: int, rgb: np.ndarray) -> _Features:
         feats = self._cache.get(number)
-        if feats is None or feats.m.shape != rgb.shape[:2]:
+        if feats is None or feats.source is not rgb:
             feats = _Features(rgb, self.radius)
             self._cache[number] = feats
             while len(self._cache) > self.window_length + 1:

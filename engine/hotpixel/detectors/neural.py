@@ -2,6 +2,8 @@
 
 Frames are fed in tiles with a halo of context on each side (the model's receptive field), so
 memory stays bounded at any resolution and a tile's result equals the whole-frame result.
+A window without temporal context (a one-frame run) tells the network nothing about
+persistence, so there the classical detector's spatial test answers instead.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import numpy as np
 
 from ..model_file import INPUT, load_session
 from ..window import Window
+from .classical import ClassicalDetector
 
 TILE = 512
 
@@ -24,8 +27,11 @@ class NeuralDetector:
         self.model_version = self.info.version
         self.window_length = self.info.window
         self.tile = tile
+        self._spatial = ClassicalDetector()
 
     def __call__(self, window: Window) -> np.ndarray:
+        if not window.has_context:
+            return self._spatial(window)
         h, w = window.frames[0].shape[:2]
         out = np.zeros((h, w), np.float32)
         halo, tile = self.info.halo, self.tile

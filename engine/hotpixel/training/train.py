@@ -28,11 +28,11 @@ from .model import ModelConfig, TemporalDetector
 class TrainConfig:
     seed: int = 1
     steps: int = 5000
-    batch: int = 16
+    batch: int = 24
     lr: float = 2e-3
     pool: int = 4000  # windows generated up front; flips and rotations add variety
-    focal_gamma: float = 2.0
-    positive_weight: float = 4.0
+    focal_gamma: float = 1.0  # gamma 2 left noise peaks in dark areas near p = 0.5
+    positive_weight: float = 2.0
     hard_weight: float = 4.0  # false positives on hard negatives cost this much more
     model: ModelConfig = field(default_factory=ModelConfig)
     windows: WindowConfig = field(
