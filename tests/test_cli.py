@@ -123,7 +123,7 @@ def test_every_parameter_has_a_flag(shot, tmp_path):
     args = ["detect", *CLASSICAL, shot, "--out", str(tmp_path / "o"), "--quiet"]
     for f in param_fields():
         value = getattr(DetectParams(), f.name)
-        args += [f"--{flag_name(f.name)}", str(value)]
+        args += [f"--{flag_name(f.name)}", str(0.8 if value is None else value)]
     assert main(args) == 0
 
 

@@ -34,6 +34,7 @@ class ModelInfo:
     window: int
     halo: int
     temporal: bool
+    threshold: float  # the operating point chosen for this model (metadata, default 0.5)
     metadata: dict[str, str]
 
 
@@ -95,5 +96,6 @@ def check_metadata(path: str, session: object) -> ModelInfo:
         int(meta["window"]),
         int(meta["halo"]),
         meta.get("temporal", "true") == "true",
+        float(meta.get("threshold") or 0.5),
         meta,
     )

@@ -22,10 +22,11 @@ def _param(default: Any, help: str, **limits: Any) -> Any:
 class DetectParams:
     """Everything that changes what detection finds. Stored in every report."""
 
-    threshold: float = _param(
-        0.5,
+    threshold: float | None = _param(
+        None,
         "Confidence threshold: pixels whose probability is at least this are flagged. "
-        "Lower finds fainter defects and raises false alerts.",
+        "Lower finds fainter defects and raises false alerts. Default: the detector's own "
+        "operating point (the neural model's is stored in the model file; classical 0.5).",
         range=(0.0, 1.0),
     )
     detector: str = _param(
@@ -72,7 +73,7 @@ def validate(params: DetectParams) -> DetectParams:
                 f"--{flag_name(f.name)} must be one of {', '.join(choices)}; got {value!r}"
             )
         limits = f.metadata.get("range")
-        if limits is not None and not (limits[0] <= value <= limits[1]):
+        if limits is not None and value is not None and not (limits[0] <= value <= limits[1]):
             raise UsageError(
                 f"--{flag_name(f.name)} must be between {limits[0]} and {limits[1]}; got {value!r}"
             )

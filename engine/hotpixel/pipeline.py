@@ -7,6 +7,7 @@ bounded by the window plus a few frames, whatever the sequence length.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -69,6 +70,8 @@ def run_detect(job: DetectJob, progress: Progress | None = None) -> RunResult:
     seq = discover(job.pattern)
     targets = select_frames(seq, job.frames, job.allow_gaps)
     detector = create(params)
+    if params.threshold is None:  # the detector's own operating point
+        params = dataclasses.replace(params, threshold=detector.default_threshold)
     plan = plan_windows(context_frames(seq, targets), targets, detector.window_length)
     needed = sorted({n for _, numbers in plan for n in numbers})
     canvas, display = _scan_geometry(seq, needed)
@@ -94,6 +97,13 @@ def run_detect(job: DetectJob, progress: Progress | None = None) -> RunResult:
     report_path = os.path.join(out, "report.json")
     progress.finish(report=report_path, detections=summary["detections"], frames=len(targets))
     return RunResult(report, report_path, len(pending), len(targets) - len(pending))
+
+
+def _threshold(params: DetectParams) -> float:
+    """The threshold in force; ``run_detect`` resolves a missing one from the detector."""
+    if params.threshold is None:
+        raise ValueError("threshold not resolved; run_detect fills it from the detector")
+    return params.threshold
 
 
 def context_frames(seq: FrameSequence, targets: list[int]) -> list[int]:
@@ -126,7 +136,7 @@ def _process(
         "hotpixel:detector": detector.name,
         "hotpixel:detector_version": detector.version,
         "hotpixel:model_version": detector.model_version,
-        "hotpixel:threshold": float(params.threshold),
+        "hotpixel:threshold": _threshold(params),
         "hotpixel:content": "probability",
     }
     writes: list[Future[None]] = []
@@ -173,7 +183,7 @@ def _analyse(
     if item.nonfinite is not None:
         prob = np.where(item.nonfinite, 0.0, prob)
     found = find_detections(
-        prob, weight, rgb, canvas, frame, params.threshold, params.max_area, "hot"
+        prob, weight, rgb, canvas, frame, _threshold(params), params.max_area, "hot"
     )
     detections = list(found.detections)
     if item.nonfinite is not None:

@@ -57,7 +57,8 @@ def add_param_flags(p: argparse.ArgumentParser) -> None:
     """One flag per :class:`DetectParams` field, help and choices from its declaration."""
     defaults = DetectParams()
     for f in param_fields():
-        kind = type(getattr(defaults, f.name))
+        value = getattr(defaults, f.name)
+        kind = float if f.name == "threshold" else type(value)
         p.add_argument(
             f"--{flag_name(f.name)}",
             dest=f.name,

@@ -34,7 +34,7 @@ def add_parser(sub: Any, name: str) -> argparse.ArgumentParser:
     p.add_argument("--plates", default=",".join(EVAL_PLATES), help="held-out bundled plates")
     p.add_argument("--model", default=default_model_path(), help="ONNX model to evaluate")
     p.add_argument("--single-frame-model", help="ONNX single-frame variant, trained the same way")
-    p.add_argument("--threshold", type=float, default=0.5, help="operating threshold")
+    p.add_argument("--threshold", type=float, help="operating threshold (default: the model's)")
     p.add_argument("--skip", default="", help="comma list of baselines to leave out")
     p.set_defaults(run=run)
     return p
@@ -66,7 +66,8 @@ def run(args: argparse.Namespace) -> int:
         t = time.perf_counter()
         runs[name] = score_detector(fn, samples, temporal)
         print(f"  {name}: {(time.perf_counter() - t) / len(samples):.2f} s/frame")
-    table = {name: metrics(sc, args.threshold) for name, sc in runs.items()}
+    threshold = args.threshold if args.threshold is not None else neural.default_threshold
+    table = {name: metrics(sc, threshold) for name, sc in runs.items()}
     for name, sc in runs.items():
         table[name]["recall_at_0.02_fa_per_frame"] = recall_at_false_alert_rate(sc, 0.02)
         table[name]["recall_at_0.1_fa_per_frame"] = recall_at_false_alert_rate(sc, 0.1)
@@ -74,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
     os.makedirs(args.out, exist_ok=True)
     result = {
         "set": {"plates": args.plates, "count": args.count, "seed": args.seed},
-        "threshold": args.threshold,
+        "threshold": threshold,
         "detectors": table,
         "sweeps": {n: sweep(sc) for n, sc in runs.items()},
     }

@@ -16,6 +16,12 @@ def add_parser(sub: Any, name: str) -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="the .onnx file to write")
     p.add_argument("--version", required=True, help="model version stored in the metadata")
     p.add_argument("--lineage", default="", help="where the model came from (base model, labels)")
+    p.add_argument(
+        "--threshold",
+        type=float,
+        default=0.5,
+        help="the model's default operating point, chosen on validation data",
+    )
     p.set_defaults(run=run)
     return p
 
@@ -27,5 +33,5 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(
             f"export needs torch and onnx ({exc}); install them with pip install -e '.[train]'"
         ) from exc
-    print(export(args.checkpoint, args.out, args.version, args.lineage))
+    print(export(args.checkpoint, args.out, args.version, args.lineage, threshold=args.threshold))
     return 0

@@ -23,6 +23,7 @@ class Detector(Protocol):
     version: str
     model_version: str
     window_length: int
+    default_threshold: float
 
     def __call__(self, window: Window) -> np.ndarray:
         """Probability map ``(H, W)`` float32 in 0..1 for ``window``'s centre frame."""

@@ -25,6 +25,7 @@ class NeuralDetector:
     def __init__(self, model_path: str, device: str = "auto", tile: int = TILE) -> None:
         self.session, self.info = load_session(model_path, device)
         self.model_version = self.info.version
+        self.default_threshold = self.info.threshold
         self.window_length = self.info.window
         self.tile = tile
         self._spatial = ClassicalDetector()

@@ -39,11 +39,16 @@ def training_commit() -> str:
 
 
 def export(
-    checkpoint: str, out_path: str, version: str, lineage: str = "", metrics: str = ""
+    checkpoint: str,
+    out_path: str,
+    version: str,
+    lineage: str = "",
+    metrics: str = "",
+    threshold: float = 0.5,
 ) -> str:
     """Write the ONNX model for ``checkpoint``; return ``out_path``."""
     model, config = load_checkpoint(checkpoint)
-    return export_model(model, config, out_path, version, lineage, metrics)
+    return export_model(model, config, out_path, version, lineage, metrics, threshold)
 
 
 def export_model(
@@ -53,7 +58,9 @@ def export_model(
     version: str,
     lineage: str = "",
     metrics: str = "",
+    threshold: float = 0.5,
 ) -> str:
+    """Export ``model``; ``threshold`` is stored as the model's default operating point."""
     model.eval()
     t = config.model.window
     example = torch.rand(1, t, 3, 32, 32)
@@ -76,6 +83,7 @@ def export_model(
             "channels": "R,G,B",
             "normalisation": NORMALISATION,
             "halo": str(halo_for(config.model.reach)),
+            "threshold": str(threshold),
             "temporal": str(config.model.temporal).lower(),
             "training_commit": training_commit(),
             "training_config": json.dumps(config.as_dict()),
