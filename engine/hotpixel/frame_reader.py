@@ -47,10 +47,7 @@ def read_frame(path: str, frame: int) -> Frame:
     Raises :class:`FrameReadError` naming the file and the frame when the file cannot be opened,
     has no usable colour channels, or is truncated.
     """
-    inp = oiio.ImageInput.open(path)
-    if inp is None:
-        detail = oiio.geterror().strip() or "not an image OpenImageIO can read"
-        raise FrameReadError(f"frame {frame}: cannot open {path!r}: {detail}; {_FIX}", path, frame)
+    inp = _open(path, frame)
     try:
         layout = _find_layout(inp, path, frame)
         pixels = inp.read_image(layout.subimage, 0, layout.chbegin, layout.chend, "float")
@@ -88,10 +85,7 @@ def read_frame(path: str, frame: int) -> Frame:
 
 def read_spec(path: str, frame: int) -> tuple[Geometry, tuple[str, ...], str, str]:
     """Geometry, channel names, pixel format and compression of a frame without decoding it."""
-    inp = oiio.ImageInput.open(path)
-    if inp is None:
-        detail = oiio.geterror().strip() or "not an image OpenImageIO can read"
-        raise FrameReadError(f"frame {frame}: cannot open {path!r}: {detail}; {_FIX}", path, frame)
+    inp = _open(path, frame)
     try:
         layout = _find_layout(inp, path, frame)
     finally:
@@ -102,6 +96,14 @@ def read_spec(path: str, frame: int) -> tuple[Geometry, tuple[str, ...], str, st
     )
     compression = str(s.getattribute("compression") or "none")
     return geometry, tuple(s.channelnames), str(s.format), compression
+
+
+def _open(path: str, frame: int) -> oiio.ImageInput:
+    inp = oiio.ImageInput.open(path)
+    if inp is None:
+        detail = oiio.geterror().strip() or "not an image OpenImageIO can read"
+        raise FrameReadError(f"frame {frame}: cannot open {path!r}: {detail}; {_FIX}", path, frame)
+    return inp
 
 
 def _find_layout(inp: oiio.ImageInput, path: str, frame: int) -> _Layout:

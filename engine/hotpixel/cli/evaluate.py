@@ -73,7 +73,7 @@ def run(args: argparse.Namespace) -> int:
         table[name]["recall_at_0.1_fa_per_frame"] = recall_at_false_alert_rate(sc, 0.1)
     print_table(table)
     os.makedirs(args.out, exist_ok=True)
-    result = {
+    result: dict[str, Any] = {
         "set": {"plates": args.plates, "count": args.count, "seed": args.seed},
         "threshold": threshold,
         "detectors": table,
