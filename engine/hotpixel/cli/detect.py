@@ -8,6 +8,7 @@ import sys
 from typing import Any
 
 from .. import params as params_mod
+from ..errors import SequenceError, UsageError
 from ..params import DetectParams, flag_name, param_fields
 from ..pipeline import DetectJob, run_detect
 from ..progress import MODES, Progress
@@ -74,6 +75,16 @@ def params_from_args(args: argparse.Namespace) -> DetectParams:
     return params_mod.from_dict(values)
 
 
+def _frames_flag(text: str | None) -> list[int] | None:
+    """``--frames`` parsed; a malformed value is a usage error (exit 2), not an input error."""
+    if not text:
+        return None
+    try:
+        return parse_frame_range(text)
+    except SequenceError as exc:
+        raise UsageError(f"--frames: {exc}") from exc
+
+
 def run(args: argparse.Namespace) -> int:
     mode = "none" if args.quiet and args.progress == "bar" else args.progress
     progress = Progress(mode)
@@ -82,7 +93,7 @@ def run(args: argparse.Namespace) -> int:
         pattern=args.pattern,
         out_dir=args.out,
         params=params_from_args(args),
-        frames=parse_frame_range(args.frames) if args.frames else None,
+        frames=_frames_flag(args.frames),
         allow_gaps=args.allow_gaps,
         force=args.force,
         with_plate=args.with_plate,
