@@ -164,3 +164,45 @@ def test_neural_is_the_default_and_finds_clear_defects(tmp_path):
     for t in sample.defects:
         assert any(abs(d["x"] - t.x) < 0.6 and abs(d["y"] - t.y) < 0.6 for d in centre), t
     assert len(centre) <= len(sample.defects) + 1
+
+
+def test_train_and_export_commands(tmp_path, capsys):
+    """The CLI path an ML engineer takes: a config file in, a checked model file out."""
+    import json
+
+    from hotpixel.cli.main import main
+
+    config = TrainConfig(steps=2, pool=4, batch=2).as_dict()
+    (tmp_path / "c.json").write_text(json.dumps(config))
+    assert (
+        main(
+            [
+                "train",
+                "--out",
+                str(tmp_path / "run"),
+                "--config",
+                str(tmp_path / "c.json"),
+                "--seed",
+                "3",
+            ]
+        )
+        == 0
+    )
+    _, loaded = load_checkpoint(str(tmp_path / "run" / "checkpoint.pt"))
+    assert loaded.seed == 3 and loaded.steps == 2
+    model = str(tmp_path / "m.onnx")
+    args = [
+        "export",
+        str(tmp_path / "run" / "checkpoint.pt"),
+        "--out",
+        model,
+        "--version",
+        "cli-1",
+        "--threshold",
+        "0.7",
+    ]
+    assert main(args) == 0
+    _, info = load_session(model, "cpu")
+    assert (info.version, info.threshold) == ("cli-1", 0.7)
+    assert main(["export", str(tmp_path / "none.pt"), "--out", model, "--version", "x"]) == 5
+    assert "does not exist" in capsys.readouterr().err

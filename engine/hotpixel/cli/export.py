@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import os
 from typing import Any
 
-from ..errors import UsageError
+from ..errors import ModelError, UsageError
 
 
 def add_parser(sub: Any, name: str) -> argparse.ArgumentParser:
@@ -33,5 +34,10 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(
             f"export needs torch and onnx ({exc}); install them with pip install -e '.[train]'"
         ) from exc
+    if not os.path.isfile(args.checkpoint):
+        raise ModelError(
+            f"checkpoint {args.checkpoint!r} does not exist; pass the checkpoint.pt that "
+            "`hotpixel train --out DIR` wrote in DIR"
+        )
     print(export(args.checkpoint, args.out, args.version, args.lineage, threshold=args.threshold))
     return 0
