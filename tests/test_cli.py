@@ -15,6 +15,18 @@ from hotpixel.params import DetectParams, flag_name, param_fields
 from imagegen import CLASSICAL, dark_plate, write_sequence
 
 
+def _detect(pattern, out, *extra: str) -> int:
+    """The detect command in-process, on the classical detector (exact plumbing checks)."""
+    return main(["detect", *CLASSICAL, str(pattern), "--out", str(out), *extra])
+
+
+def _subprocess(*args: str) -> subprocess.CompletedProcess[str]:
+    """The real entry point, as a farm or the Nuke plugin starts it."""
+    env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
+    cmd = [sys.executable, "-m", "hotpixel", *args]
+    return subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=120, check=False)
+
+
 @pytest.fixture
 def shot(tmp_path):
     rng = np.random.default_rng(11)
@@ -24,42 +36,18 @@ def shot(tmp_path):
 
 
 def test_detect_in_process_exit_zero_with_detections(shot, tmp_path, capsys):
-    assert main(["detect", *CLASSICAL, shot, "--out", str(tmp_path / "o"), "--quiet"]) == 0
+    assert _detect(shot, tmp_path / "o", "--quiet") == 0
     report = json.loads((tmp_path / "o" / "report.json").read_text())
     assert [(d["frame"], d["x"], d["y"]) for d in report["detections"]] == [(1004, 25.5, 15.5)]
     assert capsys.readouterr().err == ""
 
 
 def test_fail_on_detections_gives_exit_one(shot, tmp_path):
-    args = [
-        "detect",
-        "--detector",
-        "classical",
-        shot,
-        "--out",
-        str(tmp_path / "o"),
-        "--quiet",
-        "--fail-on-detections",
-    ]
-    assert main(args) == 1
+    assert _detect(shot, tmp_path / "o", "--quiet", "--fail-on-detections") == 1
 
 
 def test_json_progress_lines(shot, tmp_path, capsys):
-    assert (
-        main(
-            [
-                "detect",
-                "--detector",
-                "classical",
-                shot,
-                "--out",
-                str(tmp_path / "o"),
-                "--progress",
-                "json",
-            ]
-        )
-        == 0
-    )
+    assert _detect(shot, tmp_path / "o", "--progress", "json") == 0
     events = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert events[0]["event"] == "start" and events[0]["total"] == 6
     frames = [e for e in events if e["event"] == "frame"]
@@ -69,18 +57,7 @@ def test_json_progress_lines(shot, tmp_path, capsys):
 
 
 def test_json_progress_reports_errors(tmp_path, capsys):
-    code = main(
-        [
-            "detect",
-            *CLASSICAL,
-            str(tmp_path / "none.####.exr"),
-            "--out",
-            str(tmp_path / "o"),
-            "--progress",
-            "json",
-        ]
-    )
-    assert code == 3
+    assert _detect(tmp_path / "none.####.exr", tmp_path / "o", "--progress", "json") == 3
     out, err = capsys.readouterr()
     event = json.loads(out.splitlines()[-1])
     assert event["event"] == "error" and event["exit_code"] == 3
@@ -95,27 +72,14 @@ def test_json_progress_reports_errors(tmp_path, capsys):
     ],
 )
 def test_usage_errors(shot, tmp_path, capsys, args, needle):
-    code = main(["detect", *CLASSICAL, shot, "--out", str(tmp_path / "o"), "--quiet", *args])
+    code = _detect(shot, tmp_path / "o", "--quiet", *args)
     assert code == 2
     assert needle in capsys.readouterr().err
 
 
 def test_unknown_flag_is_usage_error(shot, tmp_path):
-    assert (
-        main(
-            [
-                "detect",
-                "--detector",
-                "classical",
-                shot,
-                "--out",
-                str(tmp_path / "o"),
-                "--thr",
-                "0.3",
-            ]
-        )
-        == 2
-    )
+    """Flags are whole words: argparse's abbreviations (--thr for --threshold) are off."""
+    assert _detect(shot, tmp_path / "o", "--thr", "0.3") == 2
 
 
 def test_every_parameter_has_a_flag(shot, tmp_path):
@@ -136,28 +100,8 @@ def test_info_json(shot, capsys):
 
 
 def test_detect_as_subprocess(shot, tmp_path):
-    """The installed entry point, as a farm or the Nuke plugin would start it."""
-    env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
     out = tmp_path / "sub out"
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "hotpixel",
-            "detect",
-            *CLASSICAL,
-            shot,
-            "--out",
-            str(out),
-            "--progress",
-            "json",
-        ],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-        check=False,
-    )
+    proc = _subprocess("detect", *CLASSICAL, shot, "--out", str(out), "--progress", "json")
     assert proc.returncode == 0, proc.stderr
     last = json.loads(proc.stdout.splitlines()[-1])
     assert last["event"] == "done" and last["detections"] == 1
@@ -165,21 +109,6 @@ def test_detect_as_subprocess(shot, tmp_path):
 
 
 def test_missing_pattern_subprocess_exit_code(tmp_path):
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "hotpixel",
-            "detect",
-            *CLASSICAL,
-            str(tmp_path / "x.####.exr"),
-            "--out",
-            str(tmp_path / "o"),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    proc = _subprocess("detect", str(tmp_path / "x.####.exr"), "--out", str(tmp_path / "o"))
     assert proc.returncode == 3
     assert "hotpixel: error:" in proc.stderr
