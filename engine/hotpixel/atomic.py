@@ -52,6 +52,33 @@ def atomic_path(path: str) -> Iterator[str]:
         raise
 
 
+@contextlib.contextmanager
+def folder_lock(folder: str) -> Iterator[None]:
+    """Hold an exclusive lock on ``folder`` (a ``.lock`` file in it) while the block runs.
+
+    Separate processes writing one shot's chunks into the same folder take it to rebuild the
+    shared report, so the last one to finish sees every finished frame. Where the platform has
+    no ``fcntl`` (Windows) the block runs unlocked; ``hotpixel merge`` then repairs the report.
+    """
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows
+        yield
+        return
+    path = os.path.join(folder, ".lock")
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666 & ~_UMASK)
+    except OSError as exc:
+        raise OutputError(
+            f"cannot create the lock file {path!r} ({exc.strerror}); pass an --out you can write to"
+        ) from exc
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
+
+
 def write_text(path: str, text: str) -> None:
     """Write UTF-8 text atomically."""
     with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8", newline="\n") as fh:

@@ -48,3 +48,11 @@ class ModelError(HotPixelError):
     """A detector or model file is missing, invalid or incompatible (exit code 5)."""
 
     exit_code = 5
+
+
+class ChunkError(HotPixelError):
+    """A chunk run in a separate process failed; carries that process's exit code."""
+
+    def __init__(self, message: str, exit_code: int) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code

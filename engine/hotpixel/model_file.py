@@ -9,7 +9,7 @@ import os
 from dataclasses import dataclass
 from importlib import resources
 
-from .errors import ModelError
+from .errors import ModelError, UsageError
 
 FORMAT = "hotpixel-onnx-1"
 INPUT = "window"
@@ -60,11 +60,25 @@ def load_session(path: str, device: str) -> tuple[object, ModelInfo]:
     options = ort.SessionOptions()
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     options.log_severity_level = 3
+    threads = _threads_from_env()
+    if threads:
+        options.intra_op_num_threads = threads
     try:
         session = ort.InferenceSession(path, options, providers=providers)
     except Exception as exc:  # onnxruntime raises its own untyped errors
         raise ModelError(f"model file {path!r} cannot be loaded: {exc}") from exc
     return session, check_metadata(path, session)
+
+
+def _threads_from_env() -> int:
+    """``HOTPIXEL_THREADS`` (set by ``--workers`` for each chunk process); 0 = onnxruntime's."""
+    text = os.environ.get("HOTPIXEL_THREADS", "").strip()
+    try:
+        return max(0, int(text)) if text else 0
+    except ValueError:
+        raise UsageError(
+            f"HOTPIXEL_THREADS={text!r} is not a whole number; unset it or set e.g. 2"
+        ) from None
 
 
 def check_metadata(path: str, session: object) -> ModelInfo:

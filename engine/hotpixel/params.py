@@ -99,3 +99,18 @@ def from_dict(values: dict[str, Any]) -> DetectParams:
             f"unknown parameter(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}"
         )
     return validate(DetectParams(**values))
+
+
+def to_flags(params: DetectParams) -> list[str]:
+    """The ``hotpixel detect`` flags that reproduce ``params`` (unset values left out).
+
+    Chunk commands for ``--workers`` and for farm jobs are built from this, so a chunk runs
+    with exactly the parameters of the whole run.
+    """
+    flags: list[str] = []
+    for f in param_fields():
+        value = getattr(params, f.name)
+        if value is None or value == "":
+            continue
+        flags += [f"--{flag_name(f.name)}", str(value)]
+    return flags

@@ -26,7 +26,7 @@ from .frame_reader import Frame, read_frame, read_spec
 from .geometry import Geometry, paste
 from .params import DetectParams
 from .progress import Progress
-from .report import build_report, fingerprint, is_done, write_frame_record
+from .report import build_report, fingerprint, is_done, write_frame_record, write_run_record
 from .sequence import FrameSequence, discover, format_ranges, select_frames
 from .window import ReadAhead, Window, plan_windows
 
@@ -41,6 +41,7 @@ class DetectJob:
     out_dir: str
     params: DetectParams = field(default_factory=DetectParams)
     frames: Sequence[int] | None = None
+    exclude: Sequence[int] = ()  # frames treated as missing: never read, never processed
     allow_gaps: bool = False
     force: bool = False
     with_plate: bool = False
@@ -68,11 +69,12 @@ def run_detect(job: DetectJob, progress: Progress | None = None) -> RunResult:
     progress = progress or Progress("none")
     params = params_mod.validate(job.params)
     seq = discover(job.pattern)
-    targets = select_frames(seq, job.frames, job.allow_gaps)
+    targets = job_targets(seq, job)
     detector = create(params)
     if params.threshold is None:  # the detector's own operating point
         params = dataclasses.replace(params, threshold=detector.default_threshold)
-    plan = plan_windows(context_frames(seq, targets), targets, detector.window_length)
+    context = [f for f in context_frames(seq, targets) if f not in set(job.exclude)]
+    plan = plan_windows(context, targets, detector.window_length)
     needed = sorted({n for _, numbers in plan for n in numbers})
     canvas, display = _scan_geometry(seq, needed)
     out = os.path.abspath(job.out_dir)
@@ -85,18 +87,30 @@ def run_detect(job: DetectJob, progress: Progress | None = None) -> RunResult:
     }
     fp = fingerprint(os.path.abspath(seq.pattern.display()), det_info, params_mod.to_dict(params))
     pending = [f for f in targets if job.force or not is_done(out, f, fp)]
-    header = _report_header(seq, targets, display, det_info, params, out)
+    header = _run_header(seq, display, det_info, params)
+    write_run_record(out, fp, header)
     progress.start(len(pending), skipped=len(targets) - len(pending), frames=format_ranges(targets))
     pending_set = set(pending)
     todo = [(f, w) for f, w in plan if f in pending_set]
     try:
         _process(todo, seq, canvas, detector, params, job, out, mask_names, fp, progress)
     finally:
-        report = build_report(out, targets, fp, header)
+        report = build_report(out, fp, header, targets)
     summary = report["summary"]
     report_path = os.path.join(out, "report.json")
-    progress.finish(report=report_path, detections=summary["detections"], frames=len(targets))
+    progress.finish(
+        report=report_path, detections=summary["detections"], frames=len(targets), fingerprint=fp
+    )
     return RunResult(report, report_path, len(pending), len(targets) - len(pending))
+
+
+def job_targets(seq: FrameSequence, job: DetectJob) -> list[int]:
+    """The frames ``job`` processes: its ``frames`` (or all) less ``exclude``, gaps checked."""
+    if not job.exclude:
+        return select_frames(seq, job.frames, job.allow_gaps)
+    excluded = set(job.exclude)
+    wanted = job.frames or range(seq.first, seq.last + 1)
+    return select_frames(seq, [f for f in wanted if f not in excluded], job.allow_gaps)
 
 
 def _threshold(params: DetectParams) -> float:
@@ -327,22 +341,13 @@ def _prepare_output(
         )
 
 
-def _report_header(
-    seq: FrameSequence,
-    targets: list[int],
-    display: Geometry,
-    det_info: dict[str, str],
-    params: DetectParams,
-    out: str,
+def _run_header(
+    seq: FrameSequence, display: Geometry, det_info: dict[str, str], params: DetectParams
 ) -> dict[str, Any]:
+    """What the report says of the run besides its frames (kept as ``runs/<fingerprint>.json``)."""
     return {
         "source": {
             "pattern": seq.pattern.display(),
-            "frames": format_ranges(targets),
-            "first_frame": targets[0],
-            "last_frame": targets[-1],
-            "frame_count": len(targets),
-            "missing_frames": sorted(set(range(targets[0], targets[-1] + 1)) - set(targets)),
             "width": display.full_width,
             "height": display.full_height,
             "geometry": display.as_dict(),

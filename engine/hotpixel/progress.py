@@ -39,6 +39,13 @@ class Progress:
         elif self.mode == "bar" and skipped:
             self.message(f"resuming: {skipped} frame(s) already done, {total} to go")
 
+    def shrink(self, skipped: int) -> None:
+        """``skipped`` of the announced frames turned out done already (parallel resume)."""
+        if skipped <= 0:
+            return
+        self.total = max(self.done, self.total - skipped)
+        self.message(f"resuming: {skipped} frame(s) already done")
+
     def fps(self) -> float:
         elapsed = time.perf_counter() - self._t0
         return self.done / elapsed if elapsed > 0 else 0.0

@@ -4,12 +4,16 @@ Layout of an output folder::
 
     masks/<name>.hotpixel.<frame>.exr   one mask per frame (channel hotpixel.mask)
     frames/<frame>.json                 per-frame record; its presence marks the frame done
+    runs/<fingerprint>.json             the settings a run used (source, detector, parameters)
     report.json                         all detections (schema below, versioned)
     detections.csv                      the same detections, one row each
     tracks/<kind>_<frame>_<n>.txt       Nuke Tracker "Time+value Ascii": `frame x y` (Nuke coords)
 
 Per-frame records carry a fingerprint of the source and the parameters, so a rerun resumes only
-where the fingerprint matches, and the report can be rebuilt from records at any time (chunks).
+where the fingerprint matches. The report is rebuilt from the records (and the run record their
+fingerprint names) under a folder lock: chunks of one shot run as separate processes into the
+same folder, in any order, and whichever finishes last leaves a report of every finished frame;
+:func:`merge_report` rebuilds it on demand (``hotpixel merge``).
 """
 
 from __future__ import annotations
@@ -25,12 +29,15 @@ from collections import Counter
 from typing import Any
 
 from . import __version__
-from .atomic import write_text
+from .atomic import folder_lock, write_text
 from .components import Detection
+from .errors import InputError
+from .sequence import format_ranges
 
 SCHEMA = "hotpixel-report"
 SCHEMA_VERSION = 1
 FRAME_SCHEMA = "hotpixel-frame"
+RUN_SCHEMA = "hotpixel-run"
 CSV_COLUMNS = (
     "frame",
     "kind",
@@ -49,6 +56,7 @@ CSV_COLUMNS = (
     "peak_b",
 )
 _TRACK_NAME = re.compile(r"^[a-z]+_-?\d+_\d+\.txt$")
+_RECORD_NAME = re.compile(r"^(-?\d+)\.json$")
 
 
 def fingerprint(source: str, detector: dict[str, str], params: dict[str, Any]) -> str:
@@ -105,18 +113,84 @@ def is_done(out_dir: str, frame: int, fp: str) -> bool:
     return os.path.isfile(os.path.join(out_dir, str(record.get("mask", ""))))
 
 
+def run_record_path(out_dir: str, fp: str) -> str:
+    return os.path.join(out_dir, "runs", f"{fp}.json")
+
+
+def write_run_record(out_dir: str, fp: str, header: dict[str, Any]) -> None:
+    """Keep the settings behind fingerprint ``fp`` so the report can be rebuilt without them."""
+    record = {"schema": RUN_SCHEMA, "schema_version": SCHEMA_VERSION, "fingerprint": fp, **header}
+    os.makedirs(os.path.join(out_dir, "runs"), exist_ok=True)
+    write_text(run_record_path(out_dir, fp), json.dumps(record, indent=1) + "\n")
+
+
+def read_run_records(out_dir: str) -> list[dict[str, Any]]:
+    """Every readable run record in ``out_dir``, oldest first (by modification time)."""
+    folder = os.path.join(out_dir, "runs")
+    try:
+        names = [n for n in os.listdir(folder) if n.endswith(".json") and not n.startswith(".")]
+    except OSError:
+        return []
+    found: list[tuple[float, dict[str, Any]]] = []
+    for name in names:
+        path = os.path.join(folder, name)
+        try:
+            with open(path, encoding="utf-8") as fh:
+                record = json.load(fh)
+            mtime = os.path.getmtime(path)
+        except (OSError, ValueError):
+            continue
+        if isinstance(record, dict) and record.get("schema") == RUN_SCHEMA:
+            found.append((mtime, record))
+    return [r for _, r in sorted(found, key=lambda item: item[0])]
+
+
+def recorded_frames(out_dir: str) -> dict[int, str]:
+    """Frame -> fingerprint of every finished frame (record present, mask present)."""
+    folder = os.path.join(out_dir, "frames")
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return {}
+    done: dict[int, str] = {}
+    for name in names:
+        m = _RECORD_NAME.match(name)
+        if not m:
+            continue
+        frame = int(m.group(1))
+        record = read_frame_record(out_dir, frame)
+        if record is None:
+            continue
+        if os.path.isfile(os.path.join(out_dir, str(record.get("mask", "")))):
+            done[frame] = str(record.get("fingerprint"))
+    return done
+
+
 def build_report(
-    out_dir: str, frames: list[int], fp: str, header: dict[str, Any]
+    out_dir: str, fp: str, header: dict[str, Any], frames: list[int] | tuple[int, ...] = ()
 ) -> dict[str, Any]:
     """Assemble ``report.json``, ``detections.csv`` and the track files from frame records.
 
-    ``frames`` are the frames of the shot whose records are gathered (missing or stale records
-    are listed under ``frames_pending``). ``header`` holds source/detector/params fields.
+    The report covers ``frames`` (the run's own; those without a current record are listed
+    under ``frames_pending``) plus every other frame in the folder finished with the same
+    fingerprint, so chunks of one shot add up to the shot. ``header`` is the run record's
+    content (source pattern and geometry, detector, threshold, params, mask).
     """
+    with folder_lock(out_dir):
+        done = recorded_frames(out_dir)
+        shot = sorted(set(frames) | {f for f, f_fp in done.items() if f_fp == fp})
+        report = _assemble(out_dir, fp, header, shot)
+        write_text(os.path.join(out_dir, "report.json"), json.dumps(report, indent=1) + "\n")
+        write_text(os.path.join(out_dir, "detections.csv"), _csv(report["detections"]))
+        write_tracks(os.path.join(out_dir, "tracks"), report["detections"])
+    return report
+
+
+def _assemble(out_dir: str, fp: str, header: dict[str, Any], shot: list[int]) -> dict[str, Any]:
     detections: list[dict[str, Any]] = []
     frame_rows: list[dict[str, Any]] = []
     pending: list[int] = []
-    for f in frames:
+    for f in shot:
         record = read_frame_record(out_dir, f)
         if record is None or record.get("fingerprint") != fp:
             pending.append(f)
@@ -132,12 +206,26 @@ def build_report(
             }
         )
     kinds = Counter(d["kind"] for d in detections)
-    report = {
+    skip = ("schema", "schema_version", "fingerprint")
+    fields = {k: v for k, v in header.items() if k not in skip}
+    source = dict(fields.pop("source"))
+    source.update(
+        {
+            "frames": format_ranges(shot),
+            "first_frame": shot[0] if shot else None,
+            "last_frame": shot[-1] if shot else None,
+            "frame_count": len(shot),
+            "missing_frames": sorted(set(range(shot[0], shot[-1] + 1)) - set(shot)) if shot else [],
+        }
+    )
+    return {
         "schema": SCHEMA,
         "schema_version": SCHEMA_VERSION,
         "tool": {"name": "hotpixel", "version": __version__},
         "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        **header,
+        "fingerprint": fp,
+        "source": source,
+        **fields,
         "summary": {
             "frames_processed": len(frame_rows),
             "frames_pending": pending,
@@ -148,10 +236,49 @@ def build_report(
         "frames": frame_rows,
         "detections": detections,
     }
-    write_text(os.path.join(out_dir, "report.json"), json.dumps(report, indent=1) + "\n")
-    write_text(os.path.join(out_dir, "detections.csv"), _csv(detections))
-    write_tracks(os.path.join(out_dir, "tracks"), detections)
-    return report
+
+
+def merge_report(
+    out_dir: str, expect: list[int] | None = None, fp: str | None = None
+) -> dict[str, Any]:
+    """Rebuild the report of ``out_dir`` from its records (after chunks ran separately).
+
+    The settings are those of the newest run record, or of fingerprint ``fp``. Frames finished
+    with other settings are named in the error or left out; ``expect`` lists frames that must
+    all be finished (the shot's range on a farm), else :class:`InputError` names the rest.
+    """
+    out_dir = os.path.abspath(out_dir)
+    runs = read_run_records(out_dir)
+    if not runs:
+        raise InputError(
+            f"{out_dir!r} holds no hotpixel run (no runs/*.json); pass the --out folder of "
+            "`hotpixel detect`"
+        )
+    if fp is None:
+        header = runs[-1]
+    else:
+        matches = [r for r in runs if r.get("fingerprint") == fp]
+        if not matches:
+            known = ", ".join(str(r.get("fingerprint")) for r in runs)
+            raise InputError(f"{out_dir!r} has no run with fingerprint {fp!r} (it has {known})")
+        header = matches[-1]
+    fp = str(header["fingerprint"])
+    done = recorded_frames(out_dir)
+    if expect:
+        absent = [f for f in expect if done.get(f) != fp]
+        if absent:
+            other = [f for f in absent if f in done]
+            why = (
+                f"; frames {format_ranges(other)} were made with other settings (rerun them "
+                "with the same flags and --force)"
+                if other
+                else ""
+            )
+            raise InputError(
+                f"frames {format_ranges(absent)} of {out_dir!r} are not finished{why}; run "
+                "their chunks (a rerun resumes), then merge again"
+            )
+    return build_report(out_dir, fp, header, expect or [])
 
 
 def _csv(detections: list[dict[str, Any]]) -> str:

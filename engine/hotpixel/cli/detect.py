@@ -13,6 +13,7 @@ from ..params import DetectParams, flag_name, param_fields
 from ..pipeline import DetectJob, run_detect
 from ..progress import MODES, Progress
 from ..sequence import parse_frame_range
+from ..workers import run_parallel
 
 
 def add_parser(sub: Any, name: str) -> argparse.ArgumentParser:
@@ -28,6 +29,16 @@ def add_parser(sub: Any, name: str) -> argparse.ArgumentParser:
     )
     p.add_argument("--out", required=True, help="output folder (created; reruns resume in it)")
     p.add_argument("--frames", help="frames to process, e.g. 1001-1100 (context is read around)")
+    p.add_argument(
+        "--exclude",
+        help="frames to treat as missing: never read, not even as context (e.g. a damaged 1047)",
+    )
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="run the frames as this many chunks in parallel processes, then merge",
+    )
     p.add_argument(
         "--allow-gaps", action="store_true", help="skip missing frames instead of failing"
     )
@@ -75,14 +86,14 @@ def params_from_args(args: argparse.Namespace) -> DetectParams:
     return params_mod.from_dict(values)
 
 
-def _frames_flag(text: str | None) -> list[int] | None:
-    """``--frames`` parsed; a malformed value is a usage error (exit 2), not an input error."""
+def frame_flag(text: str | None, flag: str = "--frames") -> list[int] | None:
+    """A frame-range flag parsed; a malformed value is a usage error (exit 2), not an input one."""
     if not text:
         return None
     try:
         return parse_frame_range(text)
     except SequenceError as exc:
-        raise UsageError(f"--frames: {exc}") from exc
+        raise UsageError(f"{flag}: {exc}") from exc
 
 
 def run(args: argparse.Namespace) -> int:
@@ -93,21 +104,31 @@ def run(args: argparse.Namespace) -> int:
         pattern=args.pattern,
         out_dir=args.out,
         params=params_from_args(args),
-        frames=_frames_flag(args.frames),
+        frames=frame_flag(args.frames),
+        exclude=frame_flag(args.exclude, "--exclude") or (),
         allow_gaps=args.allow_gaps,
         force=args.force,
         with_plate=args.with_plate,
     )
-    result = run_detect(job, progress)
-    summary = result.report["summary"]
+    if args.workers < 1:
+        raise UsageError(f"--workers must be at least 1; got {args.workers}")
+    if args.workers > 1:
+        result = run_parallel(job, args.workers, progress)
+    else:
+        result = run_detect(job, progress)
     if mode == "bar":
-        kinds = ", ".join(f"{v} {k}" for k, v in summary["by_kind"].items()) or "none"
-        print(
-            f"{summary['detections']} detection(s) ({kinds}) in "
-            f"{summary['frames_with_detections']} of {summary['frames_processed']} frame(s); "
-            f"report: {result.report_path}",
-            file=sys.stderr,
-        )
-    if args.fail_on_detections and summary["detections"]:
-        return 1
-    return 0
+        print(summary_line(result.report, result.report_path), file=sys.stderr)
+    return 1 if args.fail_on_detections and result.report["summary"]["detections"] else 0
+
+
+def summary_line(report: dict[str, Any], report_path: str) -> str:
+    """The one line a person reads at the end of a run or a merge."""
+    summary = report["summary"]
+    kinds = ", ".join(f"{v} {k}" for k, v in summary["by_kind"].items()) or "none"
+    pending = summary["frames_pending"]
+    waiting = f"; {len(pending)} frame(s) pending" if pending else ""
+    return (
+        f"{summary['detections']} detection(s) ({kinds}) in "
+        f"{summary['frames_with_detections']} of {summary['frames_processed']} frame(s)"
+        f"{waiting}; report: {report_path}"
+    )

@@ -14,11 +14,12 @@ from collections.abc import Sequence
 
 from .. import __version__
 from ..errors import HotPixelError
-from . import detect, evaluate, export, info, train
+from . import detect, evaluate, export, info, merge, train
 
 COMMANDS = {
     "detect": detect,
     "info": info,
+    "merge": merge,
     "train": train,
     "export": export,
     "eval": evaluate,
