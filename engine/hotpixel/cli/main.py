@@ -14,12 +14,13 @@ from collections.abc import Sequence
 
 from .. import __version__
 from ..errors import HotPixelError
-from . import detect, evaluate, export, info, merge, train
+from . import detect, evaluate, export, info, merge, submit, train
 
 COMMANDS = {
     "detect": detect,
     "info": info,
     "merge": merge,
+    "submit": submit,
     "train": train,
     "export": export,
     "eval": evaluate,

@@ -1,0 +1,125 @@
+"""Submit a shot to a render farm: chunked detect tasks, then a merge task that waits for them.
+
+`hotpixel submit opencue` builds an OpenCue job with pyoutline (the `farm` extra) and launches
+it, or prints its job specification with --dry-run. `hotpixel submit deadline` writes Deadline
+job files and a submit.sh, and runs it with --submit. Every task runs the engine with absolute
+paths, so farm hosts need the same paths (shared storage) and the engine installed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import shlex
+import subprocess
+import sys
+from typing import Any
+
+from ..errors import UsageError
+from ..farm import deadline, opencue
+from ..farm.job import FarmJob, plan_job
+from .detect import add_param_flags, frame_flag, params_from_args
+
+
+def add_parser(sub: Any, name: str) -> argparse.ArgumentParser:
+    p: argparse.ArgumentParser = sub.add_parser(
+        name, help=__doc__.splitlines()[0], description=__doc__, allow_abbrev=False
+    )
+    managers = p.add_subparsers(dest="manager", metavar="MANAGER")
+    managers.required = True
+    cue = _manager(managers, "opencue", "OpenCue job (pyoutline)")
+    cue.add_argument("--show", default=os.environ.get("SHOW", "hotpixel"), help="OpenCue show")
+    cue.add_argument("--shot", default="", help="OpenCue shot (default: the job name)")
+    cue.add_argument("--user", default=_user(), help="OpenCue user")
+    cue.add_argument("--cores", type=float, default=0.0, help="cores per task (0: the default)")
+    cue.add_argument("--pause", action="store_true", help="launch the job paused")
+    cue.add_argument(
+        "--dry-run", action="store_true", help="print the job specification, submit nothing"
+    )
+    cue.set_defaults(run=run_opencue)
+    dl = _manager(managers, "deadline", "Deadline job files (CommandLine plugin)")
+    dl.add_argument("--job-dir", required=True, help="folder for the job files and submit.sh")
+    dl.add_argument("--pool", default="", help="Deadline pool")
+    dl.add_argument("--group", default="", help="Deadline group")
+    dl.add_argument("--priority", type=int, default=50, help="Deadline priority")
+    dl.add_argument(
+        "--submit", action="store_true", help="run deadlinecommand now (else print the command)"
+    )
+    dl.set_defaults(run=run_deadline)
+    return p
+
+
+def _manager(managers: Any, name: str, title: str) -> argparse.ArgumentParser:
+    p: argparse.ArgumentParser = managers.add_parser(
+        name,
+        help=title,
+        description=title,
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        allow_abbrev=False,
+    )
+    p.add_argument("pattern", help="the plate sequence, as for hotpixel detect")
+    p.add_argument("--out", required=True, help="output folder, on storage the farm sees")
+    p.add_argument("--frames", help="frames of the shot (default: all found)")
+    p.add_argument("--exclude", help="frames no task may read (e.g. a damaged one)")
+    p.add_argument("--chunk", type=int, default=10, help="frames per farm task")
+    p.add_argument("--name", default="", help="job name (default: hotpixel_<shot>_<range>)")
+    p.add_argument("--allow-gaps", action="store_true", help="skip missing frames")
+    p.add_argument("--with-plate", action="store_true", help="also write plate+mask EXRs")
+    p.add_argument(
+        "--engine-python",
+        default=sys.executable,
+        help="the engine's Python interpreter on the farm hosts",
+    )
+    add_param_flags(p)
+    return p
+
+
+def _user() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # no user name in a container: OpenCue still needs one
+        return "hotpixel"
+
+
+def _job(args: argparse.Namespace) -> FarmJob:
+    return plan_job(
+        args.pattern,
+        args.out,
+        frames=frame_flag(args.frames),
+        exclude=frame_flag(args.exclude, "--exclude"),
+        chunk=args.chunk,
+        name=args.name,
+        allow_gaps=args.allow_gaps,
+        with_plate=args.with_plate,
+        params=params_from_args(args),
+        python=args.engine_python,
+    )
+
+
+def run_opencue(args: argparse.Namespace) -> int:
+    job = _job(args)
+    shot = args.shot or job.name
+    if args.dry_run:
+        print(opencue.job_spec(job, args.show, shot, args.user, args.cores))
+        return 0
+    names = opencue.launch(job, args.show, shot, args.user, args.cores, args.pause)
+    print(f"submitted to OpenCue: {', '.join(names)}", file=sys.stderr)
+    return 0
+
+
+def run_deadline(args: argparse.Namespace) -> int:
+    job = _job(args)
+    paths = deadline.write_job_files(job, args.job_dir, args.pool, args.group, args.priority)
+    command = deadline.submit_command(args.job_dir)
+    print(f"wrote {', '.join(paths)}", file=sys.stderr)
+    if not args.submit:
+        print(shlex.join(command))
+        return 0
+    try:
+        done = subprocess.run(command, check=False)
+    except FileNotFoundError as exc:
+        raise UsageError(
+            "deadlinecommand is not on PATH; run the printed submit.sh where Deadline is installed"
+        ) from exc
+    return 0 if done.returncode == 0 else 4
