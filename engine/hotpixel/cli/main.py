@@ -14,13 +14,14 @@ from collections.abc import Sequence
 
 from .. import __version__
 from ..errors import HotPixelError
-from . import detect, evaluate, export, info, merge, submit, train
+from . import batch, detect, evaluate, export, info, merge, submit, train
 
 COMMANDS = {
     "detect": detect,
     "info": info,
     "merge": merge,
     "submit": submit,
+    "batch": batch,
     "train": train,
     "export": export,
     "eval": evaluate,
