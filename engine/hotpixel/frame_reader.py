@@ -32,7 +32,7 @@ class Frame:
 
 
 @dataclass(frozen=True)
-class _Layout:
+class ChannelLayout:
     subimage: int
     chbegin: int
     chend: int
@@ -47,9 +47,9 @@ def read_frame(path: str, frame: int) -> Frame:
     Raises :class:`FrameReadError` naming the file and the frame when the file cannot be opened,
     has no usable colour channels, or is truncated.
     """
-    inp = _open(path, frame)
+    inp = open_image(path, frame)
     try:
-        layout = _find_layout(inp, path, frame)
+        layout = find_layout(inp, path, frame)
         pixels = inp.read_image(layout.subimage, 0, layout.chbegin, layout.chend, "float")
         if pixels is None or not isinstance(pixels, np.ndarray):
             detail = inp.geterror().strip() or "pixel data could not be decoded"
@@ -85,9 +85,9 @@ def read_frame(path: str, frame: int) -> Frame:
 
 def read_spec(path: str, frame: int) -> tuple[Geometry, tuple[str, ...], str, str]:
     """Geometry, channel names, pixel format and compression of a frame without decoding it."""
-    inp = _open(path, frame)
+    inp = open_image(path, frame)
     try:
-        layout = _find_layout(inp, path, frame)
+        layout = find_layout(inp, path, frame)
     finally:
         inp.close()
     s = layout.spec
@@ -98,7 +98,7 @@ def read_spec(path: str, frame: int) -> tuple[Geometry, tuple[str, ...], str, st
     return geometry, tuple(s.channelnames), str(s.format), compression
 
 
-def _open(path: str, frame: int) -> oiio.ImageInput:
+def open_image(path: str, frame: int) -> oiio.ImageInput:
     inp = oiio.ImageInput.open(path)
     if inp is None:
         detail = oiio.geterror().strip() or "not an image OpenImageIO can read"
@@ -106,7 +106,7 @@ def _open(path: str, frame: int) -> oiio.ImageInput:
     return inp
 
 
-def _find_layout(inp: oiio.ImageInput, path: str, frame: int) -> _Layout:
+def find_layout(inp: oiio.ImageInput, path: str, frame: int) -> ChannelLayout:
     """The first part with R, G and B; failing that, the first gray part."""
     parts: list[tuple[int, oiio.ImageSpec, list[str]]] = []
     subimage = 0
@@ -130,7 +130,7 @@ def _find_layout(inp: oiio.ImageInput, path: str, frame: int) -> _Layout:
 
 def _layout_for(
     subimage: int, spec: oiio.ImageSpec, names: list[str], gray: bool
-) -> _Layout | None:
+) -> ChannelLayout | None:
     if gray:
         return _gray_layout(subimage, spec, names)
     for prefix in ("", "rgba.", "rgb."):
@@ -141,11 +141,11 @@ def _layout_for(
             used = idx + ([a] if a is not None else [])
             lo, hi = min(used), max(used) + 1
             rel = (idx[0] - lo, idx[1] - lo, idx[2] - lo)
-            return _Layout(subimage, lo, hi, rel, None if a is None else a - lo, spec)
+            return ChannelLayout(subimage, lo, hi, rel, None if a is None else a - lo, spec)
     return None
 
 
-def _gray_layout(subimage: int, spec: oiio.ImageSpec, names: list[str]) -> _Layout | None:
+def _gray_layout(subimage: int, spec: oiio.ImageSpec, names: list[str]) -> ChannelLayout | None:
     lone = names[0] if len(names) == 1 and names[0] not in ("Z", "A", "depth.Z") else None
     gray = "Y" if "Y" in names else lone
     if gray is not None:
@@ -154,7 +154,7 @@ def _gray_layout(subimage: int, spec: oiio.ImageSpec, names: list[str]) -> _Layo
         lo = min(g, a) if a is not None else g
         hi = (max(g, a) if a is not None else g) + 1
         rel_g = (g - lo, g - lo, g - lo)
-        return _Layout(subimage, lo, hi, rel_g, None if a is None else a - lo, spec)
+        return ChannelLayout(subimage, lo, hi, rel_g, None if a is None else a - lo, spec)
     return None
 
 

@@ -14,11 +14,13 @@ from collections.abc import Sequence
 
 from .. import __version__
 from ..errors import HotPixelError
-from . import batch, detect, evaluate, export, info, merge, submit, train
+from . import batch, detect, evaluate, export, fix, info, job, merge, submit, train
 
 COMMANDS = {
     "detect": detect,
     "info": info,
+    "job": job,
+    "fix": fix,
     "merge": merge,
     "submit": submit,
     "batch": batch,

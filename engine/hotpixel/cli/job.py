@@ -1,0 +1,41 @@
+"""Run a job file (what the Nuke plugin writes): detect with its settings, progress as asked."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from ..jobfile import load_job
+from ..pipeline import run_detect
+from ..progress import MODES, Progress
+from ..workers import run_parallel
+from .detect import summary_line
+
+
+def add_parser(sub: Any, name: str) -> argparse.ArgumentParser:
+    p: argparse.ArgumentParser = sub.add_parser(
+        name, help=__doc__, description=__doc__, allow_abbrev=False
+    )
+    p.add_argument("file", help="job file (JSON, schema hotpixel-job; see the README)")
+    p.add_argument("--progress", choices=MODES, default="json", help="json for programs")
+    p.add_argument(
+        "--fail-on-detections",
+        action="store_true",
+        help="exit with code 1 when anything is detected (QC gates)",
+    )
+    p.set_defaults(run=run)
+    return p
+
+
+def run(args: argparse.Namespace) -> int:
+    progress = Progress(args.progress)
+    args.emit_error = progress.error
+    spec = load_job(args.file)
+    if spec.workers > 1:
+        result = run_parallel(spec.job, spec.workers, progress)
+    else:
+        result = run_detect(spec.job, progress)
+    if args.progress == "bar":
+        print(summary_line(result.report, result.report_path), file=sys.stderr)
+    return 1 if args.fail_on_detections and result.report["summary"]["detections"] else 0
