@@ -50,4 +50,6 @@ def test_demo_finds_the_injected_defects(tmp_path, capsys):
     assert hits >= 17 and false_alerts <= 30
     assert [d["kind"] for d in report["detections"]].count("nonfinite") == 1
     assert (tmp_path / "demo" / "result" / "hits.png").stat().st_size > 1000
+    page = (tmp_path / "demo" / "result" / "report.html").read_text()
+    assert page.count('<figure class="hit"') == len(report["detections"])
     assert "injected 18 hot pixels" in capsys.readouterr().out

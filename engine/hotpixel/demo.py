@@ -25,6 +25,7 @@ from .geometry import Geometry
 from .hit_sheet import build_sheet, write_sheet
 from .pipeline import DetectJob, run_detect
 from .progress import Progress
+from .qc_report import write_html_report
 from .sequence import discover
 from .synth.defects import Defect, inject, placement_heatmap
 from .synth.plates import camera_path, load_plate, put_in_motion
@@ -89,6 +90,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     sheet_path = os.path.join(out, "result", "hits.png")
     write_sheet(sheet_path, build_sheet(dets, load))
+    write_html_report(os.path.join(out, "result"), result.report, load)
     print(
         f"\ninjected {len(truth)} hot pixels; found {hits}, missed {len(truth) - hits}, "
         f"false alerts {false_alerts}; other kinds: "
@@ -101,6 +103,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         ("report", "result/report.json"),
         ("table", "result/detections.csv"),
         ("Nuke tracker files", "result/tracks/"),
+        ("QC page (open in a browser)", "result/report.html"),
         ("picture of every hit", "result/hits.png"),
         ("injected truth", "truth.json"),
     ]:

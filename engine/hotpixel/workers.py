@@ -60,7 +60,8 @@ def left_out(seq: FrameSequence, targets: Sequence[int], job: DetectJob) -> list
 def chunk_command(job: DetectJob, chunk: Sequence[int], exclude: Sequence[int]) -> list[str]:
     """The argument list that runs ``chunk`` of ``job`` in its own process."""
     cmd = [sys.executable, "-m", "hotpixel", "detect", job.pattern, "--out", job.out_dir]
-    cmd += ["--frames", frame_spec(chunk), "--progress", "json", *to_flags(job.params)]
+    cmd += ["--frames", frame_spec(chunk), "--progress", "json", "--no-html"]
+    cmd += to_flags(job.params)
     if exclude:
         cmd += ["--exclude", frame_spec(exclude)]
     switches = {

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import os
 import sys
 from typing import Any
 
@@ -12,8 +13,10 @@ from ..errors import SequenceError, UsageError
 from ..params import DetectParams, flag_name, param_fields
 from ..pipeline import DetectJob, run_detect
 from ..progress import MODES, Progress
+from ..qc_report import write_html_report
 from ..sequence import parse_frame_range
 from ..workers import run_parallel
+from .report import add_html_flag
 
 
 def add_parser(sub: Any, name: str) -> argparse.ArgumentParser:
@@ -60,6 +63,7 @@ def add_parser(sub: Any, name: str) -> argparse.ArgumentParser:
         action="store_true",
         help="exit with code 1 when anything is detected (QC gates)",
     )
+    add_html_flag(p)
     add_param_flags(p)
     p.set_defaults(run=run)
     return p
@@ -116,6 +120,8 @@ def run(args: argparse.Namespace) -> int:
         result = run_parallel(job, args.workers, progress)
     else:
         result = run_detect(job, progress)
+    if args.html:
+        write_html_report(os.path.dirname(result.report_path), result.report)
     if mode == "bar":
         print(summary_line(result.report, result.report_path), file=sys.stderr)
     return 1 if args.fail_on_detections and result.report["summary"]["detections"] else 0

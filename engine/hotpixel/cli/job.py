@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from typing import Any
 
 from ..jobfile import load_job
 from ..pipeline import run_detect
 from ..progress import MODES, Progress
+from ..qc_report import write_html_report
 from ..workers import run_parallel
 from .detect import summary_line
+from .report import add_html_flag
 
 
 def add_parser(sub: Any, name: str) -> argparse.ArgumentParser:
@@ -24,6 +27,7 @@ def add_parser(sub: Any, name: str) -> argparse.ArgumentParser:
         action="store_true",
         help="exit with code 1 when anything is detected (QC gates)",
     )
+    add_html_flag(p)
     p.set_defaults(run=run)
     return p
 
@@ -36,6 +40,8 @@ def run(args: argparse.Namespace) -> int:
         result = run_parallel(spec.job, spec.workers, progress)
     else:
         result = run_detect(spec.job, progress)
+    if args.html:
+        write_html_report(os.path.dirname(result.report_path), result.report)
     if args.progress == "bar":
         print(summary_line(result.report, result.report_path), file=sys.stderr)
     return 1 if args.fail_on_detections and result.report["summary"]["detections"] else 0

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 from .. import __version__
 from ..errors import HotPixelError
-from . import batch, detect, evaluate, export, fix, info, job, merge, submit, train
+from . import batch, detect, evaluate, export, fix, info, job, merge, report, submit, train
 
 COMMANDS = {
     "detect": detect,
@@ -22,6 +22,7 @@ COMMANDS = {
     "job": job,
     "fix": fix,
     "merge": merge,
+    "report": report,
     "submit": submit,
     "batch": batch,
     "train": train,

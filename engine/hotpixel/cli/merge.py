@@ -12,8 +12,10 @@ import os
 import sys
 from typing import Any
 
+from ..qc_report import write_html_report
 from ..report import merge_report
 from .detect import frame_flag, summary_line
+from .report import add_html_flag
 
 
 def add_parser(sub: Any, name: str) -> argparse.ArgumentParser:
@@ -32,12 +34,15 @@ def add_parser(sub: Any, name: str) -> argparse.ArgumentParser:
         action="store_true",
         help="exit with code 1 when anything is detected (QC gates)",
     )
+    add_html_flag(p)
     p.set_defaults(run=run)
     return p
 
 
 def run(args: argparse.Namespace) -> int:
     report = merge_report(args.out, frame_flag(args.expect, "--expect"), args.fingerprint)
+    if args.html:
+        write_html_report(os.path.abspath(args.out), report)
     if not args.quiet:
         path = os.path.join(os.path.abspath(args.out), "report.json")
         print(summary_line(report, path), file=sys.stderr)

@@ -89,7 +89,8 @@ def engine_command(job: FarmJob) -> list[str]:
 def detect_args(job: FarmJob, start: str, end: str) -> list[str]:
     """The chunk command; ``start``/``end`` are the manager's tokens for the chunk's frames."""
     cmd = [*engine_command(job), "detect", job.pattern, "--out", job.out_dir]
-    cmd += ["--frames", f"{start}-{end}", "--progress", "bar", *to_flags(job.params)]
+    cmd += ["--frames", f"{start}-{end}", "--progress", "bar", "--no-html"]
+    cmd += to_flags(job.params)
     if job.exclude:
         cmd += ["--exclude", frame_spec(job.exclude)]
     if job.allow_gaps:
