@@ -33,9 +33,19 @@ from .synth.plates import camera_path, load_plate, put_in_motion
 FIRST = 1001
 
 
-def make_plate(out: str, rng: np.random.Generator, frames: int = 12) -> list[Defect]:
-    """Write the demo sequence into ``out/plate``; return the injected defects."""
-    still = load_plate("night")
+def make_plate(
+    out: str,
+    rng: np.random.Generator,
+    frames: int = 12,
+    plate: str = "night",
+    per_frame: int = 2,
+    nan: bool = True,
+) -> list[Defect]:
+    """Write ``out/plate/<plate>.####.exr`` from a bundled photograph; return the defects.
+
+    ``per_frame`` hot pixels are injected in every frame but the first two and the last.
+    """
+    still = load_plate(plate)
     path = camera_path(rng, frames, speed=1.3, shake=0.3)
     size = (960, 400)
     shots = put_in_motion(still, path - path.mean(axis=0), size, rng, grain=0.004)
@@ -43,13 +53,14 @@ def make_plate(out: str, rng: np.random.Generator, frames: int = 12) -> list[Def
     for i in range(2, frames - 1):  # no defects in the first two frames, to show clean frames
         lo, hi = max(0, i - 2), min(frames, i + 3)
         heat = placement_heatmap(shots[lo:hi])
-        truth.extend(inject(shots[i], FIRST + i, heat, 2, rng, contrast=(1.0, 40.0)))
-    shots[7][123, 456, 1] = np.nan  # a pixel error of another kind
+        truth.extend(inject(shots[i], FIRST + i, heat, per_frame, rng, contrast=(1.0, 40.0)))
+    if nan:
+        shots[7][123, 456, 1] = np.nan  # a pixel error of another kind
     folder = os.path.join(out, "plate")
     os.makedirs(folder, exist_ok=True)
     geometry = Geometry.simple(*size)
     for i, rgb in enumerate(shots):
-        name = os.path.join(folder, f"night.{FIRST + i:04d}.exr")
+        name = os.path.join(folder, f"{plate}.{FIRST + i:04d}.exr")
         write_exr(name, rgb, ["R", "G", "B"], geometry, ["half"] * 3, {"compression": "zip"})
     return truth
 

@@ -14,7 +14,20 @@ from collections.abc import Sequence
 
 from .. import __version__
 from ..errors import HotPixelError
-from . import batch, detect, evaluate, export, fix, info, job, merge, report, submit, train
+from . import (
+    batch,
+    detect,
+    evaluate,
+    export,
+    finetune,
+    fix,
+    info,
+    job,
+    merge,
+    report,
+    submit,
+    train,
+)
 
 COMMANDS = {
     "detect": detect,
@@ -26,6 +39,7 @@ COMMANDS = {
     "submit": submit,
     "batch": batch,
     "train": train,
+    "finetune": finetune,
     "export": export,
     "eval": evaluate,
 }
