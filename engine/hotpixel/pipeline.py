@@ -76,7 +76,7 @@ def run_detect(job: DetectJob, progress: Progress | None = None) -> RunResult:
     context = [f for f in context_frames(seq, targets) if f not in set(job.exclude)]
     plan = plan_windows(context, targets, detector.window_length)
     needed = sorted({n for _, numbers in plan for n in numbers})
-    canvas, display = _scan_geometry(seq, needed)
+    canvas, display = scan_geometry(seq, needed)
     out = os.path.abspath(job.out_dir)
     mask_names = {f: _mask_path(out, seq, f) for f in targets}
     _prepare_output(out, seq, mask_names, job.with_plate)
@@ -145,7 +145,7 @@ def _process(
 ) -> None:
     if not todo:
         return
-    reader: ReadAhead[Loaded] = ReadAhead(todo, lambda n: _load(seq, n, canvas))
+    reader: ReadAhead[Loaded] = ReadAhead(todo, lambda n: load_frame(seq, n, canvas))
     meta = {
         "hotpixel:detector": detector.name,
         "hotpixel:detector_version": detector.version,
@@ -235,11 +235,11 @@ def _write_frame(
     write_frame_record(out, frame, seq.path(frame), mask_path, fp, detections, oversized)
 
 
-def _load(seq: FrameSequence, n: int, canvas: Geometry) -> Loaded:
+def load_frame(seq: FrameSequence, n: int, canvas: Geometry) -> Loaded:
     frame = read_frame(seq.path(n), n)
     g = frame.geometry
     if (g.full_width, g.full_height) != (canvas.full_width, canvas.full_height):
-        raise _size_error(seq, n, g, canvas)
+        raise size_error(seq, n, g, canvas)
     rgb = frame.rgb
     finite = np.isfinite(rgb)
     nonfinite = None
@@ -266,7 +266,7 @@ def fill_nonfinite(rgb: np.ndarray, finite: np.ndarray) -> np.ndarray:
     return out
 
 
-def _scan_geometry(seq: FrameSequence, frames: list[int]) -> tuple[Geometry, Geometry]:
+def scan_geometry(seq: FrameSequence, frames: list[int]) -> tuple[Geometry, Geometry]:
     """Check every frame's header; return the canvas (union of data windows) and display."""
     first: Geometry | None = None
     x0 = y0 = 1 << 30
@@ -281,7 +281,7 @@ def _scan_geometry(seq: FrameSequence, frames: list[int]) -> tuple[Geometry, Geo
             first.full_width,
             first.full_height,
         ):
-            raise _size_error(seq, n, g, first, frames[0])
+            raise size_error(seq, n, g, first, frames[0])
         x0, y0 = min(x0, g.x), min(y0, g.y)
         x1, y1 = max(x1, g.x + g.width), max(y1, g.y + g.height)
     assert first is not None
@@ -291,7 +291,7 @@ def _scan_geometry(seq: FrameSequence, frames: list[int]) -> tuple[Geometry, Geo
     return canvas, first
 
 
-def _size_error(
+def size_error(
     seq: FrameSequence, n: int, g: Geometry, ref: Geometry, ref_frame: int | None = None
 ) -> FrameReadError:
     where = f" (from frame {ref_frame})" if ref_frame is not None else ""

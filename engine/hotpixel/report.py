@@ -235,6 +235,31 @@ def _assemble(out_dir: str, fp: str, header: dict[str, Any], shot: list[int]) ->
         },
         "frames": frame_rows,
         "detections": detections,
+        "sensor": sensor_section(out_dir),
+    }
+
+
+def sensor_section(out_dir: str) -> dict[str, Any] | None:
+    """The shot-level pass's findings (``hotpixel sensor``) for the report, or None.
+
+    One entry per defective photosite position (dead, stuck, persistent hot), not per frame:
+    ``id``, ``kind``, ``x``, ``y``, ``nuke_x``, ``nuke_y``, ``bbox``, ``area``, ``frames_seen``,
+    ``confidence``, ``track``; plus the pass's warnings (e.g. insufficient motion).
+    """
+    from .sensor import load_sensor_result  # the sensor pass imports the pipeline, which imports us
+
+    result = load_sensor_result(out_dir)
+    if result is None:
+        return None
+    keys = ("id", "kind", "x", "y", "nuke_x", "nuke_y", "bbox", "area", "frames_seen")
+    defects = [
+        {**{k: d.get(k) for k in keys}, "confidence": d.get("confidence"), "track": d.get("track")}
+        for d in result.get("defects", [])
+    ]
+    return {
+        "file": "sensor/sensor.json",
+        "warnings": result.get("warnings", []),
+        "defects": defects,
     }
 
 

@@ -25,6 +25,7 @@ from . import (
     job,
     merge,
     report,
+    sensor,
     submit,
     train,
 )
@@ -36,6 +37,7 @@ COMMANDS = {
     "fix": fix,
     "merge": merge,
     "report": report,
+    "sensor": sensor,
     "submit": submit,
     "batch": batch,
     "train": train,

@@ -1,0 +1,94 @@
+"""Find dead, stuck and persistent hot photosites over a whole shot; write sensor/ and tracks."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+import sys
+from typing import Any
+
+from ..errors import UsageError
+from ..progress import MODES, Progress
+from ..report import merge_report, read_run_records
+from ..sensor import SensorJob, SensorParams, run_sensor
+from .detect import frame_flag
+
+
+def add_parser(sub: Any, name: str) -> argparse.ArgumentParser:
+    p: argparse.ArgumentParser = sub.add_parser(
+        name,
+        help=__doc__,
+        description=__doc__,
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        allow_abbrev=False,
+    )
+    p.add_argument(
+        "pattern", help="shot.####.exr, shot.%%04d.exr, shot.$F4.exr, a folder or a file"
+    )
+    p.add_argument("--out", required=True, help="output folder (may be a detect run's)")
+    p.add_argument("--frames", help="frames to analyse, e.g. 1001-1100 (default: all)")
+    p.add_argument(
+        "--allow-gaps", action="store_true", help="skip missing frames instead of failing"
+    )
+    p.add_argument(
+        "--progress",
+        choices=MODES,
+        default="bar",
+        help="bar for people, json (one object per line on stdout) for programs",
+    )
+    p.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    p.add_argument(
+        "--fail-on-detections",
+        action="store_true",
+        help="exit with code 1 when a defective photosite is found (QC gates)",
+    )
+    defaults = SensorParams()
+    for f in dataclasses.fields(SensorParams):
+        p.add_argument(
+            f"--{f.name.replace('_', '-')}",
+            dest=f.name,
+            type=type(getattr(defaults, f.name)),
+            default=getattr(defaults, f.name),
+            help=f.metadata["help"],
+        )
+    p.set_defaults(run=run)
+    return p
+
+
+def run(args: argparse.Namespace) -> int:
+    mode = "none" if args.quiet and args.progress == "bar" else args.progress
+    progress = Progress(mode)
+    args.emit_error = progress.error
+    try:
+        params = SensorParams(
+            **{f.name: getattr(args, f.name) for f in dataclasses.fields(SensorParams)}
+        )
+    except TypeError as exc:  # pragma: no cover - argparse types the values
+        raise UsageError(str(exc)) from exc
+    job = SensorJob(
+        pattern=args.pattern,
+        out_dir=args.out,
+        params=params,
+        frames=frame_flag(args.frames),
+        allow_gaps=args.allow_gaps,
+    )
+    result = run_sensor(job, progress).result
+    if read_run_records(os.path.abspath(args.out)):  # a detect report lives here: fold us in
+        merge_report(args.out)
+    if mode == "bar":
+        print(summary_line(result), file=sys.stderr)
+        for warning in result["warnings"]:
+            print(f"warning: {warning['message']}", file=sys.stderr)
+    return 1 if args.fail_on_detections and result["summary"]["defects"] else 0
+
+
+def summary_line(result: dict[str, Any]) -> str:
+    """The one line a person reads at the end of a run."""
+    s = result["summary"]
+    kinds = ", ".join(f"{v} {k}" for k, v in s["by_kind"].items()) or "none"
+    return (
+        f"{s['defects']} defective position(s) ({kinds}) over {result['source']['frame_count']} "
+        f"frame(s), {result['motion']['evidence_frames']} with camera motion; "
+        f"{s['candidates']} unconfirmed; sensor.json in {result['mask']['path'].split('/')[0]}/"
+    )

@@ -1,0 +1,27 @@
+"""Dead, stuck and persistent hot photosites over a whole shot (``hotpixel sensor``).
+
+One streaming pass accumulates per-photosite statistics (:mod:`.stats`) of how each pixel
+departs from its neighbourhood (:mod:`.background`) while the camera moves (:mod:`.motion`);
+:mod:`.classify` turns them into defects and clusters, :mod:`.output` writes and reads
+``sensor/sensor.json``, the shot's mask and the tracks.
+"""
+
+from __future__ import annotations
+
+from .classify import SensorParams
+from .output import SCHEMA, SCHEMA_VERSION, as_detections, load_sensor_result
+from .run import SensorJob, SensorRun, run_sensor
+from .shot import Findings, ShotAnalysis
+
+__all__ = [
+    "SCHEMA",
+    "SCHEMA_VERSION",
+    "Findings",
+    "SensorJob",
+    "SensorParams",
+    "SensorRun",
+    "ShotAnalysis",
+    "as_detections",
+    "load_sensor_result",
+    "run_sensor",
+]

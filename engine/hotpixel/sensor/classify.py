@@ -1,0 +1,285 @@
+"""From a shot's statistics to defects: per-pixel tests, kinds, clusters.
+
+Two kinds of evidence confirm a photosite as defective:
+
+- **motion**: over the frames in which the camera had moved (the content under the photosite was
+  new), it departs from its neighbourhood in the same direction in most of them, and the moved
+  content does not explain it. Finds dead, stuck and persistent hot pixels; needs motion.
+- **invariance**: its value barely changes in time while its neighbours' values change (grain,
+  light, motion), and it departs from them. Finds dead and stuck pixels even in a locked-off
+  shot, as long as the neighbours carry grain; a persistent hot pixel follows the scene plus an
+  offset, so only motion can tell it from a small static light.
+
+Confirmed pixels are grouped 8-connected, together with adjacent pixels that depart in the same
+way in most frames (so every photosite of a dead column segment is a member even where the
+camera moved along it). Kinds: ``dead`` (black, or at most :attr:`SensorParams.dead_level` of its
+neighbours' level), ``stuck`` (near-constant while the neighbourhood varies), ``hot`` (above its
+neighbours, following the scene).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from scipy import ndimage
+
+from .background import median5
+from .stats import ShotStats
+
+_EIGHT = np.ones((3, 3), dtype=bool)
+BLACK = 2.0**-8  # linear level (~0.004) at or below which a photosite reads black
+
+
+def _param(default: Any, help: str, **limits: Any) -> Any:
+    return field(default=default, metadata={"help": help, **limits})
+
+
+@dataclass(frozen=True)
+class SensorParams:
+    """Everything that changes what ``hotpixel sensor`` finds. Stored in ``sensor.json``."""
+
+    sigma: float = _param(
+        3.0,
+        "A pixel departs from its neighbourhood in a frame when it differs by this many local "
+        "noise sigmas (and by at least ~0.1 stop).",
+        range=(1.0, 50.0),
+    )
+    min_evidence: int = _param(
+        4,
+        "Frames with camera motion (or a changed picture) needed before a position can be "
+        "confirmed by motion.",
+        range=(2, 10000),
+    )
+    coverage: float = _param(
+        0.45,
+        "Share of the evidence frames in which a defect must depart from its neighbours.",
+        range=(0.0, 1.0),
+    )
+    consistency: float = _param(
+        0.9,
+        "Share of its departures that must go the same way (all darker or all brighter).",
+        range=(0.5, 1.0),
+    )
+    stuck_ratio: float = _param(
+        0.3,
+        "A photosite is invariant when its variation in time is at most this share of its "
+        "neighbours' (dead and stuck pixels).",
+        range=(0.0, 1.0),
+    )
+    min_frames: int = _param(
+        4,
+        "Frames needed before invariance (no variation in time) counts as evidence.",
+        range=(2, 10000),
+    )
+    dead_level: float = _param(
+        0.1,
+        "A defect at most this share of its neighbours' level (linear) is dead.",
+        range=(0.0, 1.0),
+    )
+    max_cluster: int = _param(
+        16,
+        "Largest cluster of adjacent defective photosites reported; one-pixel-wide column or "
+        "row segments may be longer (up to max_segment).",
+        range=(1, 10000),
+    )
+    max_segment: int = _param(
+        4096, "Longest dead column or row segment reported, in pixels.", range=(1, 100000)
+    )
+
+
+@dataclass
+class PixelMaps:
+    """Per-pixel decisions, all ``(H, W)``."""
+
+    motion: np.ndarray  # bool: confirmed by motion
+    invariant: np.ndarray  # bool: confirmed by invariance
+    support: np.ndarray  # bool: departs the same way in most frames (cluster growth, candidates)
+    sign: np.ndarray  # int8: +1 brighter, -1 darker than the neighbourhood
+    confidence: np.ndarray  # float32 0..1
+    kind: np.ndarray  # int8 index into KINDS
+    response: np.ndarray  # float32: pixel level / neighbourhood level (linear, brightest channel)
+    mean_rgb: np.ndarray  # (H, W, 3) float32 mean linear colour
+
+
+KINDS = ("dead", "stuck", "hot")
+
+
+def pixel_maps(stats: ShotStats, p: SensorParams) -> PixelMaps:
+    """Decide every photosite from the accumulated statistics."""
+    n = np.maximum(stats.n, 1)[..., None]
+    mean_lin = stats.sum_lin / n
+    # variation in linear: a hot photosite adds an offset and keeps its neighbours' variation,
+    # a stuck or dead one loses it
+    std = np.sqrt(np.maximum(stats.sum_lin2 / n - mean_lin * mean_lin, 0.0)).astype(np.float32)
+    neigh_std = median5(std)
+    mean_rgb = mean_lin.astype(np.float32)
+    level = np.maximum(mean_rgb.max(axis=-1), 0.0)
+    response = (level / np.maximum(median5(level), 1e-6)).astype(np.float32)
+
+    motion, m_sign, m_conf = _motion_test(stats, p)
+    invariant, i_conf = _invariance_test(stats, std, neigh_std, mean_lin, p)
+    mean_r = (stats.sum_r / n).max(axis=-1), (stats.sum_r / n).min(axis=-1)
+    r_sign = np.where(mean_r[0] >= -mean_r[1], 1, -1).astype(np.int8)
+    sign = np.where(motion, m_sign, r_sign).astype(np.int8)
+    support = _support(stats)
+    flat = std.mean(axis=-1) <= p.stuck_ratio * neigh_std.mean(axis=-1)
+    enough = stats.n >= p.min_frames
+    # black reads dead whatever its noise; a constant non-black value is stuck; a photosite far
+    # below its neighbours that still follows the scene (low response) counts as dead too
+    dead = (sign < 0) & (level <= BLACK) & (response <= 0.5)
+    stuck = ~dead & (invariant | (flat & enough))
+    dead |= ~stuck & (sign < 0) & (response <= p.dead_level)
+    kind = np.where(dead, 0, np.where(stuck, 1, np.where(sign > 0, 2, 0))).astype(np.int8)
+    confidence = np.maximum(m_conf * motion, i_conf * invariant).astype(np.float32)
+    return PixelMaps(motion, invariant, support, sign, confidence, kind, response, mean_rgb)
+
+
+def _motion_test(stats: ShotStats, p: SensorParams) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    ev = stats.n_ev[..., None].astype(np.float32)
+    best = np.zeros(stats.n_ev.shape, np.float32)
+    sign = np.zeros(stats.n_ev.shape, np.int8)
+    for s, same, other, unexplained in (
+        (1, stats.pos_ev, stats.neg_ev, stats.pos_un),
+        (-1, stats.neg_ev, stats.pos_ev, stats.neg_un),
+    ):
+        ok = (
+            (ev >= p.min_evidence)
+            & (same >= p.coverage * ev)
+            & (same >= p.consistency * (same + other))
+            & (unexplained >= 0.5 * same)
+        )
+        score = np.where(ok, unexplained / np.maximum(ev, 1.0), 0.0).max(axis=-1)
+        better = score > best
+        sign[better] = s
+        best = np.maximum(best, score)
+    passed = best > 0
+    # 1 - exp(-k/3) over the unexplained evidence frames: 4 frames ~0.7, 10 frames ~0.96
+    conf = best * (1.0 - np.exp(-stats.n_ev.astype(np.float32) * best / 3.0))
+    return passed, sign, conf.astype(np.float32)
+
+
+def _invariance_test(
+    stats: ShotStats,
+    std: np.ndarray,
+    neigh_std: np.ndarray,
+    mean_lin: np.ndarray,
+    p: SensorParams,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Invariant: varies at most ``stuck_ratio`` as much as its neighbours do, *and* as much as
+    any pixel at its own level does in this shot (the shot's noise model). The second test keeps
+    a static black dot of the scene, whose noise is low because its signal is, from passing."""
+    own = std.mean(axis=-1)
+    around = neigh_std.mean(axis=-1)
+    level = mean_lin.mean(axis=-1)
+    expected = noise_model(level, own)
+    reference = np.minimum(around, expected)
+    ratio = own / np.maximum(reference, 1e-9)
+    # neighbours that barely vary (clipped, noise-free CG, quantised blacks) prove nothing
+    floor = np.maximum(0.003 * np.abs(median5(level)), 1e-5)
+    n = stats.n.astype(np.float32)
+    ok = (
+        (stats.n >= p.min_frames)
+        & (reference >= floor)
+        & (ratio <= p.stuck_ratio)
+        & (stats.seen >= p.coverage * n)
+    )
+    conf = (1.0 - ratio / max(p.stuck_ratio, 1e-6)) * (1.0 - np.exp(-n / 4.0))
+    return ok, np.clip(conf, 0.0, 1.0).astype(np.float32)
+
+
+def noise_model(level: np.ndarray, std: np.ndarray, min_pixels: int = 64) -> np.ndarray:
+    """Typical variation in time at each pixel's level: the median ``std`` of all pixels in its
+    half-stop band of ``level`` (linear), interpolated between bands. ``(H, W)`` in and out."""
+    stops = np.log2(np.maximum(level, 2.0**-14))
+    band = np.floor(stops * 2.0).astype(np.int32).ravel()
+    order = np.argsort(band, kind="stable")
+    sorted_band = band[order]
+    values = std.ravel()[order]
+    edges = np.flatnonzero(np.diff(sorted_band)) + 1
+    centres, medians = [], []
+    for chunk_b, chunk_v in zip(np.split(sorted_band, edges), np.split(values, edges), strict=True):
+        if chunk_v.size >= min_pixels:
+            centres.append(chunk_b[0] / 2.0 + 0.25)
+            medians.append(float(np.median(chunk_v)))
+    if not centres:
+        return np.full(level.shape, np.inf, np.float32)
+    out: np.ndarray = np.interp(stops, centres, medians).astype(np.float32)
+    return out
+
+
+def _support(stats: ShotStats) -> np.ndarray:
+    """Pixels departing the same way in at least 60% of their frames (any channel)."""
+    n = np.maximum(stats.n, 1)[..., None]
+    same = np.maximum(stats.pos_all, stats.neg_all)
+    other = np.minimum(stats.pos_all, stats.neg_all)
+    ok = (same >= 0.6 * n) & (other <= 0.1 * n)
+    out: np.ndarray = ok.any(axis=-1) & (stats.n > 0)
+    return out
+
+
+@dataclass
+class Cluster:
+    """One defective position: a photosite or a group of adjacent ones."""
+
+    pixels: np.ndarray  # (N, 2) int: column, row on the canvas
+    kind: str
+    confidence: float
+    evidence: str  # "motion", "invariance" or "motion+invariance"
+    response: float
+    mean_rgb: tuple[float, float, float]
+
+
+def clusters(maps: PixelMaps, p: SensorParams) -> tuple[list[Cluster], int]:
+    """Group confirmed photosites; return the clusters and the count of oversized regions."""
+    confirmed = maps.motion | maps.invariant
+    if not confirmed.any():
+        return [], 0
+    grown = ndimage.binary_propagation(confirmed, structure=_EIGHT, mask=confirmed | maps.support)
+    labels, _ = ndimage.label(grown, structure=_EIGHT)
+    found: list[Cluster] = []
+    oversized = 0
+    for index, box in enumerate(ndimage.find_objects(labels), start=1):
+        if box is None:
+            continue
+        sub = labels[box] == index
+        rows, cols = np.nonzero(sub)
+        rows, cols = rows + box[0].start, cols + box[1].start
+        h, w = sub.shape
+        segment = min(h, w) == 1 and max(h, w) <= p.max_segment
+        if rows.size > p.max_cluster and not segment:
+            oversized += 1
+            continue
+        found.append(_cluster(maps, confirmed, rows, cols))
+    return found, oversized
+
+
+def _cluster(maps: PixelMaps, confirmed: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> Cluster:
+    core = confirmed[rows, cols]
+    kinds = np.bincount(maps.kind[rows, cols][core], minlength=len(KINDS))
+    kind = KINDS[int(np.argmax(kinds))]  # ties go to the first: dead, then stuck, then hot
+    motion = bool(maps.motion[rows, cols].any())
+    invariant = bool(maps.invariant[rows, cols].any())
+    evidence = "+".join(e for e, on in (("motion", motion), ("invariance", invariant)) if on)
+    rgb = maps.mean_rgb[rows, cols].mean(axis=0)
+    return Cluster(
+        pixels=np.stack([cols, rows], axis=1),
+        kind=kind,
+        confidence=float(maps.confidence[rows, cols].max()),
+        evidence=evidence,
+        response=float(np.median(maps.response[rows, cols])),
+        mean_rgb=(float(rgb[0]), float(rgb[1]), float(rgb[2])),
+    )
+
+
+def candidates(maps: PixelMaps, limit: int) -> tuple[list[tuple[int, int, int]], int]:
+    """Unconfirmed positions: departing the same way in most frames, no motion or invariance.
+
+    Returns up to ``limit`` ``(column, row, sign)`` sorted by position, and the total count.
+    """
+    unconfirmed = maps.support & ~(maps.motion | maps.invariant)
+    rows, cols = np.nonzero(unconfirmed)
+    total = int(rows.size)
+    keep = [(int(c), int(r), int(maps.sign[r, c])) for r, c in zip(rows, cols, strict=True)]
+    return keep[:limit], total

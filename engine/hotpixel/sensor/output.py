@@ -1,0 +1,149 @@
+"""What ``hotpixel sensor`` writes, and how other parts of the engine read it back.
+
+``OUT/sensor/sensor.json`` (schema ``hotpixel-sensor`` version 1), ``OUT/sensor/
+sensor.hotpixel.exr`` (one binary ``hotpixel.mask`` for the whole shot) and one Nuke tracker
+file per defect, ``OUT/tracks/sensor_<kind>_<id>.txt``. Track names never match the per-frame
+detection tracks' pattern (``<kind>_<frame>_<n>.txt``), so neither command deletes the other's.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from typing import Any
+
+import numpy as np
+
+from ..atomic import write_text
+from ..errors import InputError, OutputError
+from ..exr_writer import MASK_CHANNEL, write_mask
+from ..geometry import Geometry
+
+SCHEMA = "hotpixel-sensor"
+SCHEMA_VERSION = 1
+FOLDER = "sensor"
+JSON_NAME = "sensor.json"
+MASK_NAME = "sensor.hotpixel.exr"
+_TRACK = re.compile(r"^sensor_[a-z]+_\d+\.txt$")
+
+
+def track_name(defect: dict[str, Any]) -> str:
+    return f"sensor_{defect['kind']}_{defect['id']}.txt"
+
+
+def prepare(out_dir: str, inputs: set[str]) -> None:
+    """Create ``sensor/`` and ``tracks/``; refuse to overwrite an input frame."""
+    for sub in (FOLDER, "tracks"):
+        path = os.path.join(out_dir, sub)
+        try:
+            os.makedirs(path, exist_ok=True)
+        except OSError as exc:
+            raise OutputError(
+                f"cannot create output folder {path!r} ({exc.strerror}); pass --out with a "
+                "folder you can write to"
+            ) from exc
+        if not os.access(path, os.W_OK):
+            raise OutputError(f"output folder {path!r} is not writable; pass another --out")
+    mine = {os.path.realpath(os.path.join(out_dir, FOLDER, n)) for n in (JSON_NAME, MASK_NAME)}
+    if mine & inputs:
+        raise OutputError(
+            f"output {sorted(mine & inputs)[0]!r} would overwrite an input frame; pass a "
+            "different --out"
+        )
+
+
+def write(
+    out_dir: str,
+    document: dict[str, Any],
+    seen: list[list[int]],
+    mask: np.ndarray,
+    geometry: Geometry,
+) -> str:
+    """Write the mask, the tracks, then ``sensor.json`` (last: it says the others are complete).
+
+    ``seen`` holds, per defect of ``document``, the frames its track lists.
+    """
+    folder = os.path.join(out_dir, FOLDER)
+    write_mask(
+        os.path.join(folder, MASK_NAME),
+        mask,
+        geometry,
+        {
+            "hotpixel:detector": "sensor",
+            "hotpixel:content": "binary",
+            "hotpixel:source": document["source"]["pattern"],
+        },
+    )
+    tracks = os.path.join(out_dir, "tracks")
+    keep = set()
+    for defect, frames in zip(document["defects"], seen, strict=True):
+        lines = "".join(f"{f} {defect['nuke_x']} {defect['nuke_y']}\n" for f in frames)
+        write_text(os.path.join(tracks, defect["track"]), lines)
+        keep.add(defect["track"])
+    for name in os.listdir(tracks):
+        if _TRACK.match(name) and name not in keep:
+            os.unlink(os.path.join(tracks, name))
+    path = os.path.join(folder, JSON_NAME)
+    write_text(path, json.dumps(document, indent=1) + "\n")
+    return path
+
+
+def load_sensor_result(out_dir: str) -> dict[str, Any] | None:
+    """``OUT/sensor/sensor.json`` as a dict, or None when ``hotpixel sensor`` never wrote one.
+
+    Raises :class:`InputError` when the file is damaged or has another schema or version.
+    """
+    path = os.path.join(out_dir, FOLDER, JSON_NAME)
+    if not os.path.isfile(path):
+        return None
+    try:
+        with open(path, encoding="utf-8") as fh:
+            data = json.load(fh)
+    except (OSError, ValueError) as exc:
+        raise InputError(
+            f"{path!r} cannot be read ({exc}); rerun hotpixel sensor into this folder"
+        ) from exc
+    if not isinstance(data, dict) or data.get("schema") != SCHEMA:
+        raise InputError(f"{path!r} is not a {SCHEMA} file; rerun hotpixel sensor")
+    if data.get("schema_version") != SCHEMA_VERSION:
+        raise InputError(
+            f"{path!r} has {SCHEMA} version {data.get('schema_version')}, this engine reads "
+            f"version {SCHEMA_VERSION}; rerun hotpixel sensor"
+        )
+    return data
+
+
+def as_detections(result: dict[str, Any]) -> list[dict[str, Any]]:
+    """Sensor defects as per-frame detections of ``report.json`` (one per frame seen).
+
+    Each has the report's fields (``frame``, ``x``, ``y``, ``nuke_x``, ``nuke_y``, ``score``
+    = confidence, ``area``, ``kind``, ``bbox``, ``peak_rgb`` = the defect's mean colour) plus
+    ``sensor_id``, so a report can list them frame by frame beside the hot pixels.
+    """
+    from ..sequence import parse_frame_range
+
+    out = []
+    for d in result.get("defects", []):
+        frames = parse_frame_range(d["frames_seen"]) if d.get("seen_count") else []
+        for f in frames:
+            out.append(
+                {
+                    "frame": f,
+                    "x": d["x"],
+                    "y": d["y"],
+                    "nuke_x": d["nuke_x"],
+                    "nuke_y": d["nuke_y"],
+                    "score": d["confidence"],
+                    "area": d["area"],
+                    "kind": d["kind"],
+                    "bbox": list(d["bbox"]),
+                    "peak_rgb": list(d["mean_rgb"]),
+                    "sensor_id": d["id"],
+                }
+            )
+    out.sort(key=lambda e: (e["frame"], e["sensor_id"]))
+    return out
+
+
+__all__ = ["MASK_CHANNEL", "SCHEMA", "SCHEMA_VERSION", "as_detections", "load_sensor_result"]

@@ -1,0 +1,117 @@
+"""The ``hotpixel sensor`` run: a sequence on disk in, ``sensor/`` and tracks out."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from .. import __version__
+from ..errors import UsageError
+from ..exr_writer import MASK_CHANNEL
+from ..geometry import Geometry
+from ..pipeline import load_frame, scan_geometry
+from ..progress import Progress
+from ..sequence import FrameSequence, discover, format_ranges, select_frames
+from . import output
+from .classify import SensorParams
+from .shot import Findings, ShotAnalysis
+
+
+@dataclass
+class SensorJob:
+    """One shot-level run's inputs."""
+
+    pattern: str
+    out_dir: str
+    params: SensorParams = field(default_factory=SensorParams)
+    frames: Sequence[int] | None = None
+    allow_gaps: bool = False
+
+
+@dataclass
+class SensorRun:
+    result: dict[str, Any]
+    path: str
+
+
+def validate(params: SensorParams) -> SensorParams:
+    """Check every field against its declared range; a bad value is a :class:`UsageError`."""
+    for f in dataclasses.fields(params):
+        lo, hi = f.metadata["range"]
+        value = getattr(params, f.name)
+        if not lo <= value <= hi:
+            flag = f.name.replace("_", "-")
+            raise UsageError(f"--{flag} must be between {lo} and {hi}; got {value}")
+    return params
+
+
+def run_sensor(job: SensorJob, progress: Progress | None = None) -> SensorRun:
+    """Analyse the shot ``job`` names; write and return ``sensor.json``."""
+    progress = progress or Progress("none")
+    params = validate(job.params)
+    seq = discover(job.pattern)
+    frames = select_frames(seq, job.frames, job.allow_gaps)
+    canvas, _ = scan_geometry(seq, frames)
+    out = os.path.abspath(job.out_dir)
+    output.prepare(out, {os.path.realpath(p) for p in seq.paths.values()})
+    analysis = ShotAnalysis(canvas.height, canvas.width, params)
+    progress.start(len(frames), frames=format_ranges(frames))
+    for f in frames:
+        departing = analysis.add(f, load_frame(seq, f, canvas).rgb)
+        progress.frame(f, departing)
+    findings = analysis.finish(canvas)
+    document = _document(seq, frames, canvas, params, findings)
+    seen = [d.pop("seen") for d in document["defects"]]
+    path = output.write(out, document, seen, findings.mask, canvas)
+    progress.finish(result=path, defects=len(findings.defects), frames=len(frames))
+    return SensorRun(document, path)
+
+
+def _document(
+    seq: FrameSequence,
+    frames: list[int],
+    canvas: Geometry,
+    params: SensorParams,
+    f: Findings,
+) -> dict[str, Any]:
+    by_kind: dict[str, int] = {}
+    for d in f.defects:
+        by_kind[d["kind"]] = by_kind.get(d["kind"], 0) + 1
+        d["track"] = output.track_name(d)
+    return {
+        "schema": output.SCHEMA,
+        "schema_version": output.SCHEMA_VERSION,
+        "tool": {"name": "hotpixel", "version": __version__},
+        "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "source": {
+            "pattern": seq.pattern.display(),
+            "frames": format_ranges(frames),
+            "first_frame": frames[0],
+            "last_frame": frames[-1],
+            "frame_count": len(frames),
+            "width": canvas.full_width,
+            "height": canvas.full_height,
+            "geometry": canvas.as_dict(),
+        },
+        "params": dataclasses.asdict(params),
+        "motion": {"evidence_frames": f.evidence_frames, "spans": f.spans},
+        "warnings": f.warnings,
+        "mask": {
+            "path": f"{output.FOLDER}/{output.MASK_NAME}",
+            "channel": MASK_CHANNEL,
+            "content": "binary",
+        },
+        "summary": {
+            "defects": len(f.defects),
+            "by_kind": by_kind,
+            "candidates": f.candidates_total,
+            "oversized_regions": f.oversized_regions,
+            "frames_seen_exact": f.frames_seen_exact,
+        },
+        "defects": f.defects,
+        "candidates": f.candidates,
+    }

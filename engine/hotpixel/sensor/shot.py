@@ -1,0 +1,189 @@
+"""The shot-level pass over decoded frames: feed frames in order, then ask for the findings.
+
+:class:`ShotAnalysis` is the array-level entry point (the CLI reads files into it; tests and the
+benchmark feed arrays). Frames are ``(H, W, 3)`` float32 scene-linear on one canvas, top-left
+origin; NaN and Inf are allowed and simply do not count for the pixels that hold them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ..geometry import Geometry, to_nuke
+from ..sequence import format_ranges, runs
+from .background import residual, tone
+from .classify import Cluster, SensorParams, candidates, clusters, pixel_maps
+from .motion import MotionTracker, Step
+from .stats import ShotStats
+
+CANDIDATE_LIMIT = 200  # unconfirmed positions listed in sensor.json (all are counted)
+MIN_STATIC_SPAN = 3  # static runs shorter than this in a moving shot are not worth a warning
+
+
+@dataclass
+class Findings:
+    """What the pass found, in the coordinate contract of :mod:`hotpixel.geometry`."""
+
+    defects: list[dict[str, Any]]
+    candidates: list[dict[str, Any]]
+    candidates_total: int
+    oversized_regions: int
+    spans: list[dict[str, Any]]
+    warnings: list[dict[str, str]]
+    evidence_frames: int
+    frames_seen_exact: bool
+    mask: np.ndarray  # (H, W) float32 0/1 on the canvas
+    members: list[np.ndarray] = field(repr=False)  # per defect (N, 2) canvas column, row
+
+
+class ShotAnalysis:
+    """Streaming statistics of one shot over an ``(height, width)`` canvas."""
+
+    def __init__(self, height: int, width: int, params: SensorParams | None = None) -> None:
+        self.params = params or SensorParams()
+        self.stats = ShotStats(height, width)
+        self.tracker = MotionTracker()
+        self.steps: list[Step] = []
+
+    def add(self, frame: int, rgb: np.ndarray) -> int:
+        """Accumulate frame ``frame`` (``(H, W, 3)``); return its count of departing pixels."""
+        if rgb.shape != (self.stats.height, self.stats.width, 3):
+            raise ValueError(
+                f"frame {frame} is {rgb.shape}, expected {(self.stats.height, self.stats.width, 3)}"
+            )
+        finite = np.isfinite(rgb)
+        valid = finite.all(axis=-1)
+        lin = np.where(finite, rgb, np.float32(0.0)).astype(np.float32, copy=False)
+        lin = np.clip(lin, -65504.0, 65504.0)
+        r, bg, thr = residual(tone(lin), self.params.sigma)
+        step = self.tracker.observe(bg, r)
+        self.steps.append(step)
+        return self.stats.add(frame, lin, r, thr, valid, step)
+
+    def finish(self, canvas: Geometry) -> Findings:
+        """Classify, cluster and describe; ``canvas`` places the arrays in the display window."""
+        maps = pixel_maps(self.stats, self.params)
+        found, oversized = clusters(maps, self.params)
+        found.sort(key=lambda c: (int(c.pixels[:, 1].min()), int(c.pixels[:, 0].min())))
+        mask = np.zeros((self.stats.height, self.stats.width), np.float32)
+        defects = []
+        for ident, cluster in enumerate(found, start=1):
+            mask[cluster.pixels[:, 1], cluster.pixels[:, 0]] = 1.0
+            defects.append(self._describe(ident, cluster, canvas))
+        listed, total = candidates(maps, CANDIDATE_LIMIT)
+        dx, dy = canvas.offset
+        cands = [
+            {
+                "x": dx + c + 0.5,
+                "y": dy + r + 0.5,
+                "direction": "brighter" if s > 0 else "darker",
+            }
+            for c, r, s in listed
+        ]
+        spans = self._spans()
+        evidence = sum(1 for s in self.steps if s.evidence)
+        return Findings(
+            defects=defects,
+            candidates=cands,
+            candidates_total=total,
+            oversized_regions=oversized,
+            spans=spans,
+            warnings=self._warnings(spans, evidence),
+            evidence_frames=evidence,
+            frames_seen_exact=not self.stats.log_overflow,
+            mask=mask,
+            members=[c.pixels for c in found],
+        )
+
+    def _describe(self, ident: int, c: Cluster, canvas: Geometry) -> dict[str, Any]:
+        dx, dy = canvas.offset
+        cols, rows = c.pixels[:, 0], c.pixels[:, 1]
+        x = float(dx + cols.mean() + 0.5)
+        y = float(dy + rows.mean() + 0.5)
+        nuke_x, nuke_y = to_nuke(x, y, canvas.full_height)
+        flat = rows * self.stats.width + cols
+        seen = self.stats.frames_seen(flat)
+        return {
+            "id": ident,
+            "kind": c.kind,
+            "x": round(x, 3),
+            "y": round(y, 3),
+            "nuke_x": round(nuke_x, 3),
+            "nuke_y": round(nuke_y, 3),
+            "area": int(cols.size),
+            "members": [
+                [float(dx + a + 0.5), float(dy + b + 0.5)] for a, b in zip(cols, rows, strict=True)
+            ],
+            "bbox": [
+                int(dx + cols.min()),
+                int(dy + rows.min()),
+                int(dx + cols.max() + 1),
+                int(dy + rows.max() + 1),
+            ],
+            "frames_seen": format_ranges(seen),
+            "seen_count": len(seen),
+            "first_frame": seen[0] if seen else None,
+            "last_frame": seen[-1] if seen else None,
+            "confidence": round(c.confidence, 4),
+            "evidence": c.evidence,
+            "response": round(c.response, 4),
+            "mean_rgb": [round(v, 6) for v in c.mean_rgb],
+            "seen": seen,
+        }
+
+    def _spans(self) -> list[dict[str, Any]]:
+        frames = self.stats.frames
+        labels = ["static" if s.label == "static" else "moving" for s in self.steps]
+        if len(labels) > 1 and self.steps[0].label == "first":
+            labels[0] = labels[1]
+        out: list[dict[str, Any]] = []
+        start = 0
+        for i in range(1, len(labels) + 1):
+            if i == len(labels) or labels[i] != labels[start]:
+                part = self.steps[start:i]
+                out.append(
+                    {
+                        "frames": format_ranges(frames[start:i]),
+                        "first_frame": frames[start],
+                        "last_frame": frames[i - 1],
+                        "motion": labels[start],
+                        "evidence_frames": sum(1 for s in part if s.evidence),
+                        "changed_frames": sum(1 for s in part if s.label == "changed"),
+                        "frame_count": i - start,
+                    }
+                )
+                start = i
+        return out
+
+    def _warnings(self, spans: list[dict[str, Any]], evidence: int) -> list[dict[str, str]]:
+        frames = self.stats.frames
+        if evidence < self.params.min_evidence:
+            return [
+                _insufficient(
+                    frames,
+                    f"{evidence} frame(s) with camera motion, {self.params.min_evidence} needed: "
+                    "persistent hot pixels cannot be told from small static lights; dead and "
+                    "stuck photosites are still confirmed where they do not vary in time and "
+                    "their neighbours do",
+                )
+            ]
+        out = []
+        for span in spans:
+            if span["motion"] == "static" and span["frame_count"] >= MIN_STATIC_SPAN:
+                chosen = [f for f in frames if span["first_frame"] <= f <= span["last_frame"]]
+                out.append(_insufficient(chosen, "these frames add no evidence"))
+        return out
+
+
+def _insufficient(frames: list[int], detail: str) -> dict[str, str]:
+    parts = runs(frames)
+    text = ", ".join(f"{a}-{b}" for a, b in parts)
+    return {
+        "code": "insufficient_motion",
+        "frames": text,
+        "message": "insufficient motion to separate sensor defects from scene content in "
+        f"frames {text} ({detail})",
+    }

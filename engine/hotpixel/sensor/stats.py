@@ -1,0 +1,145 @@
+"""Per-photosite statistics accumulated over a whole shot in one pass.
+
+Memory is a fixed number of ``(H, W)`` and ``(H, W, 3)`` arrays, whatever the shot's length
+(about 160 bytes per pixel: 330 MB at 1920x1080), plus a bounded log of the frame runs in which
+persistently departing pixels were seen.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy import ndimage
+
+from .motion import Step, shift_int
+
+RUN_LOG_LIMIT = 4_000_000  # logged (pixel, first, last) runs; beyond it frames seen are ranges
+PROMISING = 0.5  # a pixel's closed runs are logged while it departs in this share of its frames
+
+
+@dataclass
+class ShotStats:
+    """Running sums for an ``(H, W)`` canvas; feed frames with :meth:`add`."""
+
+    height: int
+    width: int
+    frames: list[int] = field(default_factory=list)  # frame numbers, in the order added
+    log_overflow: bool = False
+
+    def __post_init__(self) -> None:
+        hw, hw3 = (self.height, self.width), (self.height, self.width, 3)
+        self.n = np.zeros(hw, np.int32)  # frames with a finite value
+        self.n_ev = np.zeros(hw, np.int32)  # evidence frames with a finite value
+        self.seen = np.zeros(hw, np.int32)  # frames where any channel departs
+        self.pos_all = np.zeros(hw3, np.int32)
+        self.neg_all = np.zeros(hw3, np.int32)
+        self.pos_ev = np.zeros(hw3, np.int32)
+        self.neg_ev = np.zeros(hw3, np.int32)
+        self.pos_un = np.zeros(hw3, np.int32)  # evidence departures the moved scene cannot explain
+        self.neg_un = np.zeros(hw3, np.int32)
+        self.sum_r = np.zeros(hw3, np.float32)
+        self.sum_lin = np.zeros(hw3, np.float64)
+        self.sum_lin2 = np.zeros(hw3, np.float64)
+        self.run_start = np.full(hw, -1, np.int32)
+        self.run_end = np.full(hw, -1, np.int32)
+        self._log: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        self._logged = 0
+
+    def add(
+        self,
+        frame: int,
+        lin: np.ndarray,
+        r: np.ndarray,
+        thr: np.ndarray,
+        valid: np.ndarray,
+        step: Step,
+    ) -> int:
+        """Accumulate one frame; return how many pixels depart from their neighbours in it.
+
+        ``lin`` (linear RGB, finite), ``r`` (tone residual), ``thr`` (its threshold) are
+        ``(H, W, 3)``; ``valid`` ``(H, W)`` is False where the frame held NaN/Inf.
+        """
+        index = len(self.frames)
+        self.frames.append(frame)
+        v3 = valid[..., None]
+        pos = (r > thr) & v3
+        neg = (r < -thr) & v3
+        self.n += valid
+        self.pos_all += pos
+        self.neg_all += neg
+        self.sum_r += np.where(v3, r, np.float32(0.0))
+        lv = np.where(v3, lin, np.float32(0.0)).astype(np.float64)
+        self.sum_lin += lv
+        self.sum_lin2 += lv * lv
+        seen = (pos | neg).any(axis=-1)
+        self.seen += seen
+        self._runs(index, seen)
+        if step.evidence:
+            self._evidence(r, pos, neg, valid, step)
+        return int(seen.sum())
+
+    def _evidence(
+        self, r: np.ndarray, pos: np.ndarray, neg: np.ndarray, valid: np.ndarray, step: Step
+    ) -> None:
+        if step.key_residual is None:  # changed picture: nothing in it can be predicted
+            self.n_ev += valid
+            self.pos_ev += pos
+            self.neg_ev += neg
+            self.pos_un += pos
+            self.neg_un += neg
+            return
+        # the key frame's residual moved with the camera predicts what content should do here;
+        # 3x3 tolerance for sub-pixel rounding and parallax. Where the move brings in content
+        # the key never saw (the frame's edges), nothing is predicted: no evidence there.
+        dx, dy = round(step.shift[0]), round(step.shift[1])
+        moved = shift_int(step.key_residual, dx, dy)
+        inside = shift_int(np.ones(valid.shape, bool), dx, dy)
+        inside = ndimage.binary_erosion(inside, structure=np.ones((5, 5), bool)) & valid
+        i3 = inside[..., None]
+        high = ndimage.maximum_filter(moved, size=(3, 3, 1))
+        low = ndimage.minimum_filter(moved, size=(3, 3, 1))
+        half = np.float32(0.5) * r
+        self.n_ev += inside
+        self.pos_ev += pos & i3
+        self.neg_ev += neg & i3
+        self.pos_un += pos & i3 & (high < half)
+        self.neg_un += neg & i3 & (low > half)
+
+    def _runs(self, index: int, seen: np.ndarray) -> None:
+        """Keep the current run of frames each pixel departs in; log closed runs if promising."""
+        extend = seen & (self.run_end == index - 1) & (self.run_start >= 0)
+        restart = seen & ~extend
+        closing = restart & (self.run_start >= 0)
+        if closing.any() and not self.log_overflow:
+            promising = closing & (self.seen >= PROMISING * (index + 1))
+            idx = np.flatnonzero(promising)
+            if self._logged + idx.size > RUN_LOG_LIMIT:
+                self.log_overflow = True
+            elif idx.size:
+                self._log.append(
+                    (idx, self.run_start.ravel()[idx].copy(), self.run_end.ravel()[idx].copy())
+                )
+                self._logged += idx.size
+        self.run_start[restart] = index
+        self.run_end[seen] = index
+
+    def runs_of(self, flat_indices: np.ndarray) -> list[tuple[int, int]]:
+        """Runs of frame *indices* (inclusive) in which any of these pixels departed."""
+        wanted = set(flat_indices.tolist())
+        found: list[tuple[int, int]] = []
+        for idx, start, end in self._log:
+            hit = np.isin(idx, flat_indices)
+            found.extend(zip(start[hit].tolist(), end[hit].tolist(), strict=True))
+        for i in wanted:
+            s, e = int(self.run_start.ravel()[i]), int(self.run_end.ravel()[i])
+            if s >= 0:
+                found.append((s, e))
+        return found
+
+    def frames_seen(self, flat_indices: np.ndarray) -> list[int]:
+        """Frame numbers in which any of these pixels departed from its neighbours."""
+        indices: set[int] = set()
+        for s, e in self.runs_of(flat_indices):
+            indices.update(range(s, e + 1))
+        return sorted(self.frames[i] for i in indices)
