@@ -79,6 +79,21 @@ def folder_lock(folder: str) -> Iterator[None]:
         os.close(fd)  # closing releases the lock
 
 
+def ensure_folders(root: str, subfolders: tuple[str, ...]) -> None:
+    """Create ``root/<sub>`` for each sub, writable, or raise :class:`OutputError` saying so."""
+    for sub in subfolders:
+        path = os.path.join(root, sub)
+        try:
+            os.makedirs(path, exist_ok=True)
+        except OSError as exc:
+            raise OutputError(
+                f"cannot create output folder {path!r} ({exc.strerror}); pass --out with a "
+                "folder you can write to"
+            ) from exc
+        if not os.access(path, os.W_OK):
+            raise OutputError(f"output folder {path!r} is not writable; pass another --out")
+
+
 def write_text(path: str, text: str) -> None:
     """Write UTF-8 text atomically."""
     with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8", newline="\n") as fh:

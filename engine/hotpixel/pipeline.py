@@ -18,6 +18,7 @@ import numpy as np
 from scipy import ndimage
 
 from . import params as params_mod
+from .atomic import ensure_folders
 from .components import Detection, find_detections
 from .detectors import Detector, create
 from .errors import FrameReadError, OutputError
@@ -323,17 +324,7 @@ def _prepare_output(
     out: str, seq: FrameSequence, mask_names: dict[int, str], with_plate: bool
 ) -> None:
     inputs = {os.path.realpath(p) for p in seq.paths.values()}
-    for sub in ("masks", "frames", "tracks", *(("plate",) if with_plate else ())):
-        path = os.path.join(out, sub)
-        try:
-            os.makedirs(path, exist_ok=True)
-        except OSError as exc:
-            raise OutputError(
-                f"cannot create output folder {path!r} ({exc.strerror}); pass --out with a "
-                "folder you can write to"
-            ) from exc
-        if not os.access(path, os.W_OK):
-            raise OutputError(f"output folder {path!r} is not writable; pass another --out")
+    ensure_folders(out, ("masks", "frames", "tracks", *(("plate",) if with_plate else ())))
     clash = [p for p in mask_names.values() if os.path.realpath(p) in inputs]
     if clash:
         raise OutputError(

@@ -13,7 +13,6 @@ lazily, so long shots stay fast. No server and nothing from the network: the pag
 from __future__ import annotations
 
 import html
-import json
 import os
 import re
 from collections import Counter, OrderedDict
@@ -26,7 +25,7 @@ from .atomic import write_text
 from .errors import FrameReadError, InputError
 from .frame_reader import read_display
 from .hit_sheet import build_sheet, write_sheet
-from .report import track_name
+from .report import read_report, track_name
 from .sequence import discover
 
 FILES = "report_files"
@@ -75,7 +74,7 @@ def write_html_report(
 ) -> str:
     """Write ``out_dir/report.html`` and its crops; return the page's path."""
     if report is None:
-        report = _read_report(out_dir)
+        report = read_report(out_dir)
     detections = sorted(report["detections"], key=lambda d: (d["frame"], d["x"], d["y"]))
     load = load or FrameCache(source_paths(report))
     folder = os.path.join(out_dir, FILES)
@@ -95,18 +94,6 @@ def write_html_report(
     path = os.path.join(out_dir, "report.html")
     write_text(path, render_page(report, list(zip(detections, names, strict=True))))
     return path
-
-
-def _read_report(out_dir: str) -> dict[str, Any]:
-    path = os.path.join(out_dir, "report.json")
-    try:
-        with open(path, encoding="utf-8") as fh:
-            report: dict[str, Any] = json.load(fh)
-    except (OSError, ValueError) as exc:
-        raise InputError(
-            f"cannot read {path!r} ({exc}); pass the --out folder of hotpixel detect"
-        ) from exc
-    return report
 
 
 def _chart(report: dict[str, Any]) -> str:

@@ -11,7 +11,6 @@ without detections are copied byte for byte, so the output is a complete sequenc
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 from collections.abc import Iterator
@@ -26,6 +25,7 @@ from .atomic import atomic_path
 from .errors import FrameReadError, InputError, OutputError
 from .exr_writer import MASK_CHANNEL
 from .frame_reader import find_layout, open_image
+from .report import read_report
 from .sequence import discover
 
 _FIX = "rerun hotpixel detect into the QC folder, or pass the plate it was run on"
@@ -79,7 +79,7 @@ def repair_sequence(
     pattern: str, qc_dir: str, out_dir: str, grow: int = 1, frames: list[int] | None = None
 ) -> Iterator[FrameRepair]:
     """Repair every frame the QC report covers (or ``frames``); yield each as it is written."""
-    report = _load_report(qc_dir)
+    report = read_report(qc_dir)
     seq = discover(pattern)
     out_dir = os.path.abspath(out_dir)
     inputs = {os.path.realpath(p) for p in seq.paths.values()}
@@ -111,18 +111,6 @@ def repair_sequence(
         mask_path = os.path.join(qc_dir, rows[f]["mask"])
         changed = _repair_frame(src, f, mask_path, found, threshold, grow, dst)
         yield FrameRepair(f, src, dst, changed)
-
-
-def _load_report(qc_dir: str) -> dict[str, Any]:
-    path = os.path.join(qc_dir, "report.json")
-    try:
-        with open(path, encoding="utf-8") as fh:
-            report: dict[str, Any] = json.load(fh)
-    except (OSError, ValueError) as exc:
-        raise InputError(f"cannot read {path!r} ({exc}); pass the --out folder of detect") from exc
-    if report.get("schema") != "hotpixel-report":
-        raise InputError(f"{path!r} is not a hotpixel report")
-    return report
 
 
 def _repair_frame(

@@ -113,6 +113,21 @@ def is_done(out_dir: str, frame: int, fp: str) -> bool:
     return os.path.isfile(os.path.join(out_dir, str(record.get("mask", ""))))
 
 
+def read_report(out_dir: str) -> dict[str, Any]:
+    """``out_dir/report.json``; :class:`InputError` naming the file when it is not a report."""
+    path = os.path.join(out_dir, "report.json")
+    try:
+        with open(path, encoding="utf-8") as fh:
+            report: dict[str, Any] = json.load(fh)
+    except (OSError, ValueError) as exc:
+        raise InputError(
+            f"cannot read {path!r} ({exc}); pass the --out folder of hotpixel detect"
+        ) from exc
+    if not isinstance(report, dict) or report.get("schema") != SCHEMA:
+        raise InputError(f"{path!r} is not a hotpixel report (schema {SCHEMA!r})")
+    return report
+
+
 def run_record_path(out_dir: str, fp: str) -> str:
     return os.path.join(out_dir, "runs", f"{fp}.json")
 

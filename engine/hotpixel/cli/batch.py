@@ -15,8 +15,9 @@ from typing import Any
 
 from ..batch import BatchOptions, Shot, ShotStatus, format_table, read_shot_list, run_batch
 from ..errors import UsageError
-from ..progress import MODES, Progress
+from ..progress import Progress
 from .detect import add_param_flags, params_from_args
+from .flags import add_output_flags
 
 
 def add_parser(sub: Any, name: str) -> argparse.ArgumentParser:
@@ -33,13 +34,7 @@ def add_parser(sub: Any, name: str) -> argparse.ArgumentParser:
     p.add_argument("--workers", type=int, default=1, help="chunk processes per shot")
     p.add_argument("--allow-gaps", action="store_true", help="skip missing frames")
     p.add_argument("--force", action="store_true", help="redo frames already done")
-    p.add_argument("--progress", choices=MODES, default="bar", help="per-shot progress")
-    p.add_argument("--quiet", action="store_true", help="print nothing but errors")
-    p.add_argument(
-        "--fail-on-detections",
-        action="store_true",
-        help="exit with code 1 when anything is detected (QC gates)",
-    )
+    add_output_flags(p, progress="bar")
     add_param_flags(p)
     p.set_defaults(run=run)
     return p

@@ -12,10 +12,11 @@ from .. import params as params_mod
 from ..errors import SequenceError, UsageError
 from ..params import DetectParams, flag_name, param_fields
 from ..pipeline import DetectJob, run_detect
-from ..progress import MODES, Progress
+from ..progress import Progress
 from ..qc_report import write_html_report
 from ..sequence import parse_frame_range
 from ..workers import run_parallel
+from .flags import add_output_flags
 from .report import add_html_flag
 
 
@@ -51,18 +52,7 @@ def add_parser(sub: Any, name: str) -> argparse.ArgumentParser:
         action="store_true",
         help="also write plate/ EXRs holding the plate's RGB(A) plus hotpixel.mask",
     )
-    p.add_argument(
-        "--progress",
-        choices=MODES,
-        default="bar",
-        help="bar for people, json (one object per line on stdout) for programs",
-    )
-    p.add_argument("--quiet", action="store_true", help="print nothing but errors")
-    p.add_argument(
-        "--fail-on-detections",
-        action="store_true",
-        help="exit with code 1 when anything is detected (QC gates)",
-    )
+    add_output_flags(p, progress="bar")
     add_html_flag(p)
     add_param_flags(p)
     p.set_defaults(run=run)

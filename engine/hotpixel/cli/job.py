@@ -9,10 +9,11 @@ from typing import Any
 
 from ..jobfile import load_job
 from ..pipeline import run_detect
-from ..progress import MODES, Progress
+from ..progress import Progress
 from ..qc_report import write_html_report
 from ..workers import run_parallel
 from .detect import summary_line
+from .flags import add_output_flags
 from .report import add_html_flag
 
 
@@ -21,12 +22,7 @@ def add_parser(sub: Any, name: str) -> argparse.ArgumentParser:
         name, help=__doc__, description=__doc__, allow_abbrev=False
     )
     p.add_argument("file", help="job file (JSON, schema hotpixel-job; see the README)")
-    p.add_argument("--progress", choices=MODES, default="json", help="json for programs")
-    p.add_argument(
-        "--fail-on-detections",
-        action="store_true",
-        help="exit with code 1 when anything is detected (QC gates)",
-    )
+    add_output_flags(p, progress="json")
     add_html_flag(p)
     p.set_defaults(run=run)
     return p

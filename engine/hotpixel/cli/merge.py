@@ -15,6 +15,7 @@ from typing import Any
 from ..qc_report import write_html_report
 from ..report import merge_report
 from .detect import frame_flag, summary_line
+from .flags import add_output_flags
 from .report import add_html_flag
 
 
@@ -28,12 +29,7 @@ def add_parser(sub: Any, name: str) -> argparse.ArgumentParser:
         "--fingerprint",
         help="merge the run with this fingerprint (default: the newest run in the folder)",
     )
-    p.add_argument("--quiet", action="store_true", help="print nothing but errors")
-    p.add_argument(
-        "--fail-on-detections",
-        action="store_true",
-        help="exit with code 1 when anything is detected (QC gates)",
-    )
+    add_output_flags(p, progress=None)
     add_html_flag(p)
     p.set_defaults(run=run)
     return p

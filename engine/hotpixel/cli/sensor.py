@@ -9,10 +9,11 @@ import sys
 from typing import Any
 
 from ..errors import UsageError
-from ..progress import MODES, Progress
+from ..progress import Progress
 from ..report import merge_report, read_run_records
 from ..sensor import SensorJob, SensorParams, run_sensor
 from .detect import frame_flag
+from .flags import add_output_flags
 
 
 def add_parser(sub: Any, name: str) -> argparse.ArgumentParser:
@@ -31,18 +32,7 @@ def add_parser(sub: Any, name: str) -> argparse.ArgumentParser:
     p.add_argument(
         "--allow-gaps", action="store_true", help="skip missing frames instead of failing"
     )
-    p.add_argument(
-        "--progress",
-        choices=MODES,
-        default="bar",
-        help="bar for people, json (one object per line on stdout) for programs",
-    )
-    p.add_argument("--quiet", action="store_true", help="print nothing but errors")
-    p.add_argument(
-        "--fail-on-detections",
-        action="store_true",
-        help="exit with code 1 when a defective photosite is found (QC gates)",
-    )
+    add_output_flags(p, progress="bar", gate="a defective photosite is found")
     defaults = SensorParams()
     for f in dataclasses.fields(SensorParams):
         p.add_argument(

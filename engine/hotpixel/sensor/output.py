@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from ..atomic import write_text
+from ..atomic import ensure_folders, write_text
 from ..errors import InputError, OutputError
 from ..exr_writer import MASK_CHANNEL, write_mask
 from ..geometry import Geometry
@@ -34,17 +34,7 @@ def track_name(defect: dict[str, Any]) -> str:
 
 def prepare(out_dir: str, inputs: set[str]) -> None:
     """Create ``sensor/`` and ``tracks/``; refuse to overwrite an input frame."""
-    for sub in (FOLDER, "tracks"):
-        path = os.path.join(out_dir, sub)
-        try:
-            os.makedirs(path, exist_ok=True)
-        except OSError as exc:
-            raise OutputError(
-                f"cannot create output folder {path!r} ({exc.strerror}); pass --out with a "
-                "folder you can write to"
-            ) from exc
-        if not os.access(path, os.W_OK):
-            raise OutputError(f"output folder {path!r} is not writable; pass another --out")
+    ensure_folders(out_dir, (FOLDER, "tracks"))
     mine = {os.path.realpath(os.path.join(out_dir, FOLDER, n)) for n in (JSON_NAME, MASK_NAME)}
     if mine & inputs:
         raise OutputError(

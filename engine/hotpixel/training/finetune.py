@@ -29,6 +29,7 @@ from onnx import numpy_helper
 from ..errors import InputError, ModelError
 from ..frame_reader import read_display
 from ..labels import load_labels
+from ..report import read_report
 from ..sequence import discover
 from ..window import plan_windows
 from .export import export_model
@@ -87,7 +88,7 @@ def labelled_set(
     for path in label_files:
         labels = load_labels(path)
         out_dir = os.path.dirname(os.path.abspath(path))
-        report = _report(out_dir)
+        report = read_report(out_dir)
         seq = discover(labels["pattern"])
         masks = {int(r["frame"]): os.path.join(out_dir, r["mask"]) for r in report["frames"]}
         threshold = float(labels["threshold"])
@@ -160,16 +161,6 @@ class _Cache:
                 self.items.popitem(last=False)
         self.items.move_to_end(n)
         return self.items[n]
-
-
-def _report(out_dir: str) -> dict[str, Any]:
-    path = os.path.join(out_dir, "report.json")
-    try:
-        with open(path, encoding="utf-8") as fh:
-            report: dict[str, Any] = json.load(fh)
-    except (OSError, ValueError) as exc:
-        raise InputError(f"labels need their report: cannot read {path!r} ({exc})") from exc
-    return report
 
 
 def finetune(
