@@ -38,6 +38,29 @@ def astroscrappy_fn() -> ProbabilityFn | None:
     return run
 
 
+def deepcr_fn() -> ProbabilityFn | None:
+    """deepCR (a U-Net trained on Hubble ACS/WFC cosmic rays) on the brightest channel.
+
+    Its probability map is used as is; the plate is scaled as for astroscrappy (plates are not
+    in electrons), in 256-pixel tiles as deepCR's own ``segment`` mode runs.
+    """
+    try:
+        from deepCR import deepCR
+    except ImportError:
+        return None
+    model = deepCR(mask="ACS-WFC", device="CPU")
+
+    def run(window: Window) -> np.ndarray:
+        centre = np.nan_to_num(window.frames[window.centre]).max(axis=-1)
+        prob = model.clean(
+            (centre * 1000.0).astype(np.float32), inpaint=False, binary=False, segment=True
+        )
+        return np.asarray(prob, np.float32)
+
+    return run
+
+
 BASELINES: dict[str, Callable[[], ProbabilityFn | None]] = {
     "astroscrappy": astroscrappy_fn,
+    "deepCR": deepcr_fn,
 }
