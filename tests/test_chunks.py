@@ -214,3 +214,25 @@ def test_chunk_flags_reproduce_the_parameters():
         DetectParams(threshold=0.8125, detector="classical", motion_tolerance=5, max_area=9),
     ):
         assert params_from_args(parser.parse_args(to_flags(params))) == params
+
+
+def test_a_chunk_inside_a_gap_has_nothing_to_do(tmp_path):
+    """A farm chunk that falls wholly in a hole of the shot succeeds without work."""
+    rng = np.random.default_rng(6)
+    frames = [dark_plate(rng) for _ in range(12)]
+    pattern = write_sequence(str(tmp_path / "p"), frames)
+    for f in (1005, 1006, 1007):
+        os.unlink(tmp_path / "p" / f"shot.{f}.exr")
+    out = str(tmp_path / "o")
+    base = ["detect", pattern, "--out", out, "--quiet", "--allow-gaps"]
+    assert main([*base, "--frames", "1001-1004"]) == 0
+    assert main([*base, "--frames", "1005-1007"]) == 0  # all missing: nothing to do
+    assert main([*base, "--frames", "1008-1012"]) == 0
+    report = _report(out)
+    assert report["summary"]["frames_processed"] == 9
+    assert report["source"]["missing_frames"] == [1005, 1006, 1007]
+    assert main(["merge", out, "--expect", "1001-1004,1008-1012", "--quiet"]) == 0
+    # excluded frames the same way; but a range outside the shot is still an error
+    assert main(["detect", pattern, "--out", out, "--frames", "1003", "--exclude", "1003"]) == 0
+    assert main(["detect", pattern, "--out", out, "--frames", "2001-2010", "--allow-gaps"]) == 3
+    assert main(["detect", pattern, "--out", out, "--frames", "1001", "--exclude", "1001"]) == 3

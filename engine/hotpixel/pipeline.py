@@ -21,7 +21,7 @@ from . import params as params_mod
 from .atomic import ensure_folders
 from .components import Detection, find_detections
 from .detectors import Detector, create
-from .errors import FrameReadError, OutputError
+from .errors import FrameReadError, OutputError, SequenceError
 from .exr_writer import MASK_CHANNEL, write_mask, write_plate_with_mask
 from .frame_reader import Frame, read_frame, read_spec
 from .geometry import Geometry, paste
@@ -76,7 +76,8 @@ def run_detect(job: DetectJob, progress: Progress | None = None) -> RunResult:
         params = dataclasses.replace(params, threshold=detector.default_threshold)
     context = [f for f in context_frames(seq, targets) if f not in set(job.exclude)]
     plan = plan_windows(context, targets, detector.window_length)
-    needed = sorted({n for _, numbers in plan for n in numbers})
+    # a chunk with nothing to do still reads one header for the report's geometry
+    needed = sorted({n for _, numbers in plan for n in numbers}) or list(seq.frames[:1])
     canvas, display = scan_geometry(seq, needed)
     out = os.path.abspath(job.out_dir)
     mask_names = {f: _mask_path(out, seq, f) for f in targets}
@@ -106,12 +107,22 @@ def run_detect(job: DetectJob, progress: Progress | None = None) -> RunResult:
 
 
 def job_targets(seq: FrameSequence, job: DetectJob) -> list[int]:
-    """The frames ``job`` processes: its ``frames`` (or all) less ``exclude``, gaps checked."""
-    if not job.exclude:
+    """The frames ``job`` processes: its ``frames`` (or all) less ``exclude``, gaps checked.
+
+    A range lying wholly inside a hole of the shot (missing with ``allow_gaps``, or excluded)
+    gives no frames rather than an error: a farm chunk that falls in a gap has nothing to do.
+    """
+    if not job.exclude and not job.allow_gaps:
         return select_frames(seq, job.frames, job.allow_gaps)
-    excluded = set(job.exclude)
-    wanted = job.frames or range(seq.first, seq.last + 1)
-    return select_frames(seq, [f for f in wanted if f not in excluded], job.allow_gaps)
+    wanted = list(job.frames or range(seq.first, seq.last + 1))
+    kept = [f for f in wanted if f not in set(job.exclude)]
+    inside = seq.first < min(wanted) and max(wanted) < seq.last
+    if not any(f in seq.paths for f in kept):
+        if inside:
+            return []
+        if not kept:
+            raise SequenceError(f"--exclude leaves none of the frames {format_ranges(wanted)}")
+    return select_frames(seq, kept, job.allow_gaps)
 
 
 def _threshold(params: DetectParams) -> float:
@@ -128,6 +139,8 @@ def context_frames(seq: FrameSequence, targets: list[int]) -> list[int]:
     shot); a frame the user left out between them (``--frames 1001-1004,1006-1010``) is treated
     as missing, so a damaged frame can be stepped over.
     """
+    if not targets:
+        return []
     first, last, chosen = targets[0], targets[-1], set(targets)
     return [f for f in seq.frames if not (first < f < last and f not in chosen)]
 
