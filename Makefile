@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
-LINTED := engine tests $(wildcard benchmarks/*.py)
+LINTED := engine tests nuke_plugin install init.py menu.py $(wildcard benchmarks/*.py)
 
 .PHONY: demo test lint typecheck bench clean browser
 

@@ -236,3 +236,26 @@ def test_a_chunk_inside_a_gap_has_nothing_to_do(tmp_path):
     assert main(["detect", pattern, "--out", out, "--frames", "1003", "--exclude", "1003"]) == 0
     assert main(["detect", pattern, "--out", out, "--frames", "2001-2010", "--allow-gaps"]) == 3
     assert main(["detect", pattern, "--out", out, "--frames", "1001", "--exclude", "1001"]) == 3
+
+
+def test_sigterm_keeps_finished_frames_and_the_report(tmp_path):
+    """A farm manager killing a task (SIGTERM) leaves usable frames, a report and exit 130."""
+    import signal
+
+    rng = np.random.default_rng(13)
+    pattern = write_sequence(str(tmp_path / "p"), [dark_plate(rng, 320, 240) for _ in range(40)])
+    out = str(tmp_path / "o")
+    cmd = [sys.executable, "-m", "hotpixel", "detect", pattern, "--out", out, "--progress", "json"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        if json.loads(line)["event"] == "frame":
+            proc.send_signal(signal.SIGTERM)
+            break
+    proc.communicate(timeout=120)
+    assert proc.returncode == 130
+    report = _report(out)
+    done = report["summary"]["frames_processed"]
+    assert 1 <= done < 40 and len(report["summary"]["frames_pending"]) == 40 - done
+    leftovers = [n for _, _, files in os.walk(out) for n in files if ".tmp" in n]
+    assert leftovers == []

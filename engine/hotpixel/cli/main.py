@@ -3,13 +3,15 @@
 Exit codes: 0 success (detections found is still success); 1 detections found with
 --fail-on-detections; 2 usage error; 3 input error (missing, damaged or mismatched frames);
 4 output error (folder not writable, would overwrite an input); 5 detector or model error;
-130 interrupted (finished frames are kept; rerun to resume).
+130 interrupted by Ctrl-C or SIGTERM (finished frames are kept; rerun to resume).
 """
 
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
+import threading
 from collections.abc import Sequence
 
 from .. import __version__
@@ -62,8 +64,14 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _terminated(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt  # a farm's kill (SIGTERM) ends a run like Ctrl-C: frames are kept
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; return its exit code."""
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _terminated)
     parser = build_parser()
     try:
         args = parser.parse_args(argv)

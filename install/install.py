@@ -1,0 +1,200 @@
+"""Install (or uninstall) the hotpixel engine and its Nuke plugin for one user.
+
+    python install/install.py                       # engine venv in ~/.hotpixel/engine + Nuke
+    python install/install.py --engine-python PY    # use an interpreter that has hotpixel
+    python install/install.py --uninstall
+
+What it does, and nothing else (it never needs Nuke; it only writes files):
+
+1. the engine: creates a virtual environment (``--venv``, default ``~/.hotpixel/engine``) with
+   ``--python`` (3.10+) and pip-installs this checkout into it, or uses ``--engine-python``;
+   either way it checks that ``ENGINE_PYTHON -m hotpixel --version`` runs;
+2. writes ``~/.nuke/hotpixel_engine.json`` (``{"engine_python": ...}``), where the plugin looks
+   for the engine (``--config`` writes it elsewhere, e.g. next to a studio-wide plugin);
+3. adds ``nuke.pluginAddPath(<checkout>/nuke_plugin)`` to ``~/.nuke/init.py`` between marker
+   lines, replacing an earlier block (so running it twice changes nothing);
+   ``--no-init-py`` skips this, and ``--print-env`` prints the NUKE_PATH and
+   HOTPIXEL_ENGINE_PYTHON lines a studio launcher or farm environment sets instead.
+
+``--uninstall`` removes the block, the config and the venv this script created.
+``--dry-run`` prints what would be done. Exit codes: 0 done, 1 failed (the message says why).
+"""
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+PLUGIN_DIR = os.path.join(REPO, "nuke_plugin")
+CONFIG_NAME = "hotpixel_engine.json"
+BEGIN = "# >>> hotpixel >>> (written by hotpixel install/install.py; remove with --uninstall)"
+END = "# <<< hotpixel <<<"
+
+
+class InstallError(Exception):
+    pass
+
+
+def nuke_dir():
+    return os.path.join(os.path.expanduser("~"), ".nuke")
+
+
+def default_venv():
+    return os.path.join(os.path.expanduser("~"), ".hotpixel", "engine")
+
+
+def venv_python(venv):
+    if os.name == "nt":
+        return os.path.join(venv, "Scripts", "python.exe")
+    return os.path.join(venv, "bin", "python")
+
+
+def run(cmd, dry_run):
+    print("+ " + " ".join(cmd))
+    if dry_run:
+        return ""
+    proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    if proc.returncode != 0:
+        raise InstallError(f"{cmd[0]} failed (exit {proc.returncode}):\n{proc.stdout.strip()}")
+    return proc.stdout.strip()
+
+
+def make_engine(args):
+    """The engine's interpreter (created when needed) and the venv this run created, if any."""
+    if args.engine_python:
+        return os.path.abspath(args.engine_python), None
+    venv = os.path.abspath(os.path.expanduser(args.venv or default_venv()))
+    python = venv_python(venv)
+    if not os.path.isfile(python):
+        run([args.python, "-m", "venv", venv], args.dry_run)
+    run([python, "-m", "pip", "install", "--upgrade", "pip"], args.dry_run)
+    run([python, "-m", "pip", "install", REPO, *args.pip_arg], args.dry_run)
+    return python, venv
+
+
+def check_engine(python, dry_run):
+    if not dry_run and not os.path.isfile(python):
+        raise InstallError(f"the engine Python {python} does not exist")
+    version = run([python, "-m", "hotpixel", "--version"], dry_run)
+    print(f"engine: {version or 'hotpixel'} in {python}")
+
+
+def write_config(path, python, venv, dry_run):
+    data = {"engine_python": python, "plugin_dir": PLUGIN_DIR, "created_venv": venv}
+    print(f"config: {path}")
+    if not dry_run:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "w", encoding="utf-8") as fh:
+            json.dump(data, fh, indent=2)
+            fh.write("\n")
+
+
+def strip_block(text):
+    """``text`` without our marked block (and the blank line before it)."""
+    lines, out, inside = text.splitlines(), [], False
+    for line in lines:
+        if line.strip() == BEGIN:
+            inside = True
+            if out and not out[-1].strip():
+                out.pop()
+        elif inside and line.strip() == END:
+            inside = False
+        elif not inside:
+            out.append(line)
+    return "\n".join(out) + ("\n" if out else "")
+
+
+def block(plugin_dir):
+    return f"{BEGIN}\nimport nuke\nnuke.pluginAddPath({plugin_dir!r})\n{END}\n"
+
+
+def add_to_init_py(plugin_dir, dry_run):
+    path = os.path.join(nuke_dir(), "init.py")
+    old = ""
+    if os.path.isfile(path):
+        with open(path, encoding="utf-8") as fh:
+            old = fh.read()
+    kept = strip_block(old)
+    new = kept + ("\n" if kept else "") + block(plugin_dir)
+    print(f"nuke: {path} adds {plugin_dir} to the plugin path")
+    if not dry_run and new != old:
+        os.makedirs(nuke_dir(), exist_ok=True)
+        with open(path, "w", encoding="utf-8") as fh:
+            fh.write(new)
+
+
+def install(args):
+    python, venv = make_engine(args)
+    check_engine(python, args.dry_run)
+    write_config(args.config or os.path.join(nuke_dir(), CONFIG_NAME), python, venv, args.dry_run)
+    if not args.no_init_py:
+        add_to_init_py(PLUGIN_DIR, args.dry_run)
+    if args.print_env:
+        print(f"NUKE_PATH={PLUGIN_DIR}")
+        print(f"HOTPIXEL_ENGINE_PYTHON={python}")
+    print("installed: restart Nuke; the nodes are in the HotPixel menu")
+
+
+def uninstall(args):
+    config = args.config or os.path.join(nuke_dir(), CONFIG_NAME)
+    venv = None
+    if os.path.isfile(config):
+        with open(config, encoding="utf-8") as fh:
+            venv = json.load(fh).get("created_venv")
+        print(f"remove {config}")
+        if not args.dry_run:
+            os.remove(config)
+    init_py = os.path.join(nuke_dir(), "init.py")
+    if os.path.isfile(init_py):
+        with open(init_py, encoding="utf-8") as fh:
+            old = fh.read()
+        new = strip_block(old)
+        if new != old:
+            print(f"remove the hotpixel block from {init_py}")
+            if not args.dry_run:
+                with open(init_py, "w", encoding="utf-8") as fh:
+                    fh.write(new)
+    if venv and os.path.isdir(venv) and not args.keep_venv:
+        print(f"remove {venv}")
+        if not args.dry_run:
+            shutil.rmtree(venv)
+    print("uninstalled")
+
+
+def build_parser():
+    p = argparse.ArgumentParser(
+        description=__doc__.split("\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    p.add_argument("--engine-python", help="an interpreter that already has hotpixel installed")
+    p.add_argument("--venv", help="where to create the engine's venv (~/.hotpixel/engine)")
+    p.add_argument("--python", default=sys.executable, help="Python 3.10+ for the new venv")
+    p.add_argument(
+        "--pip-arg", action="append", default=[], help="extra pip install argument (repeatable)"
+    )
+    p.add_argument("--config", help="where to write the engine config (~/.nuke/...json)")
+    p.add_argument("--no-init-py", action="store_true", help="leave ~/.nuke/init.py alone")
+    p.add_argument("--print-env", action="store_true", help="print NUKE_PATH and engine lines")
+    p.add_argument("--uninstall", action="store_true", help="undo what install did")
+    p.add_argument("--keep-venv", action="store_true", help="with --uninstall: keep the venv")
+    p.add_argument("--dry-run", action="store_true", help="print the steps, change nothing")
+    return p
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
+    try:
+        if args.uninstall:
+            uninstall(args)
+        else:
+            install(args)
+    except (InstallError, OSError) as exc:
+        print(f"install: error: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,11 @@
+"""HotPixel for Nuke: the HotPixelDetect and HotPixelFix nodes, built on the hotpixel engine.
+
+The engine runs in its own Python as a subprocess (see :mod:`engine_process`); this package
+uses only the standard library and ``nuke`` and imports on Nuke 13-17 (Python 3.7-3.11).
+Modules: ``config`` (where the engine is), ``jobs`` (the job file), ``engine_process`` (the
+subprocess and its progress), ``progress``, ``report`` (report.json), ``nodes`` (the
+HotPixelDetect node), ``tracker``, ``paint``, ``graph``, ``buttons``, ``ui`` (menus), ``farm``
+(``nuke -t``), ``nuke_facts`` (every fact about Nuke, with how sure we are), ``errors``.
+"""
+
+__version__ = "0.1.0"

@@ -1,0 +1,145 @@
+"""Farm and batch runs in ``nuke -t``: detection for a HotPixelDetect node or a plate pattern.
+
+Usage (run by ``nuke -t /path/to/nuke_plugin/hotpixel_farm.py ...``)::
+
+    --script COMP.nk --node HotPixelDetect1 [--frames A-B]      a node of a saved script
+    --pattern PLATE.####.exr --out QC_DIR [--frames A-B] [detection flags]
+    --merge --out QC_DIR --frames FIRST-LAST                    the merge task after the chunks
+
+The frame range is ``--frames A-B`` or Nuke's own ``-F A-B`` (``nuke -F 1001-1010 -t ...``);
+without either the node's (or plate's) whole range is used. Nuke removes a trailing number or
+range from ``sys.argv``; it is recovered from ``nuke.rawArgs``. Chunks run into the same output
+folder; each chunk leaves ``report.html`` to the merge. Failures print ``ERROR: ...`` lines and
+the exit code is the engine's (2 usage, 3 input, 4 output, 5 model, 130 interrupted) or 1.
+"""
+
+import argparse
+import os
+import re
+
+from . import config, engine_process, jobs, nodes
+from .errors import PluginError
+from .progress import ConsoleProgress
+
+RANGE = re.compile(r"^(-?\d+)(?:-(-?\d+))?$")
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):
+        raise PluginError("hotpixel_farm: " + message)
+
+
+def build_parser():
+    p = _Parser(prog="nuke -t hotpixel_farm.py", description=__doc__.split("\n")[0])
+    p.add_argument("--script", help="the .nk holding the HotPixelDetect node")
+    p.add_argument("--node", help="name of the HotPixelDetect node (e.g. HotPixelDetect1)")
+    p.add_argument("--pattern", help="plate pattern, e.g. /show/sh010/plate/sh010.####.exr")
+    p.add_argument("--out", help="output folder (pattern and merge modes)")
+    p.add_argument("--frames", help="frames to analyse: A-B (a farm chunk) or one frame")
+    p.add_argument("--merge", action="store_true", help="merge the chunks' report (last task)")
+    p.add_argument("--threshold", type=float, help="confidence threshold 0..1")
+    p.add_argument("--detector", help="neural or classical")
+    p.add_argument("--model", help="ONNX model file")
+    p.add_argument("--device", help="auto, cpu or cuda")
+    p.add_argument("--workers", type=int, default=1, help="engine processes on this machine")
+    p.add_argument("--force", action="store_true", help="redo frames already done")
+    return p
+
+
+def parse_range(text):
+    """``"1001-1010"`` -> (1001, 1010); ``"1005"`` -> (1005, 1005)."""
+    m = RANGE.match(str(text).strip())
+    if not m:
+        raise PluginError(f"frame range {text!r} is not A-B or a single frame")
+    first = int(m.group(1))
+    last = int(m.group(2)) if m.group(2) is not None else first
+    if last < first:
+        raise PluginError(f"frame range {text!r} is empty (last before first)")
+    return first, last
+
+
+def recover_argv(argv, raw_args):
+    """``argv`` with the trailing number/range Nuke stripped put back (taken from rawArgs)."""
+    raw = [str(a) for a in (raw_args or [])]
+    if raw and RANGE.match(raw[-1]) and raw[-len(argv) - 1 : -1] == list(argv):
+        return [*argv, raw[-1]]
+    return list(argv)
+
+
+def nuke_frames(raw_args):
+    """The ``-F A-B`` range given to Nuke itself, or None."""
+    raw = [str(a) for a in (raw_args or [])]
+    for i, arg in enumerate(raw[:-1]):
+        if arg == "-F":
+            return raw[i + 1]
+    return None
+
+
+def main(argv, raw_args=None, stream=None):
+    """Run one farm task; return the exit code (0 success)."""
+    try:
+        args = build_parser().parse_args(recover_argv(argv, raw_args))
+        frames = args.frames or nuke_frames(raw_args)
+        chunk = parse_range(frames) if frames else None
+        if args.merge:
+            return _merge(args, chunk)
+        if args.node or args.script:
+            return _node(args, chunk, stream)
+        return _pattern(args, chunk, stream)
+    except PluginError as exc:
+        print(f"ERROR: {exc}")
+        return exc.exit_code
+
+
+def _run(cmd, stream):
+    result = engine_process.run(cmd, ConsoleProgress(stream))
+    if not result.ok:
+        print(
+            "ERROR: the HotPixel engine failed (exit {}): {}".format(
+                result.exit_code, result.error or "no message"
+            )
+        )
+    return result.exit_code
+
+
+def _node(args, chunk, stream):
+    import nuke
+
+    if not (args.script and args.node):
+        raise PluginError("--script and --node go together (the .nk and the node's name)")
+    if not os.path.isfile(args.script):
+        raise PluginError(f"cannot open {args.script}: no such file")
+    try:
+        nuke.scriptOpen(args.script)
+    except RuntimeError as exc:  # Nuke reports a script it cannot load this way
+        raise PluginError(f"cannot open {args.script}: {exc}") from exc
+    node = nuke.toNode(args.node)
+    if node is None:
+        raise PluginError(f"no node {args.node!r} in {args.script}")
+    nodes.check(node)
+    return _run(nodes.command(nodes.prepare(node, chunk), html=chunk is None), stream)
+
+
+def _pattern(args, chunk, stream):
+    if not (args.pattern and args.out):
+        raise PluginError("give --script and --node, or --pattern and --out")
+    params = {
+        name: getattr(args, name)
+        for name in ("threshold", "detector", "model", "device")
+        if getattr(args, name) is not None
+    }
+    frames = jobs.frame_spec(*chunk) if chunk else ""
+    job = jobs.build_job(
+        args.pattern, args.out, frames, params, force=args.force, workers=args.workers
+    )
+    return _run(
+        nodes.command(jobs.write_job(job, jobs.job_path(job["out"], chunk)), html=chunk is None),
+        stream,
+    )
+
+
+def _merge(args, chunk):
+    if not (args.out and chunk):
+        raise PluginError("--merge needs --out and --frames FIRST-LAST (the whole shot)")
+    cmd = config.engine_command("merge", args.out, "--expect", jobs.frame_spec(*chunk))
+    return _run(cmd, None)

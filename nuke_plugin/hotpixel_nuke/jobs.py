@@ -1,0 +1,85 @@
+"""The job file the plugin hands to the engine (schema ``hotpixel-job`` version 1).
+
+The engine checks the file strictly (unknown keys and other versions are refused), so this
+module writes exactly the keys the engine's README documents and nothing else.
+"""
+
+import json
+import os
+import tempfile
+
+from .errors import PluginError
+
+SCHEMA = "hotpixel-job"
+SCHEMA_VERSION = 1
+JOB_NAME = "hotpixel_job.json"
+# The engine's detection parameters (hotpixel.params.DetectParams), which are also the
+# HotPixelDetect knob names; a test checks both lists against the engine.
+PARAM_NAMES = ("threshold", "detector", "model", "device", "motion_tolerance", "max_area")
+
+
+def frame_spec(first, last):
+    """``"1001-1100"`` (one frame: ``"1001"``); frames are whole numbers, first <= last."""
+    first, last = int(first), int(last)
+    if last < first:
+        raise PluginError(f"frame range {first}-{last} is empty (last before first)")
+    return str(first) if first == last else f"{first}-{last}"
+
+
+def build_job(pattern, out, frames="", params=None, exclude="", force=False, workers=1):
+    """A job dict. ``pattern`` and ``out`` are made absolute; ``params`` keys are checked.
+
+    ``params`` maps names of :data:`PARAM_NAMES` to values; a ``threshold`` of None means the
+    detector's own operating point and is left out.
+    """
+    if not pattern:
+        raise PluginError("no plate to analyse: connect a Read node (or any image) to the input")
+    if not out:
+        raise PluginError("no output folder: set the node's 'output' knob")
+    clean = {}
+    for name, value in (params or {}).items():
+        if name not in PARAM_NAMES:
+            raise PluginError(f"unknown detection parameter {name!r}")
+        if value is not None:
+            clean[name] = value
+    if int(workers) < 1:
+        raise PluginError(f"workers must be at least 1; got {workers}")
+    return {
+        "schema": SCHEMA,
+        "schema_version": SCHEMA_VERSION,
+        "pattern": os.path.abspath(os.path.expanduser(pattern)),
+        "out": os.path.abspath(os.path.expanduser(out)),
+        "frames": frames,
+        "exclude": exclude,
+        "params": clean,
+        "allow_gaps": False,
+        "force": bool(force),
+        "with_plate": False,
+        "workers": int(workers),
+    }
+
+
+def job_path(out, chunk=None):
+    """``OUT/hotpixel_job.json``; a chunk ``(a, b)`` gets ``hotpixel_job.a-b.json``, so chunks
+    running at once into one folder never overwrite each other's job file."""
+    name = "hotpixel_job.{}-{}.json".format(*chunk) if chunk else JOB_NAME
+    return os.path.join(out, name)
+
+
+def write_job(job, path=None):
+    """Write ``job`` atomically (default :func:`job_path`); return the path."""
+    path = path or job_path(job["out"])
+    folder = os.path.dirname(path)
+    try:
+        os.makedirs(folder, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".job-", suffix=".tmp", dir=folder)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(job, fh, indent=2)
+            fh.write("\n")
+        os.replace(tmp, path)
+    except OSError as exc:
+        reason = exc.strerror or exc
+        raise PluginError(
+            f"cannot write the job file {path} ({reason}); choose a writable output folder"
+        ) from exc
+    return path

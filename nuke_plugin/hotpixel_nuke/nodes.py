@@ -1,0 +1,246 @@
+"""The HotPixelDetect node: its knobs, its plate, Analyze, and the results read back.
+
+The node's source is the upstream Read (through Dots): its files (``nuke.filename``) and its
+frame range. Anything else upstream (a Read that remaps frames, a grade, a Group...) is rendered
+first to ``OUTPUT/precomp/<node>.####.exr`` (scene-linear EXR) and that precomp is analysed; a
+precomp is analysed afresh each time (``force``), since the engine cannot see that upstream
+changed. After a run the node's hidden knobs point its MaskRead at the engine's masks, so the
+node's output is its input plus ``hotpixel.mask`` on every analysed frame (black elsewhere).
+"""
+
+import os
+import threading
+
+import nuke
+
+from . import config, engine_process, graph, jobs
+from . import nuke_facts as facts
+from . import report as report_mod
+from .errors import PluginError
+from .progress import ConsoleProgress, TaskProgress
+
+DETECT_CLASS = "HotPixelDetect"
+CONTEXT = 2  # frames each side the engine reads for its 5-frame window
+_running = {}  # node full name -> analysis thread
+
+
+class Source:
+    """The plate to analyse: ``pattern`` (None until a precomp is rendered), frame range, and
+    ``precomp_from``, the node to render when upstream is not a plain Read."""
+
+    def __init__(self, pattern, first, last, precomp_from=None, label=""):
+        self.pattern = pattern
+        self.first, self.last = int(first), int(last)
+        self.precomp_from = precomp_from
+        self.label = label
+
+
+def check(node):
+    """``node`` must be a HotPixelDetect node."""
+    if node is None or node.knob("mask_pattern") is None:
+        name = node.name() if node is not None else "nothing"
+        raise PluginError(f"{name} is not a HotPixelDetect node")
+    return node
+
+
+def upstream(node):
+    """The node feeding ``node``'s input, looking through Dots (None when unconnected)."""
+    up = node.input(0)
+    while up is not None and up.Class() == "Dot":
+        up = up.input(0)
+    return up
+
+
+def find_source(node):
+    """The plate behind ``node``'s input and its frame range (:class:`Source`)."""
+    up = upstream(node)
+    if up is None:
+        raise PluginError(f"{node.name()} has no input: connect the plate (a Read node)")
+    if up.Class() == "Read" and not str(up[facts.READ_FRAME_EXPR].value()).strip():
+        first, last = up[facts.READ_FIRST].value(), up[facts.READ_LAST].value()
+        return Source(nuke.filename(up), first, last, label=up.name())
+    root = nuke.root()
+    label = "precomp of " + up.name()
+    return Source(None, root.firstFrame(), root.lastFrame(), precomp_from=up, label=label)
+
+
+def frame_range(node, source):
+    """``(first, last)`` to analyse: the source's range, or the node's first/last knobs."""
+    if node["use_input_range"].value():
+        return source.first, source.last
+    return int(node["first_frame"].value()), int(node["last_frame"].value())
+
+
+def output_dir(node):
+    """The node's output folder (default: ``hotpixel/<node>`` next to the saved script)."""
+    out = str(node["output"].value()).strip()
+    if out:
+        return os.path.abspath(os.path.expanduser(out))
+    script = nuke.root().name()
+    if not script or script == facts.UNSAVED_ROOT_NAME:
+        raise PluginError(
+            f"{node.name()}: set 'output folder' or save the script first (the default output is "
+            f"hotpixel/{node.name()} next to the script)"
+        )
+    return os.path.join(os.path.dirname(os.path.abspath(script)), "hotpixel", node.name())
+
+
+def params(node):
+    """The detection parameters from the knobs (names of :data:`jobs.PARAM_NAMES`)."""
+    threshold = None
+    if not node["use_detector_threshold"].value():
+        threshold = float(node["threshold"].value())
+    return {
+        "threshold": threshold,
+        "detector": str(node["detector"].value()),
+        "model": os.path.expanduser(str(node["model"].value()).strip()),
+        "device": str(node["device"].value()),
+        "motion_tolerance": int(node["motion_tolerance"].value()),
+        "max_area": int(node["max_area"].value()),
+    }
+
+
+def prepare(node, frames=None):
+    """Write the job for ``node`` (rendering a precomp first if needed); return its path.
+
+    ``frames`` = ``(first, last)`` analyses a chunk of the node's range (farm tasks).
+    """
+    check(node)
+    source = find_source(node)
+    first, last = frames or frame_range(node, source)
+    out = output_dir(node)
+    force = bool(node["force"].value())
+    if source.precomp_from is not None:
+        whole = frame_range(node, source)
+        source.pattern = render_precomp(node, source.precomp_from, out, first, last, whole)
+        force = True
+    node["source_info"].setValue(f"{source.label}: {source.pattern}")
+    job = jobs.build_job(
+        source.pattern,
+        out,
+        jobs.frame_spec(first, last),
+        params(node),
+        force=force,
+        workers=int(node["workers"].value()),
+    )
+    return jobs.write_job(job, jobs.job_path(out, frames))
+
+
+def render_precomp(node, upstream_node, out, first, last, whole):
+    """Render ``upstream_node`` to EXRs for ``first..last`` plus the window's context frames."""
+    pattern = os.path.join(out, "precomp", f"{node.name()}.####.exr")
+    start, end = max(whole[0], first - CONTEXT), min(whole[1], last + CONTEXT)
+    start, end = min(start, first), max(end, last)
+    os.makedirs(os.path.dirname(pattern), exist_ok=True)
+    with graph.inside(graph.parent_of(node)):
+        write = nuke.nodes.Write()
+        try:
+            write.setInput(0, upstream_node)
+            write[facts.READ_FILE].setValue(pattern.replace(os.sep, "/"))
+            for knob, value in (facts.WRITE_FILE_TYPE, facts.WRITE_CHANNELS, facts.WRITE_RAW):
+                write[knob].setValue(value)
+            nuke.execute(write, start, end, 1)
+        finally:
+            nuke.delete(write)
+    return pattern
+
+
+def command(job_path, html=True):
+    """The engine command that runs ``job_path`` with JSON progress."""
+    return config.engine_command(
+        "job", job_path, "--progress", "json", *(() if html else ("--no-html",))
+    )
+
+
+def analyze(node, frames=None, background=None, progress=None, html=True):
+    """Analyse ``node``'s plate.
+
+    ``background`` (default: in the GUI) runs the engine in a thread with a ProgressTask and
+    returns the thread; the node is updated on the main thread when it ends. Otherwise it runs
+    here and returns the report (None if cancelled before a frame finished).
+    """
+    if background is None:
+        background = graph.gui()
+    running = _running.get(node.fullName())
+    if background and running is not None and running.is_alive():
+        raise PluginError(f"{node.name()} is already analysing; cancel it first")
+    job_path = prepare(node, frames)
+    cmd = command(job_path, html)
+    out = os.path.dirname(job_path)
+    if not background:
+        progress = progress or (TaskProgress(title(node)) if graph.gui() else ConsoleProgress())
+        try:
+            result = engine_process.run(cmd, progress, progress.is_cancelled)
+        finally:
+            progress.close()
+        return finish(node, out, result)
+    return _start_thread(node, cmd, out)
+
+
+def title(node):
+    return f"HotPixel {node.name()}"
+
+
+def _start_thread(node, cmd, out):
+    name = node.fullName()
+    thread = threading.Thread(
+        target=_work, args=(name, title(node), cmd, out), name="hotpixel-analyze", daemon=True
+    )
+    _running[name] = thread
+    thread.start()
+    return thread
+
+
+def _work(name, task_title, cmd, out):
+    progress = TaskProgress(task_title)
+    try:
+        result = engine_process.run(cmd, progress, progress.is_cancelled)
+    except PluginError as exc:
+        result = exc
+    finally:
+        progress.close()
+    nuke.executeInMainThread(_finish_in_main, args=(name, out, result))
+
+
+def _finish_in_main(name, out, result):
+    from . import buttons  # late: buttons imports this module
+
+    node = nuke.toNode(name)
+    if node is None:
+        return  # deleted while it ran; the results stay on disk
+    buttons.guard(lambda n: finish(n, out, result), node)
+
+
+def finish(node, out, result):
+    """Read the run's report into ``node``; raise if the engine failed."""
+    if isinstance(result, Exception):
+        raise result
+    result.check()
+    path = result.report_path or os.path.join(out, "report.json")
+    if not os.path.isfile(path):
+        node["status"].setValue("cancelled before any frame finished")
+        return None
+    rep = report_mod.load(path)
+    apply_report(node, rep, cancelled=result.cancelled)
+    return rep
+
+
+def apply_report(node, rep, cancelled=False):
+    """Point the node's mask reader at ``rep``'s masks and show its summary."""
+    source = rep["source"]
+    node["mask_pattern"].setValue(report_mod.mask_pattern(rep).replace(os.sep, "/"))
+    node["mask_first"].setValue(int(source["first_frame"]))
+    node["mask_last"].setValue(int(source["last_frame"]))
+    node["report_file"].setValue(rep["_path"])
+    node["has_mask"].setValue(True)
+    node["status"].setValue(report_mod.summary_text(rep, cancelled))
+    read = node.node(facts.MASK_READ)
+    if read is not None:
+        read[facts.MASK_RELOAD_KNOB].execute()
+
+
+def report_of(node):
+    """The node's last report (after Analyze)."""
+    check(node)
+    path = str(node["report_file"].value()) or os.path.join(output_dir(node), "report.json")
+    return report_mod.load(path)

@@ -1,0 +1,242 @@
+"""Nuke plugin, nodes (issue 4): HotPixelDetect's Analyze (from a Read, from a precomp, in the
+background, cancelled), the mask read back, Create Tracker, Create Paint Fix, Open Report."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import webbrowser
+
+import OpenImageIO as oiio
+import pytest
+
+from imagegen import read_channel, write_image
+from nuke_stub import harness
+from nuke_stub.harness import buttons, facts, nodes, nuke, paint
+
+W, H = 64, 48
+
+
+@pytest.fixture(autouse=True)
+def session(monkeypatch, tmp_path):
+    harness.fresh_session(monkeypatch, tmp_path)
+
+
+@pytest.fixture
+def plate(tmp_path):
+    return harness.plate(tmp_path / "pl ate's", hot={2: [(10, 20)], 4: [(30, 40)]})
+
+
+def _analyzed(plate, tmp_path):
+    node = harness.detect_node(plate, tmp_path / "q c")
+    assert buttons.analyze(node) is not None
+    return node
+
+
+def test_analyze_from_a_read_puts_the_masks_on_the_node(plate, tmp_path):
+    node = _analyzed(plate, tmp_path)
+    masks = str(tmp_path / "q c" / "masks" / "shot.hotpixel.####.exr")
+    assert node["mask_pattern"].value() == masks
+    assert (node["mask_first"].value(), node["mask_last"].value()) == (1001, 1006)
+    assert node["has_mask"].value() is True
+    assert node["status"].value().startswith("2 detection(s) on 2 frame(s) of 1001-1006")
+    assert node["source_info"].value() == "Read1: " + plate.replace("####", "%04d")
+    with open(tmp_path / "q c" / "hotpixel_job.json", encoding="utf-8") as fh:
+        job = json.load(fh)
+    assert (job["frames"], job["params"]["detector"]) == ("1001-1006", "classical")
+    read, copy = node.node("MaskRead"), node.node("CopyMask")
+    assert read._log == ["reload"]
+    assert nuke._evaluate(copy, "disable") is False
+    pattern = nuke._evaluate(read, "file")
+    # frame-accurate: frame F of the Read is the mask of plate frame F
+    on, _ = read_channel(pattern.replace("####", "1003"), facts.MASK_CHANNEL)
+    off, _ = read_channel(pattern.replace("####", "1004"), facts.MASK_CHANNEL)
+    assert on[10, 20] >= 0.5 and off[10, 20] == 0.0
+
+
+def test_gui_analyze_runs_in_the_background_on_the_nodes_own_range(plate, tmp_path):
+    node = harness.detect_node(plate, tmp_path / "qc")
+    node["use_input_range"].setValue(False)
+    node["first_frame"].setValue(1002)
+    node["last_frame"].setValue(1004)
+    nuke.GUI = True
+    thread = buttons.analyze(node)
+    thread.join(60)
+    assert not thread.is_alive() and nuke._main_thread_calls
+    assert nuke._messages == []
+    (task,) = nuke.ProgressTask.instances
+    assert task.name == "HotPixel HotPixelDetect1" and task.progress[-1] == 100
+    assert (node["mask_first"].value(), node["mask_last"].value()) == (1002, 1004)
+    assert node["status"].value().startswith("1 detection(s) on 1 frame(s) of 1002-1004")
+
+
+class CancelAfterFirstFrame(nuke.ProgressTask):
+    def isCancelled(self):
+        return bool(self.progress)
+
+
+def test_cancel_in_the_gui_keeps_finished_frames_usable(tmp_path):
+    pattern = harness.plate(tmp_path / "plate", count=30, size=(320, 240))
+    node = harness.detect_node(pattern, tmp_path / "qc", last=1030)
+    nuke.GUI = True
+    nuke.ProgressTask = CancelAfterFirstFrame
+    buttons.analyze(node).join(60)
+    assert "cancelled" in node["status"].value() and "Analyze resumes" in node["status"].value()
+    assert node["has_mask"].value() is True
+    assert os.path.isfile(nuke._evaluate(node.node("MaskRead"), "file").replace("####", "1001"))
+
+
+def _render_plate(plate):
+    """A stand-in renderer: the Write gets the plate's frames (what upstream would give)."""
+    calls = []
+
+    def render(write, first, last, incr):
+        calls.append((first, last))
+        for frame in range(first, last + 1, incr):
+            rgb = oiio.ImageBuf(plate.replace("####", str(frame))).get_pixels(oiio.FLOAT)
+            path = write["file"].value().replace("####", str(frame))
+            write_image(path, rgb)
+
+    return render, calls
+
+
+def test_a_node_that_is_not_a_read_is_rendered_to_a_precomp_first(plate, tmp_path):
+    read = nuke.nodes.Read(file=plate, first=1001, last=1006)
+    grade = nuke.nodes.Grade(inputs=[read])
+    dot = nuke.nodes.Dot(inputs=[grade])
+    node = harness.detect_node(plate, tmp_path / "qc")
+    node.setInput(0, dot)
+    nuke.root()["first_frame"].setValue(1001)
+    nuke.root()["last_frame"].setValue(1006)
+    nuke._render_hook, calls = _render_plate(plate)
+    rep = buttons.analyze(node)
+    assert calls == [(1001, 1006)]
+    precomp = str(tmp_path / "qc" / "precomp" / "HotPixelDetect1.####.exr")
+    assert rep["source"]["pattern"] == precomp
+    assert [d["frame"] for d in rep["detections"]] == [1003, 1005]
+    assert "Write" not in [n.Class() for n in nuke.root().nodes()]  # the render node is gone
+    # a farm chunk renders its frames and the two on each side, inside the shot
+    nodes.prepare(node, (1002, 1002))
+    assert calls[-1] == (1001, 1004)
+
+
+def test_failures_become_messages_that_say_what_to_do(plate, tmp_path, monkeypatch):
+    nuke.GUI = True
+    node = nuke.createNode("HotPixelDetect")
+    buttons.analyze(node)
+    assert "has no input" in nuke._messages[-1]
+    node.setInput(0, nuke.nodes.Read(file=plate, first=1001, last=1006))
+    buttons.analyze(node)
+    assert "save the script first" in nuke._messages[-1]
+    node["output"].setValue(str(tmp_path / "qc"))
+    monkeypatch.delenv(harness.config.ENV_PYTHON)
+    buttons.analyze(node)
+    assert "install/install.py" in nuke._messages[-1]
+    buttons.create_tracker(node)
+    assert "run Analyze first" in nuke._messages[-1]
+
+
+def _report(tmp_path, detections):
+    """A report.json like the engine's, with hand-placed detections on a 64x48 plate."""
+    items = []
+    for frame, x, y, side in detections:
+        x0, y0 = int(x - side / 2), int(y - side / 2)
+        items.append(
+            {"frame": frame, "x": x, "y": y, "nuke_x": x, "nuke_y": H - y, "score": 0.9,
+             "area": side * side, "kind": "hot", "bbox": [x0, y0, x0 + side, y0 + side],
+             "peak_rgb": [1.0, 1.0, 1.0]}
+        )  # fmt: skip
+    out = tmp_path / "qc"
+    out.mkdir(exist_ok=True)
+    rep = {
+        "schema": "hotpixel-report",
+        "schema_version": 1,
+        "source": {"pattern": "p.####.exr", "width": W, "height": H, "frames": "1001-1010",
+                   "first_frame": 1001, "last_frame": 1010},
+        "mask": {"channel": "hotpixel.mask", "pattern": "masks/p.hotpixel.####.exr"},
+        "summary": {"detections": len(items)},
+        "detections": items,
+    }  # fmt: skip
+    (out / "report.json").write_text(json.dumps(rep))
+    node = nuke.createNode("HotPixelDetect")
+    node["report_file"].setValue(str(out / "report.json"))
+    return node, items
+
+
+def test_tracker_has_one_track_per_location_keyed_at_its_frames_in_nuke_coordinates(tmp_path):
+    # a defect recurring at one place on 1001-1003, and two one-frame hot pixels
+    node, _ = _report(
+        tmp_path,
+        [(1001, 10.5, 5.5, 1), (1002, 10.5, 5.5, 1), (1003, 10.6, 5.4, 1),
+         (1004, 40.5, 30.5, 2), (1007, 3.5, 44.5, 1)],
+    )  # fmt: skip
+    nuke.root()["frame"].setValue(1004)  # the current frame holds a detection of track 2 only
+    node["create_tracker"].execute()  # the gizmo's button, run in the gizmo's context
+    tracker = nuke.toNode("Tracker1")  # made beside the node, not inside the gizmo
+    assert tracker.Class() == "Tracker4"
+    assert tracker.input(0) is node
+    tracks = tracker[facts.TRACKS_KNOB]
+    assert tracks.count == 3
+    expected = [
+        [(1001, 10.5, 48 - 5.5), (1002, 10.5, 48 - 5.5), (1003, 10.6, 48 - 5.4)],
+        [(1004, 40.5, 48 - 30.5)],
+        [(1007, 3.5, 48 - 44.5)],
+    ]
+    for i, keys in enumerate(expected):
+        xs, ys = tracks._keys(i * 31 + 2), tracks._keys(i * 31 + 3)
+        assert xs == {f: pytest.approx(x) for f, x, _ in keys}
+        assert ys == {f: pytest.approx(y) for f, _, y in keys}
+        assert [tracks.valueAt(0, i * 31 + col) for col in (6, 7, 8)] == [0, 0, 0]
+    assert nuke.Undo.log == [("begin", facts.UNDO_NAME_TRACKER), ("end", facts.UNDO_NAME_TRACKER)]
+
+
+def test_paint_fix_has_one_single_frame_clone_stroke_per_detection(tmp_path):
+    # two hot pixels close together on 1002 and one at the right edge on 1005
+    node, items = _report(
+        tmp_path, [(1002, 20.5, 20.5, 1), (1002, 25.5, 20.5, 2), (1005, 62.5, 30.5, 1)]
+    )
+    node["create_paint_fix"].execute()  # the gizmo's button, run in the gizmo's context
+    rotopaint = nuke.toNode("RotoPaint1")  # made beside the node, not inside the gizmo
+    assert rotopaint.Class() == "RotoPaint"
+    assert rotopaint.input(0) is node
+    curves = rotopaint[facts.CURVES_KNOB]
+    (layer,) = curves.rootLayer.children
+    assert layer.name == paint.LAYER_NAME and curves.changed_calls == 1
+    strokes = layer.children
+    assert [s.name for s in strokes] == ["hot_1002_0", "hot_1002_1", "hot_1005_0"]
+    for stroke, d in zip(strokes, items, strict=True):
+        (point,) = stroke.points
+        assert (point.x, point.y) == (d["x"], H - d["y"])
+        a = stroke.getAttributes().values
+        assert a["ltt"] == 2 and a["ltn"] == a["ltm"] == d["frame"]  # alive on its frame only
+        assert a["tt"] == 19 and a["src"] == 1 and a["opc"] == 1
+        side = d["bbox"][2] - d["bbox"][0]
+        assert side + 2 <= a["bs"] <= side + 4
+        for sign in (1, -1):  # the clone source is clean whichever way Nuke applies it
+            sx, sy = point.x + sign * a["stx"], point.y + sign * a["sty"]
+            r = a["bs"] / 2
+            assert r <= sx <= W - r and r <= sy <= H - r
+            for other in items:
+                if other is not d and other["frame"] == d["frame"]:
+                    gap = math.hypot(sx - other["nuke_x"], sy - other["nuke_y"])
+                    assert gap > r + 1
+            assert math.hypot(a["stx"], a["sty"]) > a["bs"]  # never clones the defect itself
+    assert nuke.Undo.log == [("begin", facts.UNDO_NAME_PAINT), ("end", facts.UNDO_NAME_PAINT)]
+
+
+def test_paint_fix_of_nothing_makes_no_node_and_leaves_no_undo_step(tmp_path):
+    nuke.GUI = True
+    node, _ = _report(tmp_path, [])
+    assert buttons.create_paint_fix(node) is None
+    assert "no detections" in nuke._messages[-1]
+    assert [n.Class() for n in nuke.root().nodes()] == ["HotPixelDetect"]
+    assert nuke.Undo.log == []
+
+
+def test_open_report_opens_the_qc_page(plate, tmp_path, monkeypatch):
+    node = _analyzed(plate, tmp_path)
+    opened = []
+    monkeypatch.setattr(webbrowser, "open", opened.append)
+    url = buttons.open_report(node)
+    assert opened == [url] and url.startswith("file://") and url.endswith("/report.html")
