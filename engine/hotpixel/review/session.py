@@ -1,0 +1,94 @@
+"""Review state: the detections in report order, where we are, the labels, undo.
+
+Every verdict is written at once (atomically, with who and when) so a crash loses nothing; a
+new session on the same folder resumes at the first detection without a verdict.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from ..labels import VERDICTS, detection_ids, open_labels, save_labels, set_label
+from ..report import read_report
+
+
+class ReviewSession:
+    def __init__(self, out_dir: str, start: str | None = None) -> None:
+        self.out_dir = out_dir
+        self.report = read_report(out_dir)
+        self.detections: list[dict[str, Any]] = self.report["detections"]
+        self.ids = detection_ids(self.detections)
+        self.labels = open_labels(out_dir, self.report)
+        self._undo: list[tuple[int, dict[str, Any] | None]] = []
+        self.index = self.ids.index(start) if start in self.ids else self.first_unlabelled()
+        if self.index >= len(self.ids):
+            self.index = max(len(self.ids) - 1, 0)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    @property
+    def current(self) -> dict[str, Any] | None:
+        return self.detections[self.index] if self.ids else None
+
+    def verdict(self, i: int | None = None) -> str | None:
+        entry = self.labels["labels"].get(self.ids[self.index if i is None else i])
+        return None if entry is None else str(entry["label"])
+
+    def first_unlabelled(self, after: int = -1) -> int:
+        """The first detection after ``after`` without a verdict (wrapping), or len()."""
+        n = len(self.ids)
+        for k in range(1, n + 1):
+            i = (after + k) % n
+            if self.ids[i] not in self.labels["labels"]:
+                return i
+        return n
+
+    @property
+    def done(self) -> bool:
+        return self.first_unlabelled() == len(self.ids)
+
+    def label(self, verdict: str) -> None:
+        """Record ``verdict`` for the current detection, save, and move to the next open one."""
+        if verdict not in VERDICTS or not self.ids:
+            raise ValueError(f"verdict must be one of {VERDICTS}")
+        det_id = self.ids[self.index]
+        self._undo.append((self.index, copy.deepcopy(self.labels["labels"].get(det_id))))
+        set_label(self.labels, det_id, self.detections[self.index], verdict)
+        save_labels(self.out_dir, self.labels)
+        nxt = self.first_unlabelled(self.index)
+        if nxt < len(self.ids):
+            self.index = nxt
+
+    def undo(self) -> bool:
+        """Restore the verdict before the last one (saved); go back to that detection."""
+        if not self._undo:
+            return False
+        index, previous = self._undo.pop()
+        det_id = self.ids[index]
+        if previous is None:
+            self.labels["labels"].pop(det_id, None)
+        else:
+            self.labels["labels"][det_id] = previous
+        save_labels(self.out_dir, self.labels)
+        self.index = index
+        return True
+
+    def move(self, step: int) -> None:
+        if self.ids:
+            self.index = min(max(self.index + step, 0), len(self.ids) - 1)
+
+    def counts(self) -> dict[str, int]:
+        out = {v: 0 for v in VERDICTS}
+        for entry in self.labels["labels"].values():
+            out[str(entry["label"])] = out.get(str(entry["label"]), 0) + 1
+        return out
+
+    def progress_text(self) -> str:
+        c = self.counts()
+        position = f"{self.index + 1} / {len(self.ids)}" if self.ids else "0 / 0"
+        return (
+            f"{position}  (accepted {c['accept']}, rejected {c['reject']}, skipped {c['skip']}"
+            f", open {len(self.ids) - sum(c.values())})"
+        )
