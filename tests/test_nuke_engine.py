@@ -55,7 +55,8 @@ class CancelAfterFirstFrame(nuke.ProgressTask):
 
 
 def test_cancel_stops_the_engine_keeps_finished_frames_and_a_rerun_resumes(tmp_path):
-    pattern = harness.plate(tmp_path / "plate", count=30, size=(320, 240))
+    # frames big enough that the engine cannot finish the shot inside one 0.1 s cancel poll
+    pattern = harness.plate(tmp_path / "plate", count=30, size=(960, 540))
     job_path = _job(pattern, tmp_path / "qc")
     nuke.ProgressTask = CancelAfterFirstFrame
     shown = progress.TaskProgress("cancel me")

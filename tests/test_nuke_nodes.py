@@ -77,7 +77,8 @@ class CancelAfterFirstFrame(nuke.ProgressTask):
 
 
 def test_cancel_in_the_gui_keeps_finished_frames_usable(tmp_path):
-    pattern = harness.plate(tmp_path / "plate", count=30, size=(320, 240))
+    # frames big enough that the engine cannot finish the shot inside one 0.1 s cancel poll
+    pattern = harness.plate(tmp_path / "plate", count=30, size=(960, 540))
     node = harness.detect_node(pattern, tmp_path / "qc", last=1030)
     nuke.GUI = True
     nuke.ProgressTask = CancelAfterFirstFrame
