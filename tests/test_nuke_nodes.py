@@ -226,6 +226,33 @@ def test_paint_fix_has_one_single_frame_clone_stroke_per_detection(tmp_path):
     assert nuke.Undo.log == [("begin", facts.UNDO_NAME_PAINT), ("end", facts.UNDO_NAME_PAINT)]
 
 
+def test_sensor_positions_become_tracks_and_strokes_on_every_frame_seen(tmp_path):
+    """A dead pixel of the shot-level pass (report 'sensor' section) is tracked and painted."""
+    node, _ = _report(tmp_path, [(1002, 20.5, 20.5, 1)])
+    path = tmp_path / "qc" / "report.json"
+    rep = json.loads(path.read_text())
+    rep["sensor"] = {
+        "file": "sensor/sensor.json",
+        "warnings": [],
+        "defects": [
+            {"id": 1, "kind": "dead", "x": 40.5, "y": 10.5, "nuke_x": 40.5, "nuke_y": H - 10.5,
+             "bbox": [40, 10, 41, 11], "area": 1, "frames_seen": "1001-1003, 1005",
+             "confidence": 0.99, "track": "sensor_dead_1.txt"}
+        ],
+    }  # fmt: skip
+    path.write_text(json.dumps(rep))
+    node["create_tracker"].execute()
+    tracks = nuke.toNode("Tracker1")[facts.TRACKS_KNOB]
+    assert tracks.count == 2
+    keyed = [tracks._keys(i * 31 + 2) for i in range(2)]
+    dead = next(k for k in keyed if len(k) > 1)
+    assert dead == {f: pytest.approx(40.5) for f in (1001, 1002, 1003, 1005)}
+    node["create_paint_fix"].execute()
+    (layer,) = nuke.toNode("RotoPaint1")[facts.CURVES_KNOB].rootLayer.children
+    names = sorted(s.name for s in layer.children)
+    assert names == ["dead_1001_0", "dead_1002_0", "dead_1003_0", "dead_1005_0", "hot_1002_0"]
+
+
 def test_paint_fix_of_nothing_makes_no_node_and_leaves_no_undo_step(tmp_path):
     nuke.GUI = True
     node, _ = _report(tmp_path, [])

@@ -104,9 +104,10 @@ def add_strokes(curves, specs):
     layer.name = LAYER_NAME
     curves.rootLayer.append(layer)
     counts = {}
-    for spec in specs:
-        n = counts.get(spec["frame"], 0)
-        counts[spec["frame"]] = n + 1
+    for spec in specs:  # names as the engine's detection ids: <kind>_<frame>_<n>
+        key = (spec["kind"], spec["frame"])
+        n = counts.get(key, 0)
+        counts[key] = n + 1
         stroke = rp.Stroke(curves)
         stroke.name = "{}_{}_{}".format(spec["kind"], spec["frame"], n)
         stroke.append(rp.AnimControlPoint(float(spec["x"]), float(spec["y"])))

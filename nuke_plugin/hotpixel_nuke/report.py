@@ -10,6 +10,7 @@ plugin uses the engine's ``nuke_x``/``nuke_y`` and turns a bbox into Nuke rows w
 import json
 import math
 import os
+import re
 
 from .errors import PluginError
 
@@ -54,9 +55,49 @@ def mask_pattern(report):
 
 
 def detections(report, kinds=None):
-    """The detections (optionally only those of ``kinds``), ordered by frame then position."""
-    found = [d for d in report.get("detections", []) if kinds is None or d["kind"] in kinds]
+    """The detections (optionally only those of ``kinds``), ordered by frame then position.
+
+    Dead, stuck and persistent hot positions of the shot-level pass (the report's ``sensor``
+    section, after ``hotpixel sensor``) are included once per frame they were seen in, so the
+    tracker gets one track per position and the paint fix one stroke per frame.
+    """
+    found = list(report.get("detections", [])) + sensor_detections(report)
+    found = [d for d in found if kinds is None or d["kind"] in kinds]
     return sorted(found, key=lambda d: (d["frame"], d["nuke_y"], d["nuke_x"]))
+
+
+def sensor_detections(report):
+    """The sensor section's positions as per-frame detections (``frames_seen`` expanded)."""
+    sensor = report.get("sensor") or {}
+    out = []
+    for d in sensor.get("defects", []):
+        for frame in frame_list(d.get("frames_seen") or ""):
+            out.append(
+                {
+                    "frame": frame,
+                    "kind": d["kind"],
+                    "x": d["x"],
+                    "y": d["y"],
+                    "nuke_x": d["nuke_x"],
+                    "nuke_y": d["nuke_y"],
+                    "bbox": d.get("bbox"),
+                    "area": d.get("area", 1),
+                    "score": d.get("confidence", 1.0),
+                    "sensor_id": d.get("id"),
+                }
+            )
+    return out
+
+
+def frame_list(text):
+    """``"1001-1003, 1007"`` (the engine's frame ranges) as ``[1001, 1002, 1003, 1007]``."""
+    frames = []
+    for part in text.replace(" ", "").split(","):
+        m = re.fullmatch(r"(-?\d+)(?:-(-?\d+))?", part)
+        if m:
+            last = m.group(2) if m.group(2) is not None else m.group(1)
+            frames.extend(range(int(m.group(1)), int(last) + 1))
+    return frames
 
 
 def nuke_bbox(detection, height):

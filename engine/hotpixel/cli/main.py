@@ -74,6 +74,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; return its exit code."""
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _terminated)
+        # a process started in the background by a shell without job control inherits SIGINT
+        # ignored; the Nuke plugin and --workers cancel runs with SIGINT, so take it back
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
