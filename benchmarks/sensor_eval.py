@@ -22,6 +22,7 @@ Run: ``.venv/bin/python benchmarks/sensor_eval.py`` (about two minutes on 2 core
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import glob
 import os
 import subprocess
@@ -229,8 +230,16 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--cache", default=os.path.join("bench_out", "cache"))
     parser.add_argument("--no-flat", action="store_true", help="skip the flat field")
+    parser.add_argument(
+        "--set", action="append", default=[], help="a SensorParams value, e.g. sigma=2.5"
+    )
     args = parser.parse_args(argv)
     params = SensorParams()
+    for item in args.set:
+        name, _, value = item.partition("=")
+        kind = type(getattr(params, name))
+        params = dataclasses.replace(params, **{name: kind(value)})
+    print(f"params: {params}")
     t0 = time.perf_counter()
     synthetic(params)
     if not args.no_flat:
