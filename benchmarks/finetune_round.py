@@ -69,11 +69,13 @@ def main() -> int:
     parser.add_argument("--frames", type=int, default=24)
     parser.add_argument("--steps", type=int, default=400)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--shot-seeds", default="101,202", help="material seeds of shots A,B")
     args = parser.parse_args()
     t0 = time.perf_counter()
     base = default_model_path()
     shots = {}
-    for name, seed in (("A", 101), ("B", 202)):
+    seed_a, seed_b = (int(v) for v in args.shot_seeds.split(","))
+    for name, seed in (("A", seed_a), ("B", seed_b)):
         folder = os.path.join(args.out, f"shot_{name}")
         truth = demo.make_plate(folder, np.random.default_rng(seed), args.frames, nan=False)
         shots[name] = (os.path.join(folder, "plate", "night.####.exr"), truth, folder)
