@@ -25,7 +25,7 @@ from collections import Counter
 from typing import Any
 
 from .atomic import write_text
-from .errors import InputError
+from .documents import read_document
 from .report import track_name
 
 SCHEMA = "hotpixel-labels"
@@ -63,19 +63,8 @@ def new_labels(report: dict[str, Any]) -> dict[str, Any]:
 
 def load_labels(path: str) -> dict[str, Any]:
     """Read a label file; :class:`InputError` naming the file when it is not one."""
-    try:
-        with open(path, encoding="utf-8") as fh:
-            data: dict[str, Any] = json.load(fh)
-    except (OSError, ValueError) as exc:
-        raise InputError(f"cannot read labels {path!r} ({exc})") from exc
-    if not isinstance(data, dict) or data.get("schema") != SCHEMA:
-        raise InputError(f"{path!r} is not a hotpixel label file (schema {SCHEMA!r})")
-    if data.get("schema_version") != SCHEMA_VERSION:
-        raise InputError(
-            f"{path!r} has schema_version {data.get('schema_version')!r}; this engine reads "
-            f"{SCHEMA_VERSION}"
-        )
-    return data
+    fix = "pass the labels.json that hotpixel review wrote"
+    return read_document(path, SCHEMA, SCHEMA_VERSION, fix)
 
 
 def open_labels(out_dir: str, report: dict[str, Any]) -> dict[str, Any]:

@@ -14,7 +14,8 @@ from typing import Any
 from .errors import UsageError
 
 
-def _param(default: Any, help: str, **limits: Any) -> Any:
+def param_field(default: Any, help: str, **limits: Any) -> Any:
+    """A parameter declaration: default, help text, and its ``range`` or ``choices``."""
     return field(default=default, metadata={"help": help, **limits})
 
 
@@ -22,35 +23,35 @@ def _param(default: Any, help: str, **limits: Any) -> Any:
 class DetectParams:
     """Everything that changes what detection finds. Stored in every report."""
 
-    threshold: float | None = _param(
+    threshold: float | None = param_field(
         None,
         "Confidence threshold: pixels whose probability is at least this are flagged. "
         "Lower finds fainter defects and raises false alerts. Default: the detector's own "
         "operating point (the neural model's is stored in the model file; classical 0.5).",
         range=(0.0, 1.0),
     )
-    detector: str = _param(
+    detector: str = param_field(
         "neural",
         "Detector to run: 'neural' (the temporal network, see --model) or 'classical' "
         "(spatial + temporal contrast test, the fallback).",
         choices=("neural", "classical"),
     )
-    model: str = _param(
+    model: str = param_field(
         "",
         "ONNX model for the neural detector; empty means the model shipped with hotpixel.",
     )
-    device: str = _param(
+    device: str = param_field(
         "auto",
         "Where neural detectors run: auto (GPU when present), cpu or cuda.",
         choices=("auto", "cpu", "cuda"),
     )
-    motion_tolerance: int = _param(
+    motion_tolerance: int = param_field(
         3,
         "Pixels a real feature may move between neighbouring frames and still count as the "
         "same feature (classical detector).",
         range=(0, 16),
     )
-    max_area: int = _param(
+    max_area: int = param_field(
         64,
         "Largest flagged region, in pixels, still reported as a pixel defect; larger regions "
         "are scene changes, not hot pixels.",

@@ -31,6 +31,7 @@ from typing import Any
 from . import __version__
 from .atomic import folder_lock, write_text
 from .components import Detection
+from .documents import read_document
 from .errors import InputError
 from .sequence import format_ranges
 
@@ -116,16 +117,8 @@ def is_done(out_dir: str, frame: int, fp: str) -> bool:
 def read_report(out_dir: str) -> dict[str, Any]:
     """``out_dir/report.json``; :class:`InputError` naming the file when it is not a report."""
     path = os.path.join(out_dir, "report.json")
-    try:
-        with open(path, encoding="utf-8") as fh:
-            report: dict[str, Any] = json.load(fh)
-    except (OSError, ValueError) as exc:
-        raise InputError(
-            f"cannot read {path!r} ({exc}); pass the --out folder of hotpixel detect"
-        ) from exc
-    if not isinstance(report, dict) or report.get("schema") != SCHEMA:
-        raise InputError(f"{path!r} is not a hotpixel report (schema {SCHEMA!r})")
-    return report
+    fix = "pass the --out folder of hotpixel detect"
+    return read_document(path, SCHEMA, SCHEMA_VERSION, fix)
 
 
 def run_record_path(out_dir: str, fp: str) -> str:

@@ -19,12 +19,12 @@ neighbours, following the scene).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
 import numpy as np
 from scipy import ndimage
 
+from ..params import param_field
 from .background import median5
 from .stats import ShotStats
 
@@ -32,59 +32,55 @@ _EIGHT = np.ones((3, 3), dtype=bool)
 BLACK = 2.0**-8  # linear level (~0.004) at or below which a photosite reads black
 
 
-def _param(default: Any, help: str, **limits: Any) -> Any:
-    return field(default=default, metadata={"help": help, **limits})
-
-
 @dataclass(frozen=True)
 class SensorParams:
     """Everything that changes what ``hotpixel sensor`` finds. Stored in ``sensor.json``."""
 
-    sigma: float = _param(
+    sigma: float = param_field(
         3.0,
         "A pixel departs from its neighbourhood in a frame when it differs by this many local "
         "noise sigmas (and by at least ~0.1 stop).",
         range=(1.0, 50.0),
     )
-    min_evidence: int = _param(
+    min_evidence: int = param_field(
         4,
         "Frames with camera motion (or a changed picture) needed before a position can be "
         "confirmed by motion.",
         range=(2, 10000),
     )
-    coverage: float = _param(
+    coverage: float = param_field(
         0.45,
         "Share of the evidence frames in which a defect must depart from its neighbours.",
         range=(0.0, 1.0),
     )
-    consistency: float = _param(
+    consistency: float = param_field(
         0.9,
         "Share of its departures that must go the same way (all darker or all brighter).",
         range=(0.5, 1.0),
     )
-    stuck_ratio: float = _param(
+    stuck_ratio: float = param_field(
         0.3,
         "A photosite is invariant when its variation in time is at most this share of its "
         "neighbours' (dead and stuck pixels).",
         range=(0.0, 1.0),
     )
-    min_frames: int = _param(
+    min_frames: int = param_field(
         4,
         "Frames needed before invariance (no variation in time) counts as evidence.",
         range=(2, 10000),
     )
-    dead_level: float = _param(
+    dead_level: float = param_field(
         0.1,
         "A defect at most this share of its neighbours' level (linear) is dead.",
         range=(0.0, 1.0),
     )
-    max_cluster: int = _param(
+    max_cluster: int = param_field(
         16,
         "Largest cluster of adjacent defective photosites reported; one-pixel-wide column or "
         "row segments may be longer (up to max_segment).",
         range=(1, 10000),
     )
-    max_segment: int = _param(
+    max_segment: int = param_field(
         4096, "Longest dead column or row segment reported, in pixels.", range=(1, 100000)
     )
 

@@ -16,7 +16,8 @@ from typing import Any
 import numpy as np
 
 from ..atomic import ensure_folders, write_text
-from ..errors import InputError, OutputError
+from ..documents import read_document
+from ..errors import OutputError
 from ..exr_writer import MASK_CHANNEL, write_mask
 from ..geometry import Geometry
 
@@ -87,21 +88,7 @@ def load_sensor_result(out_dir: str) -> dict[str, Any] | None:
     path = os.path.join(out_dir, FOLDER, JSON_NAME)
     if not os.path.isfile(path):
         return None
-    try:
-        with open(path, encoding="utf-8") as fh:
-            data = json.load(fh)
-    except (OSError, ValueError) as exc:
-        raise InputError(
-            f"{path!r} cannot be read ({exc}); rerun hotpixel sensor into this folder"
-        ) from exc
-    if not isinstance(data, dict) or data.get("schema") != SCHEMA:
-        raise InputError(f"{path!r} is not a {SCHEMA} file; rerun hotpixel sensor")
-    if data.get("schema_version") != SCHEMA_VERSION:
-        raise InputError(
-            f"{path!r} has {SCHEMA} version {data.get('schema_version')}, this engine reads "
-            f"version {SCHEMA_VERSION}; rerun hotpixel sensor"
-        )
-    return data
+    return read_document(path, SCHEMA, SCHEMA_VERSION, "rerun hotpixel sensor into this folder")
 
 
 def as_detections(result: dict[str, Any]) -> list[dict[str, Any]]:
