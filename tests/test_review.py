@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -15,7 +17,9 @@ from PySide6 import QtCore, QtWidgets
 from PySide6.QtTest import QTest
 
 from hotpixel.cli.main import main
+from hotpixel.errors import InputError, UsageError
 from hotpixel.review import images
+from hotpixel.review.qt import load_qt
 from hotpixel.review.session import ReviewSession
 from imagegen import dark_plate, write_sequence
 
@@ -40,6 +44,15 @@ def app():
     return QtWidgets.QApplication.instance() or QtWidgets.QApplication([])
 
 
+@pytest.fixture
+def qt_errors(monkeypatch):
+    """Exceptions raised in slots and event handlers: Qt only prints them, so collect them."""
+    errors = []
+    monkeypatch.setattr(sys, "excepthook", lambda kind, value, tb: errors.append(value))
+    yield errors
+    assert errors == []
+
+
 def _labels(qc):
     return json.loads((qc / "labels.json").read_text())["labels"]
 
@@ -52,7 +65,7 @@ def _window(qc):
     return window
 
 
-def test_keys_label_save_and_undo(qc, app):
+def test_keys_label_save_and_undo(qc, app, qt_errors):
     window = _window(qc)
     ids = window.session.ids
     assert ids == ["hot_1002_0", "hot_1003_0", "hot_1005_0", "hot_1006_0"]
@@ -78,7 +91,7 @@ def test_keys_label_save_and_undo(qc, app):
     window.close()
 
 
-def test_second_session_resumes_at_the_first_open_detection(qc, app):
+def test_second_session_resumes_at_the_first_open_detection(qc, app, qt_errors):
     window = _window(qc)
     QTest.keyClick(window, Key.Key_A)
     QTest.keyClick(window, Key.Key_R)
@@ -93,7 +106,7 @@ def test_second_session_resumes_at_the_first_open_detection(qc, app):
     again.close()
 
 
-def test_flip_book_exposure_and_zoom_change_the_picture(qc, app):
+def test_flip_book_exposure_and_zoom_change_the_picture(qc, app, qt_errors):
     window = _window(qc)
     window.flip = 2
 
@@ -118,13 +131,26 @@ def test_flip_book_exposure_and_zoom_change_the_picture(qc, app):
     window.close()
 
 
-def test_review_of_an_empty_report_opens_without_error(tmp_path, app):
+def test_an_unreadable_frame_shows_grey_and_says_so(qc, app, qt_errors):
+    centre = qc.parent / "plate" / "shot.1002.exr"
+    centre.unlink()  # the plate moved or was damaged after detect
+    window = _window(qc)
+    assert window.locator.pixmap().isNull() and "1002 cannot be read" in window.locator.text()
+    assert window.crops[2][1] is None and window.crops[1][1] is not None
+    QTest.keyClick(window, Key.Key_Right)  # frame 1003 is there: its locator again
+    assert not window.locator.pixmap().isNull()
+    window.close()
+
+
+def test_review_of_an_empty_report_opens_without_error(tmp_path, app, qt_errors):
     rng = np.random.default_rng(1)
     pattern = write_sequence(str(tmp_path / "p"), [dark_plate(rng) for _ in range(3)])
     out = tmp_path / "qc"
     assert main(["detect", "--detector", "classical", pattern, "--out", str(out), "--quiet"]) == 0
     window = _window(out)
-    QTest.keyClick(window, Key.Key_A)  # nothing to label: no error, no file
+    for key in (Key.Key_A, Key.Key_U, Key.Key_Right, Key.Key_Plus, Key.Key_BracketRight):
+        QTest.keyClick(window, key)  # nothing to label or draw: no error, no file
+    window.tick()
     assert not (out / "labels.json").exists()
     assert "No detections" in window.facts.text()
     window.close()
@@ -150,3 +176,100 @@ def test_pictures_without_qt():
 def test_review_command_reports_a_missing_folder(tmp_path, capsys):
     assert main(["review", str(tmp_path)]) == 3
     assert "report.json" in capsys.readouterr().err
+
+
+def test_review_command_opens_the_window_at_start(qc, app, capsys):
+    from hotpixel.review.window import ReviewWindow
+
+    seen = []
+
+    def drive():
+        try:
+            window = next(
+                w for w in app.topLevelWidgets() if isinstance(w, ReviewWindow) and w.isVisible()
+            )
+            seen.append(window.session.index)
+            QTest.keyClick(window, Key.Key_R)
+            window.close()
+        finally:
+            app.quit()  # never leave the test waiting in the event loop
+
+    QtCore.QTimer.singleShot(0, drive)
+    assert main(["review", str(qc), "--start", "hot_1005_0"]) == 0
+    assert seen == [2]
+    assert {k: v["label"] for k, v in _labels(qc).items()} == {"hot_1005_0": "reject"}
+    assert "labels: 1 of 4 (accepted 0, rejected 1, skipped 0)" in capsys.readouterr().err
+
+
+def test_review_command_runs_without_qt_until_the_window_opens(tmp_path):
+    """``hotpixel --help`` and errors found before the window need no Qt (issue 6)."""
+    code = (
+        "import sys; from hotpixel.cli.main import build_parser, main; build_parser();"
+        "rc = main(['review', sys.argv[1]]);"
+        "print(rc, any(m.startswith('PySide') for m in sys.modules))"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True, check=False
+    )
+    assert proc.stdout.split() == ["3", "False"], proc.stderr
+    assert "report.json" in proc.stderr
+
+
+def test_missing_qt_is_a_usage_error_saying_how_to_install(monkeypatch):
+    monkeypatch.setitem(sys.modules, "PySide6", None)  # None in sys.modules: import fails
+    monkeypatch.setitem(sys.modules, "PySide2", None)
+    with pytest.raises(UsageError, match=r"pip install 'hotpixel\[review\]'"):
+        load_qt()
+
+
+# -- the session without Qt ---------------------------------------------------------------
+
+
+def test_session_undo_restores_the_previous_verdict_exactly(qc):
+    session = ReviewSession(str(qc))
+    assert (session.index, session.done) == (0, False)
+    session.label("accept")
+    first = _labels(qc)["hot_1002_0"]
+    session.move(-1)
+    session.label("reject")  # relabel, then change our mind
+    assert _labels(qc)["hot_1002_0"]["label"] == "reject"
+    assert session.undo() and session.index == 0
+    assert _labels(qc)["hot_1002_0"] == first  # who and when too, not a new accept
+    assert session.undo() and _labels(qc) == {}
+    assert not session.undo()
+
+
+def test_session_resumes_at_the_first_open_detection_wrapping(qc):
+    session = ReviewSession(str(qc), start="hot_1006_0")
+    assert session.index == 3
+    session.label("skip")  # the last: wrap to the first without a verdict
+    assert session.index == 0
+    for verdict in ("accept", "reject"):
+        session.label(verdict)
+    again = ReviewSession(str(qc))
+    assert again.index == 2 and again.counts() == {"accept": 1, "reject": 1, "skip": 1}
+    again.label("accept")
+    assert again.done and again.index == 2  # all done: stays on the last one labelled
+    assert ReviewSession(str(qc)).index == 3
+    assert (
+        "4 / 4  (accepted 2, rejected 1, skipped 1, open 0)"
+        in ReviewSession(str(qc), start="hot_1006_0").progress_text()
+    )
+
+
+def test_session_errors_name_the_fix(qc):
+    with pytest.raises(UsageError, match=r"'hot_9999_0' is not a detection.*hot_1002_0"):
+        ReviewSession(str(qc), start="hot_9999_0")
+    with pytest.raises(ValueError, match="verdict"):
+        ReviewSession(str(qc)).label("maybe")
+    session = ReviewSession(str(qc))
+    session.label("accept")
+    data = json.loads((qc / "labels.json").read_text())
+    moved = {**data, "labels": {"hot_1002_0": {**data["labels"]["hot_1002_0"], "x": 40.5}}}
+    (qc / "labels.json").write_text(json.dumps(moved))
+    with pytest.raises(InputError, match=r"hot_1002_0 was labelled at .* Move labels.json aside"):
+        ReviewSession(str(qc))
+    (qc / "labels.json").write_text(json.dumps({**data, "pattern": "/elsewhere/p.####.exr"}))
+    with pytest.raises(InputError, match=r"labels for '/elsewhere/p.####.exr'.*move it aside"):
+        ReviewSession(str(qc))
+    assert main(["review", str(qc)]) == 3  # the CLI says so before any window opens

@@ -35,10 +35,11 @@ def run(args: argparse.Namespace) -> int:
     window = ReviewWindow(session)
     window.resize(1100, 760)
     window.show()
-    app.exec()
+    event_loop = getattr(app, "exec", None) or app.exec_  # older PySide2 has only exec_
+    event_loop()
     c = session.counts()
     print(
-        f"labels: {len(session.labels['labels'])} of {len(session)} "
+        f"labels: {sum(c.values())} of {len(session)} "
         f"(accepted {c['accept']}, rejected {c['reject']}, skipped {c['skip']}) in "
         f"{args.out}/labels.json",
         file=sys.stderr,

@@ -100,6 +100,7 @@ class ReviewWindow(QtWidgets.QMainWindow):  # type: ignore[misc,name-defined]
         self.timer.timeout.connect(self.tick)
         self.timer.start()
         self.crops: list[tuple[int, np.ndarray | None]] = []
+        self.auto_stops = 0.0  # set per detection; stays 0 when the report has none
         self.show_current()
 
     # -- drawing ---------------------------------------------------------------------------
@@ -119,6 +120,8 @@ class ReviewWindow(QtWidgets.QMainWindow):  # type: ignore[misc,name-defined]
         image = self.load(int(det["frame"]))
         if image is not None:
             self.locator.setPixmap(pixmap(images.locator(image, det)))
+        else:  # the frame is gone or damaged: not the previous detection's locator
+            self.locator.setText(f"frame {det['frame']} cannot be read")
         verdict = self.session.verdict() or "open"
         done = "  -  all detections have a verdict" if self.session.done else ""
         self.facts.setText(
@@ -150,6 +153,8 @@ class ReviewWindow(QtWidgets.QMainWindow):  # type: ignore[misc,name-defined]
         self.flipbook.setToolTip(f"frame {frame} (t{self.flip - 2:+d})\n{KEYS}")
 
     def _draw_strip(self) -> None:
+        if not self.crops:
+            return
         small = max(self.zoom // 3, 2)
         tiles = []
         for i, (_, box) in enumerate(self.crops):
@@ -191,7 +196,10 @@ class ReviewWindow(QtWidgets.QMainWindow):  # type: ignore[misc,name-defined]
             self.session.move(1 if key == k.Key_Right else -1)
             self.flip = 2
         elif key == k.Key_Space:
-            self.timer.stop() if self.timer.isActive() else self.timer.start()
+            if self.timer.isActive():
+                self.timer.stop()
+            else:
+                self.timer.start()
             return
         elif key in (k.Key_Up, k.Key_Down):
             self.flip = (self.flip + (1 if key == k.Key_Up else -1)) % 5
