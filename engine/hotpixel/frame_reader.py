@@ -7,7 +7,10 @@ is repeated into three channels. Alpha is kept for ``--with-plate`` output but n
 
 from __future__ import annotations
 
+from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 import numpy as np
 import OpenImageIO as oiio
@@ -173,3 +176,26 @@ def read_display(path: str, frame: int) -> np.ndarray:
         g.full_height,
     )
     return fr.rgb if g == display else paste(fr.rgb, g, display)
+
+
+Image = TypeVar("Image")
+
+
+class FrameCache(Generic[Image]):
+    """``load(frame)`` remembered for the last ``keep`` frames asked for.
+
+    Readers that walk a shot in frame order with a window around each frame (the QC page, the
+    review app, fine-tuning) decode each frame once.
+    """
+
+    def __init__(self, load: Callable[[int], Image], keep: int = 6) -> None:
+        self.load, self.keep = load, keep
+        self._items: OrderedDict[int, Image] = OrderedDict()
+
+    def __call__(self, frame: int) -> Image:
+        if frame not in self._items:
+            self._items[frame] = self.load(frame)
+            if len(self._items) > self.keep:
+                self._items.popitem(last=False)
+        self._items.move_to_end(frame)
+        return self._items[frame]

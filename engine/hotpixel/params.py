@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from .errors import UsageError
 
@@ -64,9 +64,16 @@ def param_fields() -> tuple[dataclasses.Field[Any], ...]:
     return dataclasses.fields(DetectParams)
 
 
-def validate(params: DetectParams) -> DetectParams:
-    """Check every value against its declared range or choices; raise :class:`UsageError`."""
-    for f in param_fields():
+P = TypeVar("P")
+
+
+def validate(params: P) -> P:
+    """Check every value against its declared range or choices; raise :class:`UsageError`.
+
+    Works for any parameter dataclass declared with :func:`param_field` (``DetectParams``,
+    the sensor pass's ``SensorParams``).
+    """
+    for f in dataclasses.fields(params):  # type: ignore[arg-type]
         value = getattr(params, f.name)
         choices = f.metadata.get("choices")
         if choices is not None and value not in choices:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import html
 import os
 import re
-from collections import Counter, OrderedDict
+from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
@@ -23,7 +23,7 @@ import numpy as np
 
 from .atomic import write_text
 from .errors import FrameReadError, InputError
-from .frame_reader import read_display
+from .frame_reader import FrameCache, read_display
 from .hit_sheet import build_sheet, write_sheet
 from .report import read_report, track_name
 from .sequence import discover
@@ -32,29 +32,19 @@ FILES = "report_files"
 _CROP_NAME = re.compile(r"^[a-z]+_-?\d+_\d+\.png$")
 
 
-class FrameCache:
-    """Display-window frames by number, the last few kept (detections come in frame order)."""
+def display_loader(paths: dict[int, str]) -> Callable[[int], np.ndarray | None]:
+    """Display-window frames by number; None for a missing or damaged one (shown grey)."""
 
-    def __init__(self, paths: dict[int, str], keep: int = 6) -> None:
-        self.paths = paths
-        self.keep = keep
-        self._cache: OrderedDict[int, np.ndarray | None] = OrderedDict()
+    def load(frame: int) -> np.ndarray | None:
+        path = paths.get(frame)
+        if path is None:
+            return None
+        try:
+            return read_display(path, frame)
+        except FrameReadError:
+            return None  # a damaged neighbour is shown grey, not fatal for the page
 
-    def __call__(self, frame: int) -> np.ndarray | None:
-        if frame in self._cache:
-            self._cache.move_to_end(frame)
-            return self._cache[frame]
-        path = self.paths.get(frame)
-        image = None
-        if path is not None:
-            try:
-                image = read_display(path, frame)
-            except FrameReadError:
-                image = None  # a damaged neighbour is shown grey, not fatal for the page
-        self._cache[frame] = image
-        if len(self._cache) > self.keep:
-            self._cache.popitem(last=False)
-        return image
+    return load
 
 
 def source_paths(report: dict[str, Any]) -> dict[int, str]:
@@ -76,7 +66,7 @@ def write_html_report(
     if report is None:
         report = read_report(out_dir)
     detections = sorted(report["detections"], key=lambda d: (d["frame"], d["x"], d["y"]))
-    load = load or FrameCache(source_paths(report))
+    load = load or FrameCache(display_loader(source_paths(report)))
     folder = os.path.join(out_dir, FILES)
     os.makedirs(folder, exist_ok=True)
     names: list[str] = []

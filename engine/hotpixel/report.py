@@ -153,14 +153,14 @@ def read_run_records(out_dir: str) -> list[dict[str, Any]]:
     return [r for _, r in sorted(found, key=lambda item: item[0])]
 
 
-def recorded_frames(out_dir: str) -> dict[int, str]:
-    """Frame -> fingerprint of every finished frame (record present, mask present)."""
+def recorded_frames(out_dir: str) -> dict[int, dict[str, Any]]:
+    """Frame -> record of every finished frame (record present, mask present)."""
     folder = os.path.join(out_dir, "frames")
     try:
         names = os.listdir(folder)
     except OSError:
         return {}
-    done: dict[int, str] = {}
+    done: dict[int, dict[str, Any]] = {}
     for name in names:
         m = _RECORD_NAME.match(name)
         if not m:
@@ -170,7 +170,7 @@ def recorded_frames(out_dir: str) -> dict[int, str]:
         if record is None:
             continue
         if os.path.isfile(os.path.join(out_dir, str(record.get("mask", "")))):
-            done[frame] = str(record.get("fingerprint"))
+            done[frame] = record
     return done
 
 
@@ -186,20 +186,26 @@ def build_report(
     """
     with folder_lock(out_dir):
         done = recorded_frames(out_dir)
-        shot = sorted(set(frames) | {f for f, f_fp in done.items() if f_fp == fp})
-        report = _assemble(out_dir, fp, header, shot)
+        shot = sorted(set(frames) | {f for f, r in done.items() if r.get("fingerprint") == fp})
+        report = _assemble(out_dir, fp, header, shot, done)
         write_text(os.path.join(out_dir, "report.json"), json.dumps(report, indent=1) + "\n")
         write_text(os.path.join(out_dir, "detections.csv"), _csv(report["detections"]))
         write_tracks(os.path.join(out_dir, "tracks"), report["detections"])
     return report
 
 
-def _assemble(out_dir: str, fp: str, header: dict[str, Any], shot: list[int]) -> dict[str, Any]:
+def _assemble(
+    out_dir: str,
+    fp: str,
+    header: dict[str, Any],
+    shot: list[int],
+    done: dict[int, dict[str, Any]],
+) -> dict[str, Any]:
     detections: list[dict[str, Any]] = []
     frame_rows: list[dict[str, Any]] = []
     pending: list[int] = []
     for f in shot:
-        record = read_frame_record(out_dir, f)
+        record = done[f] if f in done else read_frame_record(out_dir, f)
         if record is None or record.get("fingerprint") != fp:
             pending.append(f)
             continue
@@ -298,7 +304,7 @@ def merge_report(
     fp = str(header["fingerprint"])
     done = recorded_frames(out_dir)
     if expect:
-        absent = [f for f in expect if done.get(f) != fp]
+        absent = [f for f in expect if done.get(f, {}).get("fingerprint") != fp]
         if absent:
             other = [f for f in absent if f in done]
             why = (

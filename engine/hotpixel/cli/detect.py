@@ -10,7 +10,7 @@ from typing import Any
 
 from .. import params as params_mod
 from ..errors import SequenceError, UsageError
-from ..params import DetectParams, flag_name, param_fields
+from ..params import DetectParams, flag_name
 from ..pipeline import DetectJob, run_detect
 from ..progress import Progress
 from ..qc_report import write_html_report
@@ -59,12 +59,12 @@ def add_parser(sub: Any, name: str) -> argparse.ArgumentParser:
     return p
 
 
-def add_param_flags(p: argparse.ArgumentParser) -> None:
-    """One flag per :class:`DetectParams` field, help and choices from its declaration."""
-    defaults = DetectParams()
-    for f in param_fields():
+def add_param_flags(p: argparse.ArgumentParser, cls: type[Any] = DetectParams) -> None:
+    """One flag per field of a parameter dataclass, help and choices from its declaration."""
+    defaults = cls()
+    for f in dataclasses.fields(cls):
         value = getattr(defaults, f.name)
-        kind = float if f.name == "threshold" else type(value)
+        kind = float if value is None else type(value)  # threshold: None = detector's own
         p.add_argument(
             f"--{flag_name(f.name)}",
             dest=f.name,

@@ -8,11 +8,10 @@ import os
 import sys
 from typing import Any
 
-from ..errors import UsageError
 from ..progress import Progress
 from ..report import merge_report, read_run_records
 from ..sensor import SensorJob, SensorParams, run_sensor
-from .detect import frame_flag
+from .detect import add_param_flags, frame_flag
 from .flags import add_output_flags
 
 
@@ -33,15 +32,7 @@ def add_parser(sub: Any, name: str) -> argparse.ArgumentParser:
         "--allow-gaps", action="store_true", help="skip missing frames instead of failing"
     )
     add_output_flags(p, progress="bar", gate="a defective photosite is found")
-    defaults = SensorParams()
-    for f in dataclasses.fields(SensorParams):
-        p.add_argument(
-            f"--{f.name.replace('_', '-')}",
-            dest=f.name,
-            type=type(getattr(defaults, f.name)),
-            default=getattr(defaults, f.name),
-            help=f.metadata["help"],
-        )
+    add_param_flags(p, SensorParams)
     p.set_defaults(run=run)
     return p
 
@@ -50,12 +41,9 @@ def run(args: argparse.Namespace) -> int:
     mode = "none" if args.quiet and args.progress == "bar" else args.progress
     progress = Progress(mode)
     args.emit_error = progress.error
-    try:
-        params = SensorParams(
-            **{f.name: getattr(args, f.name) for f in dataclasses.fields(SensorParams)}
-        )
-    except TypeError as exc:  # pragma: no cover - argparse types the values
-        raise UsageError(str(exc)) from exc
+    params = SensorParams(
+        **{f.name: getattr(args, f.name) for f in dataclasses.fields(SensorParams)}
+    )
     job = SensorJob(
         pattern=args.pattern,
         out_dir=args.out,

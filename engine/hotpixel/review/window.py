@@ -11,7 +11,8 @@ from typing import Any
 
 import numpy as np
 
-from ..qc_report import FrameCache, source_paths
+from ..frame_reader import FrameCache
+from ..qc_report import display_loader, source_paths
 from . import images
 from .qt import load_qt
 from .session import ReviewSession
@@ -43,7 +44,7 @@ class ReviewWindow(QtWidgets.QMainWindow):  # type: ignore[misc,name-defined]
     def __init__(self, session: ReviewSession) -> None:
         super().__init__()
         self.session = session
-        self.load = FrameCache(source_paths(session.report), keep=12)
+        self.load = FrameCache(display_loader(source_paths(session.report)), keep=12)
         self.zoom = 12
         self.stops: float | None = None  # None: automatic per detection
         self.flip = 2  # which of t-2..t+2 the flip-book shows

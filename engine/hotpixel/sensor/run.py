@@ -10,9 +10,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .. import __version__
-from ..errors import UsageError
 from ..exr_writer import MASK_CHANNEL
 from ..geometry import Geometry
+from ..params import validate
 from ..pipeline import load_frame, scan_geometry
 from ..progress import Progress
 from ..sequence import FrameSequence, discover, format_ranges, select_frames
@@ -38,21 +38,10 @@ class SensorRun:
     path: str
 
 
-def validate(params: SensorParams) -> SensorParams:
-    """Check every field against its declared range; a bad value is a :class:`UsageError`."""
-    for f in dataclasses.fields(params):
-        lo, hi = f.metadata["range"]
-        value = getattr(params, f.name)
-        if not lo <= value <= hi:
-            flag = f.name.replace("_", "-")
-            raise UsageError(f"--{flag} must be between {lo} and {hi}; got {value}")
-    return params
-
-
 def run_sensor(job: SensorJob, progress: Progress | None = None) -> SensorRun:
     """Analyse the shot ``job`` names; write and return ``sensor.json``."""
     progress = progress or Progress("none")
-    params = validate(job.params)
+    params = validate(job.params)  # ranges declared on SensorParams, as on DetectParams
     seq = discover(job.pattern)
     frames = select_frames(seq, job.frames, job.allow_gaps)
     canvas, _ = scan_geometry(seq, frames)

@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
@@ -27,7 +26,7 @@ import torch
 from onnx import numpy_helper
 
 from ..errors import InputError, ModelError
-from ..frame_reader import read_display
+from ..frame_reader import FrameCache, read_display
 from ..labels import load_labels
 from ..report import read_report
 from ..sequence import discover
@@ -97,7 +96,7 @@ def labelled_set(
         for v in verdicts:
             by_frame.setdefault(int(v["frame"]), []).append(v)
         plan = dict(plan_windows(seq.frames, sorted(by_frame)))
-        load = _Cache(lambda n, seq=seq: read_display(seq.path(n), n))  # type: ignore[misc]
+        load = FrameCache(lambda n, seq=seq: read_display(seq.path(n), n), keep=8)  # type: ignore[misc]
         for frame, items in sorted(by_frame.items()):
             window = [load(n) for n in plan[frame]]
             centre = len(window) // 2
@@ -147,20 +146,6 @@ def _patch(window: list[np.ndarray], cx: float, cy: float, size: int) -> np.ndar
             out[i, sy0 - y0 : sy1 - y0, sx0 - x0 : sx1 - x0] = image[sy0:sy1, sx0:sx1]
     tiles: np.ndarray = out.transpose(0, 3, 1, 2)
     return tiles
-
-
-class _Cache:
-    def __init__(self, load: Callable[[int], np.ndarray], keep: int = 8) -> None:
-        self.load, self.keep = load, keep
-        self.items: OrderedDict[int, np.ndarray] = OrderedDict()
-
-    def __call__(self, n: int) -> np.ndarray:
-        if n not in self.items:
-            self.items[n] = self.load(n)
-            if len(self.items) > self.keep:
-                self.items.popitem(last=False)
-        self.items.move_to_end(n)
-        return self.items[n]
 
 
 def finetune(
