@@ -13,6 +13,7 @@ from ..baselines import BASELINES
 from ..detectors.classical import ClassicalDetector
 from ..detectors.neural import NeuralDetector
 from ..evaluation import (
+    DETECTABLE_SNR,
     Scored,
     evaluation_set,
     metrics,
@@ -71,6 +72,9 @@ def run(args: argparse.Namespace) -> int:
     for name, sc in runs.items():
         table[name]["recall_at_0.02_fa_per_frame"] = recall_at_false_alert_rate(sc, 0.02)
         table[name]["recall_at_0.1_fa_per_frame"] = recall_at_false_alert_rate(sc, 0.1)
+        table[name]["detectable_recall_at_0.02_fa_per_frame"] = recall_at_false_alert_rate(
+            sc, 0.02, "recall_detectable"
+        )
     print_table(table)
     os.makedirs(args.out, exist_ok=True)
     result: dict[str, Any] = {
@@ -101,11 +105,25 @@ def print_table(table: dict[str, dict[str, Any]]) -> None:
             f"{m[c]:>16.4f}" if isinstance(m[c], float) else f"{m[c]:>16}" for c in cols
         )
         print(f"{name:<30}{cells}")
-    bins = next(iter(table.values()))["recall_by_contrast"]
-    print("recall by contrast (peak above background, relative): " + ", ".join(bins))
+    first = next(iter(table.values()))
+    for key, what in (
+        ("recall_by_contrast", "contrast (peak above background, relative)"),
+        ("recall_by_snr", "signal over noise (peak above background, in grain sigmas)"),
+    ):
+        print(f"recall by {what}: " + ", ".join(first[key]))
+        for name, m in table.items():
+            vals = ", ".join("-" if v is None else f"{v:.3f}" for v in m[key].values())
+            print(f"  {name:<28} {vals}")
+    print(
+        f"detectable defects (signal over noise >= {DETECTABLE_SNR:g}): "
+        f"{first['detectable_truths']} of {first['truths']}; their recall at the threshold, "
+        "and at <= 0.02 false alerts per frame:"
+    )
     for name, m in table.items():
-        vals = ", ".join("-" if v is None else f"{v:.3f}" for v in m["recall_by_contrast"].values())
-        print(f"  {name:<28} {vals}")
+        print(
+            f"  {name:<28} {m['recall_detectable']:.3f}, "
+            f"{m['detectable_recall_at_0.02_fa_per_frame']:.3f}"
+        )
 
 
 def plot(sweeps: dict[str, list[dict[str, Any]]], path: str) -> None:

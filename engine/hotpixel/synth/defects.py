@@ -43,6 +43,7 @@ class Defect:
     shape: str
     colour: str
     contrast: float  # peak / local background - 1
+    background: float = 0.0  # the local background level the contrast is relative to
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -52,6 +53,7 @@ class Defect:
             "shape": self.shape,
             "colour": self.colour,
             "contrast": round(self.contrast, 3),
+            "background": round(self.background, 6),
         }
 
 
@@ -177,4 +179,4 @@ def _paint(
     if label is not None:
         region = label[y0 : y0 + sh, x0 : x0 + sw]
         region[shape >= LABEL_LEVEL] = 1.0
-    return Defect(number, cx, cy, shape_name, colour_name, contrast)
+    return Defect(number, cx, cy, shape_name, colour_name, contrast, background)

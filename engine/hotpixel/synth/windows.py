@@ -45,12 +45,22 @@ class Sample:
     target: np.ndarray
     hard: np.ndarray  # (h, w) bool, where hard negatives were put
     defects: list[Defect] = field(default_factory=list)
+    grain: float = 0.0  # noise sd at level v is grain * sqrt(v + 0.01) (see :func:`render`)
+
+    def snr(self, d: Defect) -> float:
+        """How many noise sigmas ``d``'s peak stands above its background (approximate)."""
+        sigma = self.grain * float(np.sqrt(d.background + 0.01))
+        return d.background * d.contrast / sigma if sigma > 0 else float("inf")
 
 
 def render(
     plate: np.ndarray, rng: np.random.Generator, config: WindowConfig, frames: int = WINDOW
-) -> list[np.ndarray]:
-    """Frames ``(h, w, 3)`` cut from ``plate`` along a random camera path, with grain."""
+) -> tuple[list[np.ndarray], float]:
+    """Frames ``(h, w, 3)`` cut from ``plate`` along a random camera path, with grain.
+
+    Also returns the grain scale: the noise standard deviation at level ``v`` is
+    ``grain * sqrt(v + 0.01)``.
+    """
     w, h = config.size
     zoom = rng.uniform(*config.zoom)
     speed = rng.uniform(*config.speed) if rng.random() < 0.85 else 0.0
@@ -76,7 +86,7 @@ def render(
         rgb = rgb * exposure
         noise = rng.normal(0.0, 1.0, rgb.shape) * grain * np.sqrt(np.maximum(rgb, 0) + 0.01)
         out.append((rgb + noise).astype(np.float32))
-    return out
+    return out, float(grain)
 
 
 def make_window(
@@ -85,7 +95,7 @@ def make_window(
     """One labelled window from a random plate of ``plates``."""
     config = config or WindowConfig()
     plate = plates[int(rng.integers(len(plates)))]
-    frames = render(plate, rng, config)
+    frames, grain = render(plate, rng, config)
     w, h = config.size
     hard = np.zeros((h, w), bool)
     hard |= negatives.add_points(
@@ -99,7 +109,7 @@ def make_window(
         negatives.flash(frames, rng)
     if rng.random() < config.cut_rate:
         other = plates[int(rng.integers(len(plates)))]
-        negatives.cut(frames, render(other, rng, config), rng)
+        negatives.cut(frames, render(other, rng, config)[0], rng)
     if rng.random() < config.mirror_rate:
         at_start = rng.random() < 0.5
         for t in range(WINDOW // 2):
@@ -115,4 +125,4 @@ def make_window(
     defects = inject(
         frames[centre], 0, heat, count, rng, config.contrast, target, config.curvilinear_share
     )
-    return Sample(np.stack(frames), target, hard, defects)
+    return Sample(np.stack(frames), target, hard, defects, grain)
