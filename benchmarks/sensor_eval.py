@@ -16,7 +16,15 @@ material, fetched, never committed). Its truth is independent of the tool: pixel
 their 7x7 median in the illuminated area. It is used twice: as itself (one frame, no motion:
 the tool must say so) and as a real sensor gain map multiplied into moving shots.
 
-Run: ``.venv/bin/python benchmarks/sensor_eval.py`` (about two minutes on 2 cores).
+Two splits of synthetic shots. ``--split eval`` (the default, the figures in the README) is the
+one above: centred crops, seeds 2026 + 10 * plate + motion. ``--split dev`` is for tuning
+parameters and method: other seeds (defects, camera path, grain: 5026 + ...) and other crops,
+each plate turned half way round (the bundled plates are 360-degree panoramas, so the dev
+crops look the other way and share no pixel with the eval crops). Tune on dev, then run eval
+once.
+
+Run: ``.venv/bin/python benchmarks/sensor_eval.py`` (about two minutes on 2 cores);
+``--split dev --motion moving --no-flat`` for a quick tuning loop.
 """
 
 from __future__ import annotations
@@ -41,6 +49,7 @@ from hotpixel.synth.plates import load_plate, put_in_motion
 
 PLATES = ("night", "interior", "city", "courtyard", "forest")
 MOTIONS = ("moving", "partial", "static")
+SEEDS = {"eval": 2026, "dev": 5026}  # per shot: seed + 10 * plate index + motion index
 W, H, FRAMES, COUNT = 320, 240, 40, 38
 NOT_FITS = "usr/lib/eso-midas/22FEB/test/prim/NOT.fits"
 
@@ -74,42 +83,66 @@ def score(truth: list[set[tuple[int, int]]], found: list[dict]) -> tuple[list[in
     return match, false
 
 
-def synthetic(params: SensorParams) -> None:
+def split_plate(name: str, split: str) -> np.ndarray:
+    """The plate as the split sees it: as bundled (eval) or turned half way round (dev).
+
+    The plates are equirectangular 360-degree panoramas, so rolling them by half their width
+    is seamless; the centred crops (x within 512 +- 202 for every camera path here) then show
+    what the eval crops' columns 0-202 and 822-1023 hold, none of the eval pixels.
+    """
+    still = load_plate(name)
+    if split == "dev":
+        return np.roll(still, still.shape[1] // 2, axis=1)
+    return still
+
+
+def synthetic(
+    params: SensorParams, split: str = "eval", motions: tuple[str, ...] = MOTIONS, repeats: int = 1
+) -> None:
+    """Per shot and summary tables; ``repeats`` shots per plate and motion, each its own seed
+    (the first is the split's published one; later ones add 1000 per repeat)."""
     rows = []
     print(f"{'shot':<20}{'motion':<9}{'visible':>8}{'found':>7}{'recall':>8}{'kind ok':>8}"
           f"{'false':>6}{'invisible found':>16}{'s':>6}")  # fmt: skip
-    for p_i, plate in enumerate(PLATES):
-        still = load_plate(plate)
-        for m_i, motion in enumerate(MOTIONS):
-            rng = np.random.default_rng(2026 + 10 * p_i + m_i)
-            path = shot_path(rng, FRAMES, motion)
-            clean = put_in_motion(still, path - path.mean(axis=0), (W, H), rng)
-            defects = plan_defects(rng, (W, H), COUNT)
-            dirty = inject(clean, defects, rng)
-            t0 = time.perf_counter()
-            f, _ = analyse(dirty, params)
-            seconds = time.perf_counter() - t0
-            c, dd = np.array(clean), np.array(dirty)
-            vis = [visible(d, c, dd) for d in defects]
-            match, false = score([set(d.pixels) for d in defects], f.defects)
-            rows.append((plate, motion, defects, vis, match, f.defects, false))
-            nv = sum(vis)
-            found = sum(1 for v, m in zip(vis, match, strict=True) if v and m >= 0)
-            kind_ok = sum(
-                1
-                for d, v, m in zip(defects, vis, match, strict=True)
-                if v and m >= 0 and f.defects[m]["kind"] == d.kind
-            )
-            inv = sum(1 for v, m in zip(vis, match, strict=True) if not v and m >= 0)
-            hidden = f"{inv}/{len(vis) - nv}"
-            print(f"{plate:<20}{motion:<9}{nv:>8}{found:>7}{found / max(nv, 1):>8.3f}"
-                  f"{kind_ok:>8}{false:>6}{hidden:>16}{seconds:>6.1f}")  # fmt: skip
-            if f.warnings:
-                print(f"{'':<20}warning: {f.warnings[0]['message'][:96]}")
+    shots = [
+        (p_i, m_i, repeat)
+        for repeat in range(repeats)
+        for p_i in range(len(PLATES))
+        for m_i, motion in enumerate(MOTIONS)
+        if motion in motions
+    ]
+    for p_i, m_i, repeat in shots:
+        plate, motion = PLATES[p_i], MOTIONS[m_i]
+        still = split_plate(plate, split)
+        rng = np.random.default_rng(SEEDS[split] + 10 * p_i + m_i + 1000 * repeat)
+        path = shot_path(rng, FRAMES, motion)
+        clean = put_in_motion(still, path - path.mean(axis=0), (W, H), rng)
+        defects = plan_defects(rng, (W, H), COUNT)
+        dirty = inject(clean, defects, rng)
+        t0 = time.perf_counter()
+        f, _ = analyse(dirty, params)
+        seconds = time.perf_counter() - t0
+        c, dd = np.array(clean), np.array(dirty)
+        vis = [visible(d, c, dd) for d in defects]
+        match, false = score([set(d.pixels) for d in defects], f.defects)
+        rows.append((plate, motion, defects, vis, match, f.defects, false))
+        nv = sum(vis)
+        found = sum(1 for v, m in zip(vis, match, strict=True) if v and m >= 0)
+        kind_ok = sum(
+            1
+            for d, v, m in zip(defects, vis, match, strict=True)
+            if v and m >= 0 and f.defects[m]["kind"] == d.kind
+        )
+        inv = sum(1 for v, m in zip(vis, match, strict=True) if not v and m >= 0)
+        hidden = f"{inv}/{len(vis) - nv}"
+        print(f"{plate:<20}{motion:<9}{nv:>8}{found:>7}{found / max(nv, 1):>8.3f}"
+              f"{kind_ok:>8}{false:>6}{hidden:>16}{seconds:>6.1f}")  # fmt: skip
+        if f.warnings:
+            print(f"{'':<20}warning: {f.warnings[0]['message'][:96]}")
     print()
     print(f"{'motion':<9}{'kind':<7}{'visible':>8}{'found':>7}{'recall':>8}{'kind ok':>8}"
           f"{'false/shot':>11}{'max false':>10}")  # fmt: skip
-    for motion in MOTIONS:
+    for motion in motions:
         shots = [r for r in rows if r[1] == motion]
         false = [r[6] for r in shots]
         for kind in (*KINDS, "all"):
@@ -231,6 +264,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cache", default=os.path.join("bench_out", "cache"))
     parser.add_argument("--no-flat", action="store_true", help="skip the flat field")
     parser.add_argument(
+        "--split",
+        choices=sorted(SEEDS),
+        default="eval",
+        help="eval: the reported figures; dev: other seeds and crops, for tuning",
+    )
+    parser.add_argument(
+        "--motion", action="append", choices=MOTIONS, help="only these shots (repeatable)"
+    )
+    parser.add_argument(
+        "--repeats",
+        type=int,
+        default=1,
+        help="shots per plate and motion, each with its own seeds (the README's figures: 1)",
+    )
+    parser.add_argument(
         "--set", action="append", default=[], help="a SensorParams value, e.g. sigma=2.5"
     )
     args = parser.parse_args(argv)
@@ -239,9 +287,9 @@ def main(argv: list[str] | None = None) -> int:
         name, _, value = item.partition("=")
         kind = type(getattr(params, name))
         params = dataclasses.replace(params, **{name: kind(value)})
-    print(f"params: {params}")
+    print(f"split: {args.split}, repeats: {args.repeats}; params: {params}")
     t0 = time.perf_counter()
-    synthetic(params)
+    synthetic(params, args.split, tuple(args.motion or MOTIONS), args.repeats)
     if not args.no_flat:
         flat_field(args.cache, params)
     print(f"\ntotal {time.perf_counter() - t0:.0f} s")

@@ -4,7 +4,12 @@ Two kinds of evidence confirm a photosite as defective:
 
 - **motion**: over the frames in which the camera had moved (the content under the photosite was
   new), it departs from its neighbourhood in the same direction in most of them, and the moved
-  content does not explain it. Finds dead, stuck and persistent hot pixels; needs motion.
+  content does not explain it. Finds dead, stuck and persistent hot pixels; needs motion. A
+  weak defect on texture, whose departures rarely cross the per-frame threshold, is confirmed
+  instead by its *persistence score*: the signed sum of the departures the moved content
+  cannot explain, in local noise sigmas (each frame clipped), over the square root of the
+  evidence frames. A photosite fixed on the sensor adds the same sign in every frame and its
+  score grows with the shot; content passing under it adds either sign.
 - **invariance**: its value barely changes in time while its neighbours' values change (grain,
   light, motion), and it departs from them. Finds dead and stuck pixels even in a locked-off
   shot, as long as the neighbours carry grain; a persistent hot pixel follows the scene plus an
@@ -57,6 +62,13 @@ class SensorParams:
         0.9,
         "Share of its departures that must go the same way (all darker or all brighter).",
         range=(0.5, 1.0),
+    )
+    persistence: float = param_field(
+        3.5,
+        "Persistence score (signed sum of unexplained departures over the evidence frames, in "
+        "local noise sigmas, over the square root of their count) at which a position is "
+        "confirmed by motion even when it rarely crosses --sigma; 0 turns this test off.",
+        range=(0.0, 1000.0),
     )
     stuck_ratio: float = param_field(
         0.3,
@@ -133,6 +145,38 @@ def pixel_maps(stats: ShotStats, p: SensorParams) -> PixelMaps:
 
 
 def _motion_test(stats: ShotStats, p: SensorParams) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Counting test (departures crossing ``sigma``) or persistence score, whichever passes."""
+    passed, sign, conf = _counting_test(stats, p)
+    if p.persistence <= 0:
+        return passed, sign, conf
+    s_pass, s_sign, s_conf = _persistence_test(stats, p)
+    sign = np.where(passed, sign, s_sign).astype(np.int8)
+    return passed | s_pass, sign, np.maximum(conf * passed, s_conf * s_pass).astype(np.float32)
+
+
+def _persistence_test(
+    stats: ShotStats, p: SensorParams
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    score = stats.sum_un / np.sqrt(np.maximum(stats.n_ev, 1).astype(np.float32))[..., None]
+    high, low = score.max(axis=-1), -score.min(axis=-1)
+    sign = np.where(high >= low, 1, -1).astype(np.int8)
+    strength = np.maximum(high, low)
+    # a photosite far off its neighbours moves their 5x5 median its way, so pixels within 2 px
+    # depart slightly the other way in every frame: its shadow, not a defect. A pixel with an
+    # opposite-signed neighbour at least twice as strong in that window is not confirmed.
+    window = (5, 5)
+    brighter = ndimage.maximum_filter(np.where(sign > 0, strength, 0.0), size=window)
+    darker = ndimage.maximum_filter(np.where(sign < 0, strength, 0.0), size=window)
+    opposite = np.where(sign > 0, darker, brighter)
+    passed = (
+        (stats.n_ev >= p.min_evidence) & (strength >= p.persistence) & (opposite < 2.0 * strength)
+    )
+    # 0.5 at the threshold, 0.75 at twice it
+    conf = 1.0 - np.exp2(-strength / max(p.persistence, 1e-6))
+    return passed, sign, conf.astype(np.float32)
+
+
+def _counting_test(stats: ShotStats, p: SensorParams) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     ev = stats.n_ev[..., None].astype(np.float32)
     best = np.zeros(stats.n_ev.shape, np.float32)
     sign = np.zeros(stats.n_ev.shape, np.int8)

@@ -44,7 +44,7 @@ class ShotAnalysis:
 
     def __init__(self, height: int, width: int, params: SensorParams | None = None) -> None:
         self.params = params or SensorParams()
-        self.stats = ShotStats(height, width)
+        self.stats = ShotStats(height, width, self.params.sigma)
         self.tracker = MotionTracker()
         self.steps: list[Step] = []
 

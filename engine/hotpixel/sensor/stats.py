@@ -1,7 +1,7 @@
 """Per-photosite statistics accumulated over a whole shot in one pass.
 
 Memory is a fixed number of ``(H, W)`` and ``(H, W, 3)`` arrays, whatever the shot's length
-(about 160 bytes per pixel: 330 MB at 1920x1080), plus a bounded log of the frame runs in which
+(about 165 bytes per pixel: 340 MB at 1920x1080), plus a bounded log of the frame runs in which
 persistently departing pixels were seen.
 """
 
@@ -16,6 +16,7 @@ from .motion import Step, shift_int
 
 RUN_LOG_LIMIT = 4_000_000  # logged (pixel, first, last) runs; beyond it frames seen are ranges
 PROMISING = 0.5  # a pixel's closed runs are logged while it departs in this share of its frames
+CLIP = 2.5  # local noise sigmas: one frame's unexplained departure adds at most this to the score
 
 
 @dataclass
@@ -24,6 +25,7 @@ class ShotStats:
 
     height: int
     width: int
+    sigma: float = 3.0  # the threshold's multiple of the local noise (SensorParams.sigma)
     frames: list[int] = field(default_factory=list)  # frame numbers, in the order added
     log_overflow: bool = False
 
@@ -38,6 +40,10 @@ class ShotStats:
         self.neg_ev = np.zeros(hw3, np.int32)
         self.pos_un = np.zeros(hw3, np.int32)  # evidence departures the moved scene cannot explain
         self.neg_un = np.zeros(hw3, np.int32)
+        # signed sum over evidence frames of the departure the moved scene cannot explain, in
+        # local noise sigmas, clipped to +-CLIP: a photosite fixed on the sensor adds the same
+        # sign every frame, content passing under it adds either sign
+        self.sum_un = np.zeros(hw3, np.float32)
         self.sum_r = np.zeros(hw3, np.float32)
         self.sum_lin = np.zeros(hw3, np.float64)
         self.sum_lin2 = np.zeros(hw3, np.float64)
@@ -76,11 +82,18 @@ class ShotStats:
         self.seen += seen
         self._runs(index, seen)
         if step.evidence:
-            self._evidence(r, pos, neg, valid, step)
+            noise = thr / np.float32(self.sigma)  # (H, W, 3) local noise sigma, > 0
+            self._evidence(r, noise, pos, neg, valid, step)
         return int(seen.sum())
 
     def _evidence(
-        self, r: np.ndarray, pos: np.ndarray, neg: np.ndarray, valid: np.ndarray, step: Step
+        self,
+        r: np.ndarray,
+        noise: np.ndarray,
+        pos: np.ndarray,
+        neg: np.ndarray,
+        valid: np.ndarray,
+        step: Step,
     ) -> None:
         if step.key_residual is None:  # changed picture: nothing in it can be predicted
             self.n_ev += valid
@@ -88,6 +101,7 @@ class ShotStats:
             self.neg_ev += neg
             self.pos_un += pos
             self.neg_un += neg
+            self.sum_un += np.where(valid[..., None], np.clip(r / noise, -CLIP, CLIP), 0.0)
             return
         # the key frame's residual moved with the camera predicts what content should do here;
         # 3x3 tolerance for sub-pixel rounding and parallax. Where the move brings in content
@@ -105,6 +119,9 @@ class ShotStats:
         self.neg_ev += neg & i3
         self.pos_un += pos & i3 & (high < half)
         self.neg_un += neg & i3 & (low > half)
+        # the part of the residual outside the range the moved content spans (0 inside it)
+        beyond = (r - np.clip(r, low, high)) / noise
+        self.sum_un += np.where(i3, np.clip(beyond, -CLIP, CLIP), np.float32(0.0))
 
     def _runs(self, index: int, seen: np.ndarray) -> None:
         """Keep the current run of frames each pixel departs in; log closed runs if promising."""
