@@ -251,3 +251,60 @@ def test_sensor_findings_are_folded_into_the_detect_report(tmp_path):
     written = json.loads((out / "sensor" / "sensor.json").read_text())
     assert sensor["warnings"] == written["warnings"]
     assert [d["id"] for d in sensor["defects"]] == [d["id"] for d in written["defects"]]
+
+
+def _forest_shot(defects: list[PersistentDefect]) -> list[np.ndarray]:
+    """A moving shot over the forest plate's foliage, where the local noise is highest."""
+    rng = np.random.default_rng(11)
+    path = shot_path(rng, FRAMES, "moving", speed=2.0)
+    plate = put_in_motion(load_plate("forest"), path - path.mean(axis=0), (W, H), rng)
+    return inject(plate, defects, np.random.default_rng(1))
+
+
+# weak persistent hot photosites (0.3-0.5 of the local level on top) on dense texture
+WEAK_ON_TEXTURE = [
+    PersistentDefect("hot", "single", ((51, 21),), (1.0, 1.0, 1.0), 0.5),
+    PersistentDefect("hot", "single", ((23, 17),), (1.0, 1.0, 1.0), 0.5),
+    PersistentDefect("hot", "single", ((61, 55),), (1.0, 1.0, 1.0), 0.3),
+]
+
+
+def test_weak_hot_pixels_on_moving_texture_are_found_by_persistence():
+    """Regression, issue 7: on texture the local threshold rises and a weak persistent hot
+    photosite rarely crosses it; its same-signed departures over the evidence frames do."""
+    frames = _forest_shot(WEAK_ON_TEXTURE)
+    findings = _analyse(frames)
+    for d in WEAK_ON_TEXTURE:
+        hits = _match(findings.defects, d)
+        assert len(hits) == 1, d
+        assert hits[0]["kind"] == "hot" and hits[0]["evidence"] == "motion"
+        assert hits[0]["members"] == [[d.pixels[0][0] + 0.5, d.pixels[0][1] + 0.5]]
+    assert len(findings.defects) == len(WEAK_ON_TEXTURE)
+    # the counting test alone (departures crossing --sigma) misses them all
+    assert _analyse(frames, SensorParams(persistence=0.0)).defects == []
+
+
+def test_moving_texture_without_defects_yields_nothing():
+    findings = _analyse(_forest_shot([]))
+    assert findings.defects == []
+    assert findings.evidence_frames >= 8
+
+
+def test_strong_defect_shadow_in_the_median_is_not_a_defect():
+    """A photosite far above its neighbours shifts their 5x5 median up, so they read slightly
+    dark in every frame: the persistence score confirms the photosite, not its shadow, while
+    an equally weak dark photosite away from any strong one is confirmed."""
+    from hotpixel.sensor.classify import pixel_maps
+    from hotpixel.sensor.stats import ShotStats
+
+    stats = ShotStats(32, 32)
+    stats.n_ev[:] = 30
+    root = np.sqrt(30.0)
+    stats.sum_un[10, 10, 0] = 10.0 * root  # strong, brighter
+    stats.sum_un[12, 11, :] = -4.0 * root  # its shadow: darker, within 2 px
+    stats.sum_un[24, 24, :] = -4.0 * root  # a weak darker photosite on its own
+    maps = pixel_maps(stats, SensorParams())
+    assert sorted(zip(*np.nonzero(maps.motion), strict=True)) == [(10, 10), (24, 24)]
+    assert maps.sign[10, 10] == 1 and maps.sign[24, 24] == -1
+    off = pixel_maps(stats, SensorParams(persistence=0.0))
+    assert not off.motion.any()
