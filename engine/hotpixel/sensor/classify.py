@@ -35,6 +35,7 @@ from .stats import ShotStats
 
 _EIGHT = np.ones((3, 3), dtype=bool)
 BLACK = 2.0**-8  # linear level (~0.004) at or below which a photosite reads black
+MIN_UNEXPLAINED = 2  # one unexplained departure is one frame of chance, not a fixed photosite
 
 
 @dataclass(frozen=True)
@@ -189,6 +190,7 @@ def _counting_test(stats: ShotStats, p: SensorParams) -> tuple[np.ndarray, np.nd
             & (same >= p.coverage * ev)
             & (same >= p.consistency * (same + other))
             & (unexplained >= 0.5 * same)
+            & (unexplained >= MIN_UNEXPLAINED)
         )
         score = np.where(ok, unexplained / np.maximum(ev, 1.0), 0.0).max(axis=-1)
         better = score > best
