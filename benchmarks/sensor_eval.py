@@ -179,7 +179,7 @@ def fetch_flat(cache: str) -> str | None:
     return target
 
 
-def flat_field(cache: str, params: SensorParams) -> None:
+def flat_field(cache: str, params: SensorParams, split: str = "eval") -> None:
     path = fetch_flat(cache)
     if path is None:
         return
@@ -207,18 +207,23 @@ def flat_field(cache: str, params: SensorParams) -> None:
     print(f"  unconfirmed candidates (darker): {int(cand.sum())} pixels; truth pixels among "
           f"them {int((cand & truth).sum())}/{int(truth.sum())}; candidates outside truth "
           f"{int((cand & ~truth).sum())}")  # fmt: skip
-    gain_shots(flat, local, lit, params)
+    gain_shots(flat, local, lit, params, split)
 
 
-def gain_shots(flat: np.ndarray, local: np.ndarray, lit: np.ndarray, params: SensorParams) -> None:
-    """The flat's real defect map (gain = flat / local median) multiplied into moving shots."""
+def gain_shots(
+    flat: np.ndarray, local: np.ndarray, lit: np.ndarray, params: SensorParams, split: str = "eval"
+) -> None:
+    """The flat's real defect map (gain = flat / local median) multiplied into moving shots.
+
+    eval: the four windows holding the most truth positions, seeds 77-80, the plates as
+    bundled; dev: the next four windows, seeds 577-580, the plates turned half way round."""
     gain = np.clip(flat / np.maximum(local, 1e-6), 0.0, 1.5)
     gain = np.where(lit, gain, 1.0)
     truth = gain < 0.5
-    # the four 320x240 windows of the lit area holding the most truth positions
+    # greedily, the 320x240 windows of the lit area holding the most truth positions
     counts = ndimage.uniform_filter(truth.astype(np.float32), size=(H, W))
     windows = []
-    for _ in range(4):
+    for _ in range(8):
         y, x = np.unravel_index(int(np.argmax(counts)), counts.shape)
         y0 = int(np.clip(y - H // 2, 0, flat.shape[0] - H))
         x0 = int(np.clip(x - W // 2, 0, flat.shape[1] - W))
@@ -226,13 +231,14 @@ def gain_shots(flat: np.ndarray, local: np.ndarray, lit: np.ndarray, params: Sen
         counts[max(0, y0 - H) : y0 + 2 * H, max(0, x0 - W) : x0 + 2 * W] = 0
     print(f"  real gain map on moving shots ({W}x{H}, {FRAMES} frames; truth: gain < 0.5; "
           "false = no member photosite 10% or more off in the flat):")  # fmt: skip
+    windows = windows[4:] if split == "dev" else windows[:4]
     for i, (y0, x0) in enumerate(windows):
         g = gain[y0 : y0 + H, x0 : x0 + W]
         t = truth[y0 : y0 + H, x0 : x0 + W]
         labels, n = ndimage.label(t, structure=np.ones((3, 3)))
-        rng = np.random.default_rng(77 + i)
+        rng = np.random.default_rng((577 if split == "dev" else 77) + i)
         path = shot_path(rng, FRAMES, "moving")
-        clean = put_in_motion(load_plate(PLATES[i % len(PLATES)]), path - path.mean(axis=0),
+        clean = put_in_motion(split_plate(PLATES[i % len(PLATES)], split), path - path.mean(axis=0),
                               (W, H), rng)  # fmt: skip
         dirty = [c * g[..., None] for c in clean]
         cd, dd = np.array(clean), np.array(dirty)
@@ -291,7 +297,7 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.perf_counter()
     synthetic(params, args.split, tuple(args.motion or MOTIONS), args.repeats)
     if not args.no_flat:
-        flat_field(args.cache, params)
+        flat_field(args.cache, params, args.split)
     print(f"\ntotal {time.perf_counter() - t0:.0f} s")
     return 0
 

@@ -293,16 +293,22 @@ def test_moving_texture_without_defects_yields_nothing():
 def test_strong_defect_shadow_in_the_median_is_not_a_defect():
     """A photosite far above its neighbours shifts their 5x5 median up, so they read slightly
     dark in every frame: the persistence score confirms the photosite, not its shadow, while
-    an equally weak dark photosite away from any strong one is confirmed."""
+    an equally weak dark photosite away from any strong one is confirmed, and one whose
+    departure stays below the ~0.2 stop floor is not."""
     from hotpixel.sensor.classify import pixel_maps
     from hotpixel.sensor.stats import ShotStats
 
     stats = ShotStats(32, 32)
-    stats.n_ev[:] = 30
+    stats.n[:] = stats.n_ev[:] = 30
     root = np.sqrt(30.0)
-    stats.sum_un[10, 10, 0] = 10.0 * root  # strong, brighter
-    stats.sum_un[12, 11, :] = -4.0 * root  # its shadow: darker, within 2 px
-    stats.sum_un[24, 24, :] = -4.0 * root  # a weak darker photosite on its own
+    for (y, x), score, mean in (
+        ((10, 10), 10.0, 0.2),  # strong, brighter
+        ((12, 11), -4.0, -0.04),  # its shadow: darker, within 2 px
+        ((24, 24), -4.0, -0.04),  # a weak darker photosite on its own
+        ((5, 25), -4.0, -0.01),  # consistent, 0.08 stop (5%) off: below the floor
+    ):
+        stats.sum_un[y, x] = score * root
+        stats.sum_r[y, x] = mean * 30
     maps = pixel_maps(stats, SensorParams())
     assert sorted(zip(*np.nonzero(maps.motion), strict=True)) == [(10, 10), (24, 24)]
     assert maps.sign[10, 10] == 1 and maps.sign[24, 24] == -1

@@ -30,11 +30,13 @@ import numpy as np
 from scipy import ndimage
 
 from ..params import param_field
-from .background import median5
+from .background import NOISE_FLOOR, median5
 from .stats import ShotStats
 
 _EIGHT = np.ones((3, 3), dtype=bool)
 BLACK = 2.0**-8  # linear level (~0.004) at or below which a photosite reads black
+# tone units (~0.2 stop, 13% in gain): the least mean departure the persistence score confirms
+PERSISTENT_FLOOR = 2.0 * NOISE_FLOOR
 MIN_UNEXPLAINED = 2  # one unexplained departure is one frame of chance, not a fixed photosite
 
 
@@ -159,6 +161,11 @@ def _persistence_test(
     stats: ShotStats, p: SensorParams
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     score = stats.sum_un / np.sqrt(np.maximum(stats.n_ev, 1).astype(np.float32))[..., None]
+    # a departure must also be large enough to matter: on average at least PERSISTENT_FLOOR the
+    # same way, or a photosite a few percent off in gain (fixed-pattern response, invisible in
+    # a picture) would build a score over a long shot
+    mean_r = stats.sum_r / np.maximum(stats.n, 1)[..., None]
+    score = np.where(np.sign(score) * mean_r >= PERSISTENT_FLOOR, score, np.float32(0.0))
     high, low = score.max(axis=-1), -score.min(axis=-1)
     sign = np.where(high >= low, 1, -1).astype(np.int8)
     strength = np.maximum(high, low)
