@@ -91,10 +91,21 @@ def test_finetune_exports_a_model_the_engine_accepts(reviewed, tmp_path):
         log=lambda _: None,
     )
     _, info = load_session(out, "cpu")
-    assert info.version == "v1-ft-test" and info.threshold == 0.8
+    reviewed_at = json.loads((reviewed / "labels.json").read_text())["threshold"]
+    assert reviewed_at == 0.5  # the shot was detected (and so reviewed) at 0.5, not at 0.8
+    # the new model operates where its false positives were reviewed, not at the base's 0.8
+    assert info.version == "v1-ft-test" and info.threshold == 0.5
     _, _, meta = model_from_onnx(out)
     assert "finetuned from temporal-v1 on 1 accepted / 1 rejected" in meta["lineage"]
+    assert "operating threshold 0.5" in meta["lineage"]
     assert meta["lineage"].startswith("synthetic only")
+
+
+def test_finetune_threshold_can_be_given(reviewed, tmp_path):
+    out = str(tmp_path / "ft.onnx")
+    cfg = FinetuneConfig(steps=1, batch=4, synthetic_pool=4, crops=2, threshold=0.7)
+    finetune([str(reviewed / "labels.json")], default_model_path(), out, "t", cfg, log=print)
+    assert load_session(out, "cpu")[1].threshold == 0.7
 
 
 def test_finetune_command(reviewed, tmp_path, capsys):
@@ -103,6 +114,7 @@ def test_finetune_command(reviewed, tmp_path, capsys):
     assert main([*args, "--steps", "1", "--synthetic-share", "0"]) == 0
     assert out.stat().st_size > 10_000
     assert main([*args, "--synthetic-share", "1.5"]) == 2
+    assert main([*args, "--threshold", "1.5"]) == 2
     missing = ["finetune", "--labels", str(tmp_path / "none.json"), "--out", str(out)]
     assert main(missing) == 3
     assert "none.json" in capsys.readouterr().err

@@ -31,6 +31,14 @@ def add_parser(sub: Any, name: str) -> argparse.ArgumentParser:
         help="share of each batch drawn from synthetic windows (keeps recall)",
     )
     p.add_argument("--seed", type=int, default=0, help="random seed")
+    p.add_argument(
+        "--threshold",
+        type=float,
+        help="operating threshold stored in the new model (default: the threshold the labels "
+        "were reviewed at, i.e. detect's --threshold when the report was made; review at a "
+        "lower threshold than the base model's to teach it more false positives and keep "
+        "more recall)",
+    )
     p.set_defaults(run=run)
     return p
 
@@ -38,6 +46,8 @@ def add_parser(sub: Any, name: str) -> argparse.ArgumentParser:
 def run(args: argparse.Namespace) -> int:
     if not 0.0 <= args.synthetic_share < 1.0:
         raise UsageError(f"--synthetic-share must be in [0, 1); got {args.synthetic_share}")
+    if args.threshold is not None and not 0.0 < args.threshold < 1.0:
+        raise UsageError(f"--threshold must be between 0 and 1; got {args.threshold}")
     if args.steps < 1:
         raise UsageError(f"--steps must be at least 1; got {args.steps}")
     try:
@@ -54,7 +64,11 @@ def run(args: argparse.Namespace) -> int:
         stamp = datetime.date.today().strftime("%Y%m%d")
         version = f"{meta.get('model_version', 'model')}-ft{stamp}"
     cfg = FinetuneConfig(
-        steps=args.steps, lr=args.lr, synthetic_share=args.synthetic_share, seed=args.seed
+        steps=args.steps,
+        lr=args.lr,
+        synthetic_share=args.synthetic_share,
+        seed=args.seed,
+        threshold=args.threshold,
     )
     finetune(args.labels, base, args.out, version, cfg)
     return 0

@@ -46,6 +46,9 @@ class FinetuneConfig:
     patch: int = 64
     crops: int = 4  # patches per labelled detection, at random offsets
     seed: int = 0
+    # operating threshold stored in the new model; None: the threshold the labels were reviewed
+    # at (the highest, when files differ: every detection above it was reviewed in all of them)
+    threshold: float | None = None
 
 
 @dataclass
@@ -55,6 +58,7 @@ class LabelledSet:
     hard: torch.Tensor  # (N, 1, p, p)
     accepted: int
     rejected: int
+    review_threshold: float  # the highest threshold the label files were reviewed at
 
 
 def model_from_onnx(path: str) -> tuple[TemporalDetector, TrainConfig, dict[str, str]]:
@@ -84,6 +88,7 @@ def labelled_set(
 ) -> LabelledSet:
     frames, targets, hards = [], [], []
     accepted = rejected = 0
+    review_threshold = 0.0
     for path in label_files:
         labels = load_labels(path)
         out_dir = os.path.dirname(os.path.abspath(path))
@@ -91,6 +96,7 @@ def labelled_set(
         seq = discover(labels["pattern"])
         masks = {int(r["frame"]): os.path.join(out_dir, r["mask"]) for r in report["frames"]}
         threshold = float(labels["threshold"])
+        review_threshold = max(review_threshold, threshold)
         verdicts = [v for v in labels["labels"].values() if v["label"] in ("accept", "reject")]
         by_frame: dict[int, list[dict[str, Any]]] = {}
         for v in verdicts:
@@ -132,6 +138,7 @@ def labelled_set(
         torch.from_numpy(np.stack(hards)[:, None]),
         accepted,
         rejected,
+        review_threshold,
     )
 
 
@@ -201,7 +208,13 @@ def finetune(
         f"({', '.join(os.path.abspath(p) for p in label_files)}), {cfg.steps} steps, "
         f"synthetic share {cfg.synthetic_share}, seed {cfg.seed}"
     ).lstrip(" ->")
-    threshold = float(meta.get("threshold", "0.5"))
+    threshold = cfg.threshold if cfg.threshold is not None else data.review_threshold
+    log(
+        f"operating threshold {threshold:g} ("
+        + ("given" if cfg.threshold is not None else "the threshold the labels were reviewed at")
+        + f"; the base model's is {meta.get('threshold', '0.5')})"
+    )
+    lineage += f", operating threshold {threshold:g}"
     export_model(model, config, out_path, version, lineage, "", threshold)
     log(f"wrote {out_path} ({time.perf_counter() - t0:.0f}s)")
     return out_path
