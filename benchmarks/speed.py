@@ -48,12 +48,18 @@ def make_sequence(folder: str, size: tuple[int, int], fmt: str, frames: int, see
     os.makedirs(folder, exist_ok=True)
     ext = "dpx" if fmt == "dpx10" else "exr"
     for i in range(frames):
-        x0, y0 = 2 * i, i
+        x0, y0 = _bounce(2 * i, 60), _bounce(i, 60)  # pan back and forth inside the margin
         rgb = big[y0 : y0 + h, x0 : x0 + w] + rng.normal(0, 0.003, (h, w, 3)).astype(np.float32)
         for _ in range(5):
             rgb[rng.integers(h), rng.integers(w)] = 4.0
         write(os.path.join(folder, f"bench.{1001 + i:04d}.{ext}"), rgb, fmt)
     return os.path.join(folder, f"bench.####.{ext}")
+
+
+def _bounce(step: int, span: int) -> int:
+    """``step`` folded into ``0..span`` and back (a triangle wave), for long sequences."""
+    phase = step % (2 * span)
+    return phase if phase <= span else 2 * span - phase
 
 
 def write(path: str, rgb: np.ndarray, fmt: str) -> None:
