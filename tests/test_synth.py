@@ -111,3 +111,18 @@ def test_hard_negatives_persist_across_the_window():
     stuck = negatives.add_stuck(frames, np.random.default_rng(5), 2)
     ys, xs = np.nonzero(stuck)
     assert all(np.allclose(frames[0][y, x], frames[4][y, x]) for y, x in zip(ys, xs, strict=True))
+
+
+def test_defects_can_be_placed_beside_moving_lights(plates):
+    config = WindowConfig(size=(96, 96), defects=(3, 3), points=(2, 2), stuck=(0, 0),
+                          flash_rate=0, cut_rate=0, curvilinear_share=0,
+                          beside_points_share=1.0)  # fmt: skip
+    for seed in range(4):
+        s = make_window(plates, np.random.default_rng(seed), config)
+        assert s.defects
+        # every defect's centre lies 1-4 px (up to the shape's half-width more) from a point
+        # footprint, i.e. within the motion tolerance of a light in some frame of the window
+        ys, xs = np.nonzero(s.hard)
+        for d in s.defects:
+            nearest = np.hypot(xs + 0.5 - d.x, ys + 0.5 - d.y).min()
+            assert 0.5 <= nearest <= 6.0

@@ -35,6 +35,9 @@ class WindowConfig:
     flash_rate: float = 0.05
     cut_rate: float = 0.05
     mirror_rate: float = 0.0  # windows mirrored as at a sequence's ends (t+2, t+1, t, t+1, t+2)
+    # share of the placement mass put 1-4 px beside the persistent points' paths, where a defect
+    # sits within the motion tolerance of a light that is brighter in a neighbouring frame
+    beside_points_share: float = 0.0
 
 
 @dataclass
@@ -98,12 +101,13 @@ def make_window(
     frames, grain = render(plate, rng, config)
     w, h = config.size
     hard = np.zeros((h, w), bool)
-    hard |= negatives.add_points(
+    points = negatives.add_points(
         frames,
         rng,
         int(rng.integers(*config.points, endpoint=True)),
         twinkle=rng.choice([0.0, 0.3]),
     )
+    hard |= points
     hard |= negatives.add_stuck(frames, rng, int(rng.integers(*config.stuck, endpoint=True)))
     if rng.random() < config.flash_rate:
         negatives.flash(frames, rng)
@@ -121,8 +125,20 @@ def make_window(
     target = np.zeros((h, w), np.float32)
     centre = WINDOW // 2
     heat = placement_heatmap(frames)
+    if config.beside_points_share > 0 and points.any():
+        heat = beside(heat, points, config.beside_points_share)
     count = int(rng.integers(*config.defects, endpoint=True))
     defects = inject(
         frames[centre], 0, heat, count, rng, config.contrast, target, config.curvilinear_share
     )
     return Sample(np.stack(frames), target, hard, defects, grain)
+
+
+def beside(heat: np.ndarray, points: np.ndarray, share: float) -> np.ndarray:
+    """``heat`` with ``share`` of its mass moved to the pixels 1-4 px from ``points``."""
+    distance = ndimage.distance_transform_edt(~points)
+    ring = ((distance >= 1) & (distance <= 4)).astype(np.float64)
+    if not ring.any():
+        return heat
+    out: np.ndarray = (1.0 - share) * heat / heat.sum() + share * ring / ring.sum()
+    return out
