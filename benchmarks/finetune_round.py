@@ -117,9 +117,9 @@ def main() -> int:
     before_a = detect(pattern_a, os.path.join(folder_a, "qc"), base, args.review_threshold)
     accepted, rejected = review(before_a, truth_a, os.path.join(folder_a, "qc"))
     print(f"reviewed shot {seeds[0]}: {accepted} accepted, {rejected} rejected", flush=True)
-    new_model = os.path.join(args.out, "hotpixel-temporal-v1-ft.onnx")
+    new_model = os.path.join(args.out, "hotpixel-temporal-ft.onnx")
     cfg = FinetuneConfig(steps=args.steps, seed=args.seed)
-    finetune([os.path.join(folder_a, "qc", "labels.json")], base, new_model, "temporal-v1-ft", cfg)
+    finetune([os.path.join(folder_a, "qc", "labels.json")], base, new_model, "temporal-ft", cfg)
     base_t = load_session(base, "cpu")[1].threshold
     new_t = load_session(new_model, "cpu")[1].threshold
     thresholds = sorted({float(v) for v in args.thresholds.split(",")} | {base_t, new_t})

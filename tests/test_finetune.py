@@ -51,7 +51,7 @@ def reviewed(tmp_path_factory):
 def test_shipped_weights_load_into_pytorch_with_parity():
     path = default_model_path()
     model, config, meta = model_from_onnx(path)
-    assert meta["model_version"] == "temporal-v1" and config.model.temporal
+    assert meta["model_version"] == "temporal-v2" and config.model.temporal
     x = torch.rand(1, 5, 3, 40, 48) * 2
     with torch.no_grad():
         ours = model(x).numpy()
@@ -96,7 +96,7 @@ def test_finetune_exports_a_model_the_engine_accepts(reviewed, tmp_path):
     # the new model operates where its false positives were reviewed, not at the base's 0.8
     assert info.version == "v1-ft-test" and info.threshold == 0.5
     _, _, meta = model_from_onnx(out)
-    assert "finetuned from temporal-v1 on 1 accepted / 1 rejected" in meta["lineage"]
+    assert "finetuned from temporal-v2 on 1 accepted / 1 rejected" in meta["lineage"]
     assert "operating threshold 0.5" in meta["lineage"]
     assert meta["lineage"].startswith("synthetic only")
 

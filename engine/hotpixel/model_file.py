@@ -14,7 +14,7 @@ from .errors import ModelError, UsageError
 FORMAT = "hotpixel-onnx-1"
 INPUT = "window"
 OUTPUT = "probability"
-DEFAULT_MODEL = "hotpixel-temporal-v1.onnx"
+DEFAULT_MODEL = "hotpixel-temporal-v2.onnx"
 REQUIRED = ("format", "model_version", "window", "channels", "normalisation", "halo")
 
 
