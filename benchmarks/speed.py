@@ -33,6 +33,7 @@ from hotpixel.params import DetectParams
 from hotpixel.pipeline import DetectJob, run_detect
 from hotpixel.sequence import discover
 from hotpixel.synth.plates import load_plate
+from hotpixel.workers import run_parallel
 
 SIZES = {"1080": (1920, 1080), "2160": (3840, 2160)}
 
@@ -76,8 +77,8 @@ def write(path: str, rgb: np.ndarray, fmt: str) -> None:
     out.close()
 
 
-def child(mode: str, pattern: str, out: str, detector: str) -> dict[str, float]:
-    """Runs in a subprocess: time one pass, report peak RSS."""
+def child(mode: str, pattern: str, out: str, detector: str, workers: str = "1") -> dict[str, float]:
+    """Runs in a subprocess: time one pass, report peak RSS (of the largest process)."""
     seq = discover(pattern)
     t0 = time.perf_counter()
     if mode == "decode":
@@ -85,14 +86,19 @@ def child(mode: str, pattern: str, out: str, detector: str) -> dict[str, float]:
             read_frame(seq.path(f), f)
     else:
         shutil.rmtree(out, ignore_errors=True)
-        run_detect(DetectJob(pattern, out, params=DetectParams(detector=detector)))
+        job = DetectJob(pattern, out, params=DetectParams(detector=detector))
+        if int(workers) > 1:
+            run_parallel(job, int(workers))
+        else:
+            run_detect(job)
     seconds = time.perf_counter() - t0
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    usage = [resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)]
+    rss = max(u.ru_maxrss for u in usage) / 1024.0
     return {"seconds": seconds, "frames": len(seq.frames), "rss_mib": rss}
 
 
-def measure(mode: str, pattern: str, out: str, detector: str) -> dict[str, float]:
-    cmd = [sys.executable, __file__, "--child", mode, pattern, out, detector]
+def measure(mode: str, pattern: str, out: str, detector: str, workers: int = 1) -> dict[str, float]:
+    cmd = [sys.executable, __file__, "--child", mode, pattern, out, detector, str(workers)]
     proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         raise RuntimeError(f"{mode} run failed:\n{proc.stderr}")
@@ -151,7 +157,7 @@ def print_table(rows: list[dict[str, object]]) -> None:
 
 def main() -> int:
     if len(sys.argv) > 1 and sys.argv[1] == "--child":
-        print(json.dumps(child(*sys.argv[2:6])))
+        print(json.dumps(child(*sys.argv[2:7])))
         return 0
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--sizes", default="1080,2160", help="comma list of 1080, 2160")

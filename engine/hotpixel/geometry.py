@@ -8,6 +8,7 @@ top-left with y down, like ours, so a data window only adds an offset.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -80,3 +81,13 @@ def paste(pixels: np.ndarray, src: Geometry, dst: Geometry) -> np.ndarray:
             y0 - src.y : y1 - src.y, x0 - src.x : x1 - src.x
         ]
     return out
+
+
+def tiles(h: int, w: int, tile: int, halo: int) -> Iterator[tuple[slice, slice, slice, slice]]:
+    """``(out_rows, out_cols, in_rows, in_cols)`` for each tile: the input grows by ``halo``."""
+    for y0 in range(0, h, tile):
+        for x0 in range(0, w, tile):
+            y1, x1 = min(y0 + tile, h), min(x0 + tile, w)
+            ya, xa = max(y0 - halo, 0), max(x0 - halo, 0)
+            yb, xb = min(y1 + halo, h), min(x1 + halo, w)
+            yield slice(y0, y1), slice(x0, x1), slice(ya, yb), slice(xa, xb)

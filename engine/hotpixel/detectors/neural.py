@@ -4,17 +4,73 @@ Frames are fed in tiles with a halo of context on each side (the model's recepti
 memory stays bounded at any resolution and a tile's result equals the whole-frame result.
 A window without temporal context (a one-frame run) tells the network nothing about
 persistence, so there the classical detector's spatial test answers instead.
+
+Backends: onnxruntime (CPU, or CUDA with onnxruntime-gpu), or the same weights in PyTorch on a
+CUDA GPU when onnxruntime has no CUDA provider there (:mod:`.torch_runner`).
 """
 
 from __future__ import annotations
 
+import glob
+import importlib.util
+import os
+from typing import Any
+
 import numpy as np
 
+from ..errors import ModelError
+from ..geometry import tiles
 from ..model_file import INPUT, load_session
 from ..window import Window
 from .classical import ClassicalDetector
 
 TILE = 512
+GPU_TILE = 4096  # a whole 4K frame at once: the GPU has the memory, tiles only cost launches
+BACKENDS = ("auto", "onnxruntime", "torch")
+
+
+def _ort_has_cuda() -> bool:
+    import onnxruntime as ort
+
+    return "CUDAExecutionProvider" in ort.get_available_providers()
+
+
+def _torch_has_cuda() -> bool:
+    """PyTorch sees a CUDA GPU; torch is only imported where an NVIDIA driver is present."""
+    if importlib.util.find_spec("torch") is None or not (
+        glob.glob("/dev/nvidia*") or os.path.isdir("/proc/driver/nvidia")
+    ):
+        return False
+    import torch
+
+    return bool(torch.cuda.is_available())
+
+
+def choose_backend(device: str, backend: str = "auto") -> tuple[str, str]:
+    """``(backend, device)`` to run on: onnxruntime unless only PyTorch can reach the GPU."""
+    if backend not in BACKENDS:
+        raise ModelError(f"backend {backend!r}: choose one of {', '.join(BACKENDS)}")
+    if backend == "torch":
+        if importlib.util.find_spec("torch") is None:
+            raise ModelError("backend 'torch' asked for, but PyTorch is not installed here")
+        if device == "cpu":
+            return "torch", "cpu"
+        if _torch_has_cuda():
+            return "torch", "cuda"
+        if device == "cuda":
+            raise ModelError("backend 'torch' on cuda asked for, but PyTorch sees no CUDA GPU")
+        return "torch", "cpu"
+    if device == "cpu" or backend == "onnxruntime" or _ort_has_cuda():
+        return "onnxruntime", device
+    if _torch_has_cuda():
+        return "torch", "cuda"
+    if device == "cuda":
+        raise ModelError(
+            "--device cuda asked for, but neither onnxruntime (no CUDA provider) nor PyTorch "
+            "(not installed, or no CUDA GPU) can reach a GPU here; install onnxruntime-gpu or "
+            "PyTorch with CUDA, or use --device cpu"
+        )
+    return "onnxruntime", "cpu"
 
 
 class NeuralDetector:
@@ -22,26 +78,50 @@ class NeuralDetector:
     version = "1"
     window_length = 5
 
-    def __init__(self, model_path: str, device: str = "auto", tile: int = TILE) -> None:
-        self.session, self.info = load_session(model_path, device)
+    def __init__(
+        self,
+        model_path: str,
+        device: str = "auto",
+        tile: int = TILE,
+        backend: str = "auto",
+        precision: str = "fp32",
+    ) -> None:
+        self.backend, run_on = choose_backend(device, backend)
+        # onnxruntime checks the file's contract (metadata, names) for both backends
+        self.session, self.info = load_session(
+            model_path, run_on if self.backend == "onnxruntime" else "cpu"
+        )
         self.model_version = self.info.version
         self.default_threshold = self.info.threshold
         self.window_length = self.info.window
         self.tile = tile
+        self._torch: Any = None
+        if self.backend == "torch":
+            from .torch_runner import TorchRunner
+
+            self._torch = TorchRunner(self.info, run_on, precision)
+            if run_on == "cuda" and tile == TILE:
+                self.tile = GPU_TILE
+        elif precision != "fp32":
+            raise ModelError(f"precision {precision!r} is for the PyTorch backend only")
         self._spatial = ClassicalDetector()
 
     def __call__(self, window: Window) -> np.ndarray:
         if not window.has_context:
             return self._spatial(window)
+        halo = self.info.halo
+        if self._torch is not None:
+            result: np.ndarray = self._torch(window.frames, self.tile, halo)
+            return result
         h, w = window.frames[0].shape[:2]
         out = np.zeros((h, w), np.float32)
-        halo, tile = self.info.halo, self.tile
-        for y0 in range(0, h, tile):
-            for x0 in range(0, w, tile):
-                y1, x1 = min(y0 + tile, h), min(x0 + tile, w)
-                ya, xa = max(y0 - halo, 0), max(x0 - halo, 0)
-                yb, xb = min(y1 + halo, h), min(x1 + halo, w)
-                batch = np.stack([f[ya:yb, xa:xb].transpose(2, 0, 1) for f in window.frames])
-                prob = self.session.run(None, {INPUT: batch[None].astype(np.float32)})[0]  # type: ignore[attr-defined]
-                out[y0:y1, x0:x1] = prob[0, 0, y0 - ya : y1 - ya, x0 - xa : x1 - xa]
+        for rows, cols, in_rows, in_cols in tiles(h, w, self.tile, halo):
+            batch = np.stack([f[in_rows, in_cols].transpose(2, 0, 1) for f in window.frames])
+            prob = self.session.run(None, {INPUT: batch[None].astype(np.float32)})[0]  # type: ignore[attr-defined]
+            out[rows, cols] = prob[
+                0,
+                0,
+                rows.start - in_rows.start : rows.stop - in_rows.start,
+                cols.start - in_cols.start : cols.stop - in_cols.start,
+            ]
         return out

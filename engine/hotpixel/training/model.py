@@ -76,7 +76,11 @@ class TemporalDetector(nn.Module):
         return torch.cat([centre, diffs.reshape(b, n * c, h, w), centre - nearest], dim=1)
 
     def logits(self, x: torch.Tensor) -> torch.Tensor:
-        f = F.relu(self.stem(self.features(x)))
+        return self.convolve(self.features(x))
+
+    def convolve(self, features: torch.Tensor) -> torch.Tensor:
+        """Logits from the explicit features: the learned part (reduced precision may run it)."""
+        f = F.relu(self.stem(features))
         first = f
         for conv in self.body:
             f = F.relu(conv(f)) + f
