@@ -8,13 +8,13 @@ import pytest
 pytest.importorskip("torch")
 pytest.importorskip("onnx")
 
-from hotpixel.detectors import neural  # noqa: E402
-from hotpixel.detectors.neural import NeuralDetector, choose_backend  # noqa: E402
-from hotpixel.errors import ModelError  # noqa: E402
-from hotpixel.model_file import default_model_path  # noqa: E402
-from hotpixel.synth.plates import load_plate  # noqa: E402
-from hotpixel.synth.windows import WindowConfig, make_window  # noqa: E402
-from hotpixel.window import Window  # noqa: E402
+from hotpixel.detectors import neural
+from hotpixel.detectors.neural import NeuralDetector, choose_backend
+from hotpixel.errors import ModelError
+from hotpixel.model_file import default_model_path
+from hotpixel.synth.plates import load_plate
+from hotpixel.synth.windows import WindowConfig, make_window
+from hotpixel.window import Window
 
 
 @pytest.fixture(scope="module")
@@ -76,7 +76,7 @@ def test_backend_choice_is_explained_when_no_gpu(monkeypatch):
     monkeypatch.setattr(neural, "_torch_has_cuda", lambda: False)
     assert choose_backend("auto") == ("onnxruntime", "cpu")
     assert choose_backend("cpu", "torch") == ("torch", "cpu")
-    with pytest.raises(ModelError, match="neither onnxruntime.*nor PyTorch.*--device cpu"):
+    with pytest.raises(ModelError, match=r"neither onnxruntime.*nor PyTorch.*--device cpu"):
         choose_backend("cuda")
     with pytest.raises(ModelError, match="PyTorch sees no CUDA GPU"):
         choose_backend("cuda", "torch")
