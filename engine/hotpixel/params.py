@@ -42,7 +42,8 @@ class DetectParams:
     )
     device: str = param_field(
         "auto",
-        "Where neural detectors run: auto (GPU when present), cpu or cuda.",
+        "Where neural detectors run: auto (a GPU when present, through onnxruntime-gpu or else "
+        "PyTorch with CUDA; the CPU otherwise), cpu or cuda.",
         choices=("auto", "cpu", "cuda"),
     )
     motion_tolerance: int = param_field(
