@@ -141,3 +141,27 @@ def test_oiiotool_sees_a_valid_half_mask(tmp_path):
     assert info.returncode == 0, info.stderr
     assert "1 channel, half openexr" in info.stdout
     assert "channel list: hotpixel.mask" in info.stdout
+
+
+def test_centroid_weights_at_flagged_pixels_equal_the_dense_formula():
+    """The sparse weights give exactly what the whole-frame 5x5 minimum filter gave."""
+    from scipy import ndimage
+
+    from hotpixel.components import find_detections
+    from hotpixel.geometry import Geometry
+    from hotpixel.pipeline import excess_weight
+
+    rng = np.random.default_rng(3)
+    h, w = 37, 41
+    rgb = (rng.uniform(0, 1, (h, w, 3)) ** 4 * 50).astype(np.float32)
+    prob = rng.uniform(0, 1, (h, w)).astype(np.float32)
+    m = np.clip(rgb.max(axis=-1), 0.0, 1e30)
+    tone = m / (1.0 + m)
+    dense = prob * np.maximum(tone - ndimage.minimum_filter(tone, size=5), 0.0)
+    ys, xs = np.nonzero(prob >= 0.3)  # every edge and corner is among them
+    assert {0, h - 1} <= set(ys) and {0, w - 1} <= set(xs)
+    np.testing.assert_array_equal(excess_weight(prob, rgb)(ys, xs), dense[ys, xs])
+    g = Geometry.simple(w, h)
+    sparse = find_detections(prob, excess_weight(prob, rgb), rgb, g, 1, 0.3, 10**6)
+    assert sparse == find_detections(prob, dense, rgb, g, 1, 0.3, 10**6)
+    assert sparse.detections

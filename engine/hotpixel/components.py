@@ -8,6 +8,7 @@ group) and the plate colour at its peak.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -19,6 +20,9 @@ from .geometry import Geometry, to_nuke
 KINDS = ("hot", "dead", "stuck", "nonfinite")
 _EIGHT = np.ones((3, 3), dtype=bool)
 CORE_SHARE = 0.25
+
+# centroid weights: a full (h, w) array, or a function giving them at flagged pixels (ys, xs)
+Weight = np.ndarray | Callable[[np.ndarray, np.ndarray], np.ndarray]
 
 
 @dataclass(frozen=True)
@@ -53,7 +57,7 @@ class FrameResult:
 
 def find_detections(
     prob: np.ndarray,
-    weight: np.ndarray,
+    weight: Weight,
     rgb: np.ndarray,
     geometry: Geometry,
     frame: int,
@@ -65,13 +69,13 @@ def find_detections(
 
     ``prob`` and ``weight`` are ``(h, w)`` over the data window (``weight`` >= 0 sets the
     centroid weighting, e.g. brightness above the local background; only pixels with at least
-    ``CORE_SHARE`` of their group's largest weight count); ``rgb`` is ``(h, w, 3)``
-    for the peak colour. Groups larger than ``max_area`` pixels are counted, not reported.
+    ``CORE_SHARE`` of their group's largest weight count; a function of ``(ys, xs)`` instead
+    computes them at the flagged pixels alone); ``rgb`` is ``(h, w, 3)`` for the peak colour.
+    Groups larger than ``max_area`` pixels are counted, not reported.
     """
-    if prob.shape != rgb.shape[:2] or weight.shape != prob.shape:
-        raise ValueError(
-            f"shape mismatch: prob {prob.shape}, weight {weight.shape}, rgb {rgb.shape}"
-        )
+    shape = getattr(weight, "shape", prob.shape)
+    if prob.shape != rgb.shape[:2] or shape != prob.shape:
+        raise ValueError(f"shape mismatch: prob {prob.shape}, weight {shape}, rgb {rgb.shape}")
     binary = prob >= threshold
     if not binary.any():
         return FrameResult([], 0)
@@ -79,7 +83,8 @@ def find_detections(
     ys, xs = np.nonzero(binary)
     lab = labels[ys, xs] - 1  # (N,) component index of each flagged pixel
     area = np.bincount(lab, minlength=count)
-    w = np.maximum(weight[ys, xs].astype(np.float64), 0.0)
+    at = weight(ys, xs) if callable(weight) else weight[ys, xs]
+    w = np.maximum(np.asarray(at, np.float64), 0.0)
     # the centroid is that of the group's core: pixels carrying at least CORE_SHARE of the
     # group's strongest weight, so a faint flagged halo pixel does not pull it
     wmax = np.zeros(count)

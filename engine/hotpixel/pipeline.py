@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -198,15 +198,33 @@ def _process(
             w.result()
 
 
+def excess_weight(prob: np.ndarray, rgb: np.ndarray) -> Callable[[np.ndarray, np.ndarray], Any]:
+    """Centroid weights at flagged pixels: probability times light above the local floor.
+
+    The light is the tone-compressed brightest channel, ``m / (1 + m)``; the floor its minimum
+    over the 5x5 neighbourhood (clamped at the frame's edges). So a faint halo pixel that
+    crossed the threshold does not pull the centre of a bright one. Computed at the flagged
+    pixels only, not over the frame: they are few.
+    """
+    h, w = prob.shape
+    steps = np.arange(-2, 3)
+
+    def at(ys: np.ndarray, xs: np.ndarray) -> Any:
+        yy = np.clip(ys[:, None, None] + steps[None, :, None], 0, h - 1)
+        xx = np.clip(xs[:, None, None] + steps[None, None, :], 0, w - 1)
+        m = np.clip(rgb[yy, xx].max(axis=-1), np.float32(0.0), np.float32(1e30))  # (N, 5, 5)
+        tone = m / (np.float32(1.0) + m)
+        floor = tone.reshape(len(ys), -1).min(axis=1)
+        return prob[ys, xs] * np.maximum(tone[:, 2, 2] - floor, np.float32(0.0))
+
+    return at
+
+
 def _analyse(
     prob: np.ndarray, item: Loaded, canvas: Geometry, frame: int, params: DetectParams
 ) -> tuple[list[Detection], np.ndarray, int]:
     rgb = item.rgb
-    m = np.clip(rgb.max(axis=-1), 0.0, 1e30)
-    tone = m / (1.0 + m)
-    # centroids weigh light above the local floor, so a faint halo pixel that crossed the
-    # threshold does not pull the centre of a bright one
-    weight = prob * np.maximum(tone - ndimage.minimum_filter(tone, size=5), 0.0)
+    weight = excess_weight(prob, rgb)
     mask = np.where(prob >= MASK_FLOOR, prob, 0.0).astype(np.float32)
     if item.nonfinite is not None:
         prob = np.where(item.nonfinite, 0.0, prob)
