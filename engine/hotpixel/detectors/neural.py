@@ -117,7 +117,8 @@ class NeuralDetector:
         out = np.zeros((h, w), np.float32)
         for rows, cols, in_rows, in_cols in tiles(h, w, self.tile, halo):
             batch = np.stack([f[in_rows, in_cols].transpose(2, 0, 1) for f in window.frames])
-            prob = self.session.run(None, {INPUT: batch[None].astype(np.float32)})[0]  # type: ignore[attr-defined]
+            feed = {INPUT: np.ascontiguousarray(batch[None], np.float32)}  # no copy: float32
+            prob = self.session.run(None, feed)[0]  # type: ignore[attr-defined]
             out[rows, cols] = prob[
                 0,
                 0,
