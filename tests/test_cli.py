@@ -56,6 +56,18 @@ def test_json_progress_lines(shot, tmp_path, capsys):
     assert events[-1]["event"] == "done" and events[-1]["detections"] == 1
 
 
+def test_run_says_what_computes_it(shot, tmp_path, capsys):
+    assert _detect(shot, tmp_path / "o") == 0
+    assert capsys.readouterr().err.splitlines()[0] == (
+        "classical on numpy/scipy (CPU), threshold 0.5"
+    )
+    assert _detect(shot, tmp_path / "j", "--progress", "json") == 0
+    start = json.loads(capsys.readouterr().out.splitlines()[0])
+    assert start["summary"] == "classical on numpy/scipy (CPU), threshold 0.5"
+    report = json.loads((tmp_path / "o" / "report.json").read_text())
+    assert report["detector"]["runtime"] == "numpy/scipy (CPU)"
+
+
 def test_json_progress_reports_errors(tmp_path, capsys):
     assert _detect(tmp_path / "none.####.exr", tmp_path / "o", "--progress", "json") == 3
     out, err = capsys.readouterr()

@@ -31,9 +31,11 @@ def _window(sample) -> Window:
 
 def test_torch_backend_matches_onnxruntime_on_a_real_plate(sample):
     window = _window(sample)
-    ort = NeuralDetector(default_model_path(), "cpu", tile=64)(window)
+    reference = NeuralDetector(default_model_path(), "cpu", tile=64)
+    assert reference.runtime == "onnxruntime (CPU)"
+    ort = reference(window)
     det = NeuralDetector(default_model_path(), "cpu", tile=64, backend="torch")
-    assert det.backend == "torch"
+    assert det.backend == "torch" and det.runtime == "PyTorch (cpu, fp32)"
     got = det(window)
     np.testing.assert_allclose(got, ort, atol=2e-5)
     threshold = det.default_threshold

@@ -89,9 +89,14 @@ def run_detect(job: DetectJob, progress: Progress | None = None) -> RunResult:
     }
     fp = fingerprint(os.path.abspath(seq.pattern.display()), det_info, params_mod.to_dict(params))
     pending = [f for f in targets if job.force or not is_done(out, f, fp)]
-    header = _run_header(seq, display, det_info, params)
+    header = _run_header(seq, display, {**det_info, "runtime": detector.runtime}, params)
     write_run_record(out, fp, header)
-    progress.start(len(pending), skipped=len(targets) - len(pending), frames=format_ranges(targets))
+    progress.start(
+        len(pending),
+        skipped=len(targets) - len(pending),
+        frames=format_ranges(targets),
+        summary=f"{_model_name(detector)} on {detector.runtime}, threshold {params.threshold:g}",
+    )
     pending_set = set(pending)
     todo = [(f, w) for f, w in plan if f in pending_set]
     try:
@@ -104,6 +109,12 @@ def run_detect(job: DetectJob, progress: Progress | None = None) -> RunResult:
         report=report_path, detections=summary["detections"], frames=len(targets), fingerprint=fp
     )
     return RunResult(report, report_path, len(pending), len(targets) - len(pending))
+
+
+def _model_name(detector: Detector) -> str:
+    """``neural temporal-v2``, or ``classical`` for a detector without a model."""
+    model = detector.model_version
+    return detector.name if model in ("", "none") else f"{detector.name} {model}"
 
 
 def job_targets(seq: FrameSequence, job: DetectJob) -> list[int]:

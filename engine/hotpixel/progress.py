@@ -36,7 +36,10 @@ class Progress:
         self._t0 = time.perf_counter()
         if self.mode == "json":
             self._emit("start", total=total, skipped=skipped, **info)
-        elif self.mode == "bar" and skipped:
+            return
+        if self.mode == "bar" and info.get("summary"):
+            self.message(str(info["summary"]))
+        if self.mode == "bar" and skipped:
             self.message(f"resuming: {skipped} frame(s) already done, {total} to go")
 
     def shrink(self, skipped: int) -> None:

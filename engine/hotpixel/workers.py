@@ -175,6 +175,7 @@ def _follow(
     progress: Progress,
 ) -> None:
     open_chunks = len(running)
+    told = False  # the run's one-line summary, from the first chunk that starts
     while open_chunks:
         index, event = events.get()
         chunk = running[index]
@@ -189,6 +190,9 @@ def _follow(
         if kind == "start":
             chunk.skipped = int(event.get("skipped", 0))
             progress.shrink(chunk.skipped)
+            if not told and event.get("summary"):
+                progress.message(f"{event['summary']}, {len(running)} worker processes")
+                told = True
         elif kind == "frame":
             progress.frame(int(event["frame"]), int(event.get("detections", 0)))
         elif kind == "error":

@@ -25,6 +25,11 @@ class Detector(Protocol):
     window_length: int
     default_threshold: float
 
+    @property
+    def runtime(self) -> str:
+        """What computes it, for people reading a log or report: "onnxruntime (CPU)"."""
+        ...
+
     def __call__(self, window: Window) -> np.ndarray:
         """Probability map ``(H, W)`` float32 in 0..1 for ``window``'s centre frame."""
         ...

@@ -86,6 +86,7 @@ class ClassicalDetector:
     model_version = "none"
     window_length = 5
     default_threshold = 0.5  # p = 0.5 exactly where a margin meets its bar
+    runtime = "numpy/scipy (CPU)"
 
     def __init__(
         self, motion_tolerance: int = 3, k_noise: float = 5.0, min_relative: float = 0.1

@@ -106,6 +106,13 @@ class NeuralDetector:
             raise ModelError(f"precision {precision!r} is for the PyTorch backend only")
         self._spatial = ClassicalDetector()
 
+    @property
+    def runtime(self) -> str:
+        if self._torch is not None:
+            return f"PyTorch ({self._torch.device.type}, {self._torch.precision})"
+        provider = self.session.get_providers()[0]  # type: ignore[attr-defined]
+        return f"onnxruntime ({provider.removesuffix('ExecutionProvider')})"
+
     def __call__(self, window: Window) -> np.ndarray:
         if not window.has_context:
             return self._spatial(window)
