@@ -1,4 +1,9 @@
-"""From a probability map to detections: threshold, 8-connected groups, centroids.
+"""From a probability map to detections: threshold with hysteresis, 8-connected groups, centroids.
+
+A group is an 8-connected region where the probability is at least ``GROUP_SHARE`` of the
+threshold and that reaches the threshold somewhere. Grouping below the threshold keeps one
+defect one detection: at a strict threshold a blob or a short curve otherwise breaks into
+pieces whose centroids stray from the defect's, each piece a false alert.
 
 Each group becomes one :class:`Detection` with an intensity-weighted centroid in the coordinate
 contract of :mod:`hotpixel.geometry`, its area, bounding box, score (highest probability in the
@@ -20,6 +25,7 @@ from .geometry import Geometry, to_nuke
 KINDS = ("hot", "dead", "stuck", "nonfinite")
 _EIGHT = np.ones((3, 3), dtype=bool)
 CORE_SHARE = 0.25
+GROUP_SHARE = 0.5  # groups grow down to this share of the threshold (hysteresis)
 
 # centroid weights: a full (h, w) array, or a function giving them at flagged pixels (ys, xs)
 Weight = np.ndarray | Callable[[np.ndarray, np.ndarray], np.ndarray]
@@ -64,8 +70,9 @@ def find_detections(
     threshold: float,
     max_area: int,
     kind: str = "hot",
+    group_share: float = GROUP_SHARE,
 ) -> FrameResult:
-    """Group pixels with ``prob >= threshold`` into detections.
+    """Group pixels with ``prob >= threshold`` into detections (see the module docstring).
 
     ``prob`` and ``weight`` are ``(h, w)`` over the data window (``weight`` >= 0 sets the
     centroid weighting, e.g. brightness above the local background; only pixels with at least
@@ -79,6 +86,12 @@ def find_detections(
     binary = prob >= threshold
     if not binary.any():
         return FrameResult([], 0)
+    if group_share < 1.0:
+        grown, n = ndimage.label(prob >= group_share * threshold, structure=_EIGHT)
+        reached = np.zeros(n + 1, bool)
+        reached[grown[binary]] = True
+        reached[0] = False
+        binary = reached[grown]
     labels, count = ndimage.label(binary, structure=_EIGHT)
     ys, xs = np.nonzero(binary)
     lab = labels[ys, xs] - 1  # (N,) component index of each flagged pixel
