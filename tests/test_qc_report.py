@@ -47,6 +47,7 @@ def test_page_has_a_card_and_a_crop_per_detection(qc):
     assert sorted(crops) == sorted(os.listdir(qc / "report_files"))
     assert all((qc / "report_files" / c).stat().st_size > 500 for c in crops)
     assert "plate &lt;&amp;&gt;" in page  # the pattern is escaped, not injected
+    assert "<dt>Ran on</dt><dd>numpy/scipy (CPU)</dd>" in page
     assert "http://" not in page and "https://" not in page  # nothing from the network
 
 

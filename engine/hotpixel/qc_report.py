@@ -120,6 +120,7 @@ def render_page(report: dict[str, Any], cards: list[tuple[dict[str, Any], str]])
         ("Frames", f"{source['frames']} ({summary['frames_processed']} processed)"),
         ("Size", f"{source['width']} x {source['height']}"),
         ("Detector", f"{det['name']} {det['version']}, model {det['model_version']}"),
+        ("Ran on", det.get("runtime", "not recorded")),  # reports older than the field lack it
         ("Threshold", str(report["threshold"])),
         ("Detections", f"{summary['detections']} in {summary['frames_with_detections']} frame(s)"),
         ("Pending", ", ".join(map(str, summary["frames_pending"])) or "none"),
