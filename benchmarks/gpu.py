@@ -196,7 +196,7 @@ def main() -> int:
     p.add_argument("--repeats", type=int, default=20, help="timed passes of the model alone")
     p.add_argument("--eval-count", type=int, default=6, help="evaluation windows to compare")
     p.add_argument("--frames", type=int, default=48, help="frames of the 4K sequence")
-    p.add_argument("--workers", default="1,4", help="comma list of worker process counts")
+    p.add_argument("--workers", default="1,4,8", help="comma list of worker process counts")
     p.add_argument("--work", default="bench_out/gpu", help="scratch folder")
     p.add_argument("--json", help="also write the figures here")
     args = p.parse_args()
