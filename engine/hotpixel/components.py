@@ -87,12 +87,17 @@ def find_detections(
     if not binary.any():
         return FrameResult([], 0)
     if group_share < 1.0:
+        # label once at the lower level, keep the regions that reach the threshold, renumbered
         grown, n = ndimage.label(prob >= group_share * threshold, structure=_EIGHT)
         reached = np.zeros(n + 1, bool)
         reached[grown[binary]] = True
-        reached[0] = False
-        binary = reached[grown]
-    labels, count = ndimage.label(binary, structure=_EIGHT)
+        renumber = np.zeros(n + 1, grown.dtype)
+        count = int(reached.sum())
+        renumber[reached] = np.arange(1, count + 1)
+        labels = renumber[grown]
+        binary = labels > 0
+    else:
+        labels, count = ndimage.label(binary, structure=_EIGHT)
     ys, xs = np.nonzero(binary)
     lab = labels[ys, xs] - 1  # (N,) component index of each flagged pixel
     area = np.bincount(lab, minlength=count)

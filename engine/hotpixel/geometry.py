@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -83,11 +84,23 @@ def paste(pixels: np.ndarray, src: Geometry, dst: Geometry) -> np.ndarray:
     return out
 
 
-def tiles(h: int, w: int, tile: int, halo: int) -> Iterator[tuple[slice, slice, slice, slice]]:
-    """``(out_rows, out_cols, in_rows, in_cols)`` for each tile: the input grows by ``halo``."""
+class Tile(NamedTuple):
+    """One tile of a frame: ``frame[src]`` goes in, ``result[crop]`` fills ``frame[out]``."""
+
+    out: tuple[slice, slice]  # the tile itself
+    src: tuple[slice, slice]  # the tile grown by the halo, clamped to the frame
+    crop: tuple[slice, slice]  # the tile inside ``src``'s result
+
+
+def tiles(h: int, w: int, tile: int, halo: int) -> Iterator[Tile]:
+    """The ``tile``-sized tiles of an ``h`` x ``w`` frame, each read with ``halo`` of context."""
     for y0 in range(0, h, tile):
         for x0 in range(0, w, tile):
             y1, x1 = min(y0 + tile, h), min(x0 + tile, w)
             ya, xa = max(y0 - halo, 0), max(x0 - halo, 0)
             yb, xb = min(y1 + halo, h), min(x1 + halo, w)
-            yield slice(y0, y1), slice(x0, x1), slice(ya, yb), slice(xa, xb)
+            yield Tile(
+                (slice(y0, y1), slice(x0, x1)),
+                (slice(ya, yb), slice(xa, xb)),
+                (slice(y0 - ya, y1 - ya), slice(x0 - xa, x1 - xa)),
+            )

@@ -122,14 +122,9 @@ class NeuralDetector:
             return result
         h, w = window.frames[0].shape[:2]
         out = np.zeros((h, w), np.float32)
-        for rows, cols, in_rows, in_cols in tiles(h, w, self.tile, halo):
-            batch = np.stack([f[in_rows, in_cols].transpose(2, 0, 1) for f in window.frames])
+        for t in tiles(h, w, self.tile, halo):
+            batch = np.stack([f[t.src].transpose(2, 0, 1) for f in window.frames])
             feed = {INPUT: np.ascontiguousarray(batch[None], np.float32)}  # no copy: float32
             prob = self.session.run(None, feed)[0]  # type: ignore[attr-defined]
-            out[rows, cols] = prob[
-                0,
-                0,
-                rows.start - in_rows.start : rows.stop - in_rows.start,
-                cols.start - in_cols.start : cols.stop - in_cols.start,
-            ]
+            out[t.out] = prob[0, 0][t.crop]
         return out

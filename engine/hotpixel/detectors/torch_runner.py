@@ -20,7 +20,7 @@ import numpy as np
 
 from ..errors import ModelError
 from ..geometry import tiles
-from ..model_file import ModelInfo
+from ..model_file import ModelInfo, halo_for
 
 PRECISIONS = ("fp32", "fp16", "bf16")
 
@@ -58,7 +58,7 @@ class TorchRunner:
         config = ModelConfig(
             window=info.window,
             width=int(weights["stem.weight"].shape[0]),
-            reach=info.halo - 9,  # the inverse of model_file.halo_for
+            reach=info.halo - halo_for(0),
             temporal=info.temporal,
         )
         net = TemporalDetector(config)
@@ -102,11 +102,7 @@ class TorchRunner:
         h, w = stack.shape[-2:]
         out = torch.empty((h, w), dtype=torch.float32, device=self.device)
         with torch.inference_mode():
-            for rows, cols, in_rows, in_cols in tiles(h, w, tile, halo):
-                prob = self.probability(stack[None, :, :, in_rows, in_cols])[0, 0]
-                out[rows, cols] = prob[
-                    rows.start - in_rows.start : rows.stop - in_rows.start,
-                    cols.start - in_cols.start : cols.stop - in_cols.start,
-                ]
+            for t in tiles(h, w, tile, halo):
+                out[t.out] = self.probability(stack[None, :, :, t.src[0], t.src[1]])[0, 0][t.crop]
         result: np.ndarray = out.cpu().numpy()
         return result
