@@ -19,7 +19,7 @@ from hotpixel.training.model import (  # noqa: E402
     macs_per_pixel,
     normalise,
 )
-from hotpixel.training.train import TrainConfig, load_checkpoint, train  # noqa: E402
+from hotpixel.training.train import TrainConfig, load_checkpoint, loss_fn, train  # noqa: E402
 from hotpixel.window import Window  # noqa: E402
 
 
@@ -206,3 +206,62 @@ def test_train_and_export_commands(tmp_path, capsys):
     assert (info.version, info.threshold) == ("cli-1", 0.7)
     assert main(["export", str(tmp_path / "none.pt"), "--out", model, "--version", "x"]) == 5
     assert "does not exist" in capsys.readouterr().err
+
+
+@pytest.fixture(scope="module")
+def far_model(tmp_path_factory):
+    """An untrained network with the wide motion tolerance, exported."""
+    torch.manual_seed(3)
+    config = TrainConfig(model=ModelConfig(far_reach=12))
+    model = TemporalDetector(config.model).eval()
+    path = str(tmp_path_factory.mktemp("far") / "far.onnx")
+    export_model(model, config, path, "far-test")
+    return model, path
+
+
+def test_far_reach_sees_a_light_that_moved_beyond_reach():
+    model = TemporalDetector(ModelConfig(far_reach=12)).eval()
+    x = torch.full((1, 5, 3, 40, 40), 0.05)
+    x[:, 2, :, 20, 20] = 4.0  # bright in the centre frame
+    near = x.clone()
+    near[:, 1, :, 20, 22] = 4.0  # the same light 2 px away in a neighbour
+    far = x.clone()
+    far[:, 1, :, 20, 30] = 4.0  # 10 px away: beyond reach 3, within far_reach 12
+    with torch.no_grad():
+        f_alone, f_near, f_far = (model.features(v)[0, :, 20, 20] for v in (x, near, far))
+    # the last three features are centre minus the neighbours' brightest within far_reach
+    assert (f_alone[-3:] > 0.5).all() and (f_far[-3:].abs() < 1e-6).all()
+    assert (f_near[-6:-3].abs() < 1e-6).all()  # the near feature sees the 2 px move
+    assert (f_far[-6:-3] > 0.5).all()  # but not the 10 px one
+
+
+def test_far_reach_export_parity_and_halo(far_model):
+    model, path = far_model
+    rng = np.random.default_rng(2)
+    x = (rng.uniform(0, 1, (1, 5, 3, 45, 61)) ** 3 * 8).astype(np.float32)
+    with torch.no_grad():
+        expected = model(torch.from_numpy(x)).numpy()
+    session, info = load_session(path, "cpu")
+    np.testing.assert_allclose(session.run(None, {"window": x})[0], expected, atol=1e-5)
+    assert info.halo == 8 + 12 + 1
+    frames = tuple(np.ascontiguousarray(x[0, t].transpose(1, 2, 0)) for t in range(5))
+    window = Window(frames, (1, 2, 3, 4, 5), 2)
+    whole = NeuralDetector(path, "cpu", tile=512)(window)
+    tiled = NeuralDetector(path, "cpu", tile=20)(window)  # tiles narrower than the halo
+    np.testing.assert_allclose(tiled, whole, atol=1e-5)
+
+
+def test_faint_defects_are_left_out_of_the_loss():
+    config = TrainConfig()
+    logits = torch.full((1, 1, 8, 8), -3.0)
+    target = torch.zeros(1, 1, 8, 8)
+    target[..., 2, 2] = 1.0  # a missed defect
+    hard = torch.zeros_like(target)
+    keep = torch.ones_like(target)
+    missed = loss_fn(logits, target, hard, config, keep)
+    keep[..., 2, 2] = 0.0
+    ignored = loss_fn(logits, target, hard, config, keep)
+    clean = loss_fn(logits, torch.zeros_like(target), hard, config)
+    assert missed > ignored
+    # leaving the defect out costs what the other 63 pixels cost, as if it were not there
+    assert float(ignored) == pytest.approx(float(clean) * 63 / 64, rel=1e-5)

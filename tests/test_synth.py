@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from scipy import ndimage
 
 from hotpixel.synth import negatives
 from hotpixel.synth.defects import LABEL_LEVEL, SHAPES, curve_shape, inject, placement_heatmap
@@ -126,3 +127,26 @@ def test_defects_can_be_placed_beside_moving_lights(plates):
         for d in s.defects:
             nearest = np.hypot(xs + 0.5 - d.x, ys + 0.5 - d.y).min()
             assert 0.5 <= nearest <= 6.0
+
+
+def test_faint_marks_only_the_footprints_of_defects_below_the_snr(plates):
+    config = WindowConfig(size=(96, 96), defects=(6, 6), points=(0, 0), stuck=(0, 0),
+                          flash_rate=0, cut_rate=0, contrast=(0.1, 30.0))  # fmt: skip
+    seen_faint = seen_strong = False
+    for seed in range(6):
+        s = make_window(plates, np.random.default_rng(seed), config)
+        assert not s.faint(0.0).any()
+        faint = s.faint(5.0)
+        assert not (
+            faint & (s.target == 0) & ~ndimage.binary_dilation(s.target > 0, np.ones((3, 3), bool))
+        ).any()
+        for d in s.defects:
+            y, x = int(d.y), int(d.x)
+            near = faint[max(y - 1, 0) : y + 2, max(x - 1, 0) : x + 2].any()
+            if s.snr(d) < 5.0:
+                seen_faint = True
+                assert near, f"faint defect at ({d.x}, {d.y}) not marked"
+            else:
+                seen_strong = True
+                assert not faint[y, x], f"strong defect at ({d.x}, {d.y}) marked faint"
+    assert seen_faint and seen_strong

@@ -96,3 +96,22 @@ def test_gpu_goes_to_torch_only_when_onnxruntime_cannot_reach_it(monkeypatch):
     assert choose_backend("cpu") == ("onnxruntime", "cpu")
     monkeypatch.setattr(neural, "_ort_has_cuda", lambda: True)
     assert choose_backend("auto") == ("onnxruntime", "auto")
+
+
+def test_network_shape_comes_from_the_metadata(tmp_path, sample):
+    """A model with the wide motion tolerance rebuilds from its training config and agrees."""
+    import torch
+
+    from hotpixel.training.export import export_model
+    from hotpixel.training.model import ModelConfig, TemporalDetector
+    from hotpixel.training.train import TrainConfig
+
+    torch.manual_seed(5)
+    config = TrainConfig(model=ModelConfig(width=8, far_reach=12))
+    path = str(tmp_path / "far.onnx")
+    export_model(TemporalDetector(config.model).eval(), config, path, "far-test")
+    window = _window(sample)
+    ort = NeuralDetector(path, "cpu", tile=64)(window)
+    det = NeuralDetector(path, "cpu", tile=64, backend="torch")
+    assert det._torch is not None and det._torch.net.config == config.model
+    np.testing.assert_allclose(det(window), ort, atol=2e-5)

@@ -19,7 +19,8 @@ REQUIRED = ("format", "model_version", "window", "channels", "normalisation", "h
 
 
 def halo_for(reach: int) -> int:
-    """Pixels of context a tile needs on each side: the conv stack's radius (8) plus ``reach``."""
+    """Pixels of context a tile needs on each side: the conv stack's radius (8) plus ``reach``,
+    the widest motion tolerance of the model's temporal features."""
     return 8 + reach + 1
 
 

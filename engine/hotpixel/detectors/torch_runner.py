@@ -1,9 +1,10 @@
 """The shipped ONNX model's own weights run in PyTorch, for GPUs onnxruntime cannot reach.
 
 Many GPU machines carry PyTorch with CUDA but an onnxruntime without its CUDA provider. There
-the network is rebuilt from the model file (width from the stem's weights; window, reach and
-temporal flag from the metadata) and loaded with the file's initializers, so it is the same
-model, not a retrained copy; ``tests/test_torch_runner.py`` holds it to onnxruntime's output.
+the network is rebuilt from the model file (its shape from the training config in the
+metadata, or for a file without one, width from the stem's weights and reach from the
+halo) and loaded with the file's initializers, so it is the same model, not a retrained copy;
+``tests/test_torch_runner.py`` holds it to onnxruntime's output.
 
 Frames are uploaded once and kept on the device while a window still holds them (each frame
 serves five windows). Precision: ``fp32`` (default, matches onnxruntime), or ``fp16``/``bf16``
@@ -13,6 +14,7 @@ Only :mod:`hotpixel.detectors.neural` imports this module, and only when it is c
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -39,6 +41,28 @@ def read_weights(path: str) -> dict[str, np.ndarray]:
     return {i.name: numpy_helper.to_array(i) for i in model.graph.initializer}
 
 
+def model_config(info: ModelInfo, weights: dict[str, np.ndarray], kind: Any) -> Any:
+    """The network's shape (``kind`` is ``ModelConfig``) from the file's metadata."""
+    text = info.metadata.get("training_config", "")
+    try:
+        shape = json.loads(text).get("model") if text else None
+    except ValueError:
+        shape = None
+    if isinstance(shape, dict):
+        try:
+            return kind(**shape)
+        except TypeError as exc:
+            raise ModelError(
+                f"model file {info.path!r} describes a network this engine cannot build: {exc}"
+            ) from exc
+    return kind(
+        window=info.window,
+        width=int(weights["stem.weight"].shape[0]),
+        reach=info.halo - halo_for(0),
+        temporal=info.temporal,
+    )
+
+
 class TorchRunner:
     """``frames -> probability (H, W)`` for the model in ``info``, on a torch device."""
 
@@ -55,12 +79,7 @@ class TorchRunner:
                 f"model file {info.path!r} has no 'stem.weight'; it was not exported by "
                 "`hotpixel export` and cannot run on the PyTorch backend"
             )
-        config = ModelConfig(
-            window=info.window,
-            width=int(weights["stem.weight"].shape[0]),
-            reach=info.halo - halo_for(0),
-            temporal=info.temporal,
-        )
+        config = model_config(info, weights, ModelConfig)
         net = TemporalDetector(config)
         try:
             net.load_state_dict({k: torch.from_numpy(v.copy()) for k, v in weights.items()})

@@ -31,6 +31,7 @@ class WindowConfig:
     contrast: tuple[float, float] = (0.1, 100.0)  # log-uniform, relative to the background
     curvilinear_share: float = 0.25
     points: tuple[int, int] = (0, 4)  # persistent glints, lights, stars
+    point_speed: float = 3.0  # the fastest the points move on their own, px/frame
     stuck: tuple[int, int] = (0, 1)
     flash_rate: float = 0.05
     cut_rate: float = 0.05
@@ -54,6 +55,32 @@ class Sample:
         """How many noise sigmas ``d``'s peak stands above its background (approximate)."""
         sigma = self.grain * float(np.sqrt(d.background + 0.01))
         return d.background * d.contrast / sigma if sigma > 0 else float("inf")
+
+    def faint(self, min_snr: float) -> np.ndarray:
+        """``(h, w)`` bool: the labelled footprints (grown by 1 px) of defects below ``min_snr``.
+
+        A footprint is an 8-connected region of ``target``; one shared with a defect at or
+        above ``min_snr`` is not faint.
+        """
+        out = np.zeros(self.target.shape, bool)
+        if min_snr <= 0 or not self.defects:
+            return out
+        labels, count = ndimage.label(self.target > 0, np.ones((3, 3), int))
+        if count == 0:
+            return out
+        # every pixel's nearest labelled pixel, so a curve's centroid off the curve finds it
+        _, (iy, ix) = ndimage.distance_transform_edt(labels == 0, return_indices=True)
+        h, w = self.target.shape
+        faint: set[int] = set()
+        strong: set[int] = set()
+        for d in self.defects:
+            y, x = min(max(int(d.y), 0), h - 1), min(max(int(d.x), 0), w - 1)
+            region = int(labels[iy[y, x], ix[y, x]])
+            (faint if self.snr(d) < min_snr else strong).add(region)
+        chosen = sorted(faint - strong)
+        if chosen:
+            out = ndimage.binary_dilation(np.isin(labels, chosen), np.ones((3, 3), bool))
+        return out
 
 
 def render(
@@ -105,6 +132,7 @@ def make_window(
         frames,
         rng,
         int(rng.integers(*config.points, endpoint=True)),
+        max_speed=config.point_speed,
         twinkle=rng.choice([0.0, 0.3]),
     )
     hard |= points

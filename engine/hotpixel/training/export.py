@@ -82,7 +82,7 @@ def export_model(
             "window": str(t),
             "channels": "R,G,B",
             "normalisation": NORMALISATION,
-            "halo": str(halo_for(config.model.reach)),
+            "halo": str(halo_for(config.model.context)),
             "threshold": str(threshold),
             "temporal": str(config.model.temporal).lower(),
             "training_commit": training_commit(),

@@ -183,16 +183,17 @@ def finetune(
     history: list[float] = []
     for step in range(cfg.steps):
         li = torch.randint(0, len(data.frames), (n_lab,), generator=gen)
-        parts = [data.frames[li], data.target[li], data.hard[li]]
+        parts = [data.frames[li], data.target[li], data.hard[li], torch.ones_like(data.hard[li])]
         if pool is not None and n_syn:
             si = torch.randint(0, cfg.synthetic_pool, (n_syn,), generator=gen)
             parts = [
                 torch.cat([parts[0], pool["frames"][si].float()]),
                 torch.cat([parts[1], pool["target"][si]]),
                 torch.cat([parts[2], pool["hard"][si]]),
+                torch.cat([parts[3], pool["keep"][si]]),
             ]
-        frames, target, hard = augment(parts, gen)
-        loss = loss_fn(model.logits(frames), target, hard, config)
+        frames, target, hard, keep = augment(parts, gen)
+        loss = loss_fn(model.logits(frames), target, hard, config, keep)
         opt.zero_grad()
         loss.backward()  # type: ignore[no-untyped-call]
         opt.step()

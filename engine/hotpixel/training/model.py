@@ -9,7 +9,9 @@ transform lives inside the network, so the ONNX file is self-contained:
 A log curve turns "10% above the local level" into the same step at every exposure. From the
 transformed window the network builds temporal features explicitly (centre minus each
 neighbour; centre minus the neighbours' brightest value within +-``reach`` pixels, which gives
-motion tolerance), then a small stack of 3x3 convolutions, two of them dilated, for context.
+motion tolerance; optionally the same within +-``far_reach`` pixels, so a light that moves
+faster than ``reach`` per frame is still seen in the neighbouring frames), then a small stack
+of 3x3 convolutions, two of them dilated, for context.
 """
 
 from __future__ import annotations
@@ -29,10 +31,16 @@ class ModelConfig:
     window: int = 5
     width: int = 16
     reach: int = 3  # motion tolerance of the explicit temporal feature, pixels
+    far_reach: int = 0  # a second, wider tolerance for fast lights (0: none, as v1 and v2)
     temporal: bool = True  # False: the single-frame variant (centre frame repeated)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    @property
+    def context(self) -> int:
+        """How far, in pixels, the temporal features look around a pixel."""
+        return max(self.reach, self.far_reach)
 
 
 def normalise(x: torch.Tensor) -> torch.Tensor:
@@ -47,7 +55,7 @@ class TemporalDetector(nn.Module):
         super().__init__()
         self.config = config
         w = config.width
-        features = 3 + 3 * (config.window - 1) + 3
+        features = 3 + 3 * (config.window - 1) + 3 + (3 if config.far_reach > 0 else 0)
         self.stem = nn.Conv2d(features, w, 3, padding=1)
         self.body = nn.ModuleList(
             [
@@ -73,7 +81,10 @@ class TemporalDetector(nn.Module):
         k = 2 * self.config.reach + 1
         reach = F.max_pool2d(others.reshape(b, n * c, h, w), k, stride=1, padding=self.config.reach)
         nearest = reach.reshape(b, n, c, h, w).amax(dim=1)  # (B, 3, H, W)
-        return torch.cat([centre, diffs.reshape(b, n * c, h, w), centre - nearest], dim=1)
+        parts = [centre, diffs.reshape(b, n * c, h, w), centre - nearest]
+        if self.config.far_reach > 0:
+            parts.append(centre - _box_max(others.amax(dim=1), self.config.far_reach))
+        return torch.cat(parts, dim=1)
 
     def logits(self, x: torch.Tensor) -> torch.Tensor:
         return self.convolve(self.features(x))
@@ -89,6 +100,13 @@ class TemporalDetector(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return torch.sigmoid(self.logits(x))
+
+
+def _box_max(x: torch.Tensor, radius: int) -> torch.Tensor:
+    """Max over the ``(2 radius + 1)`` square around each pixel, as two 1-D passes."""
+    k = 2 * radius + 1
+    rows = F.max_pool2d(x, (1, k), stride=1, padding=(0, radius))
+    return F.max_pool2d(rows, (k, 1), stride=1, padding=(radius, 0))
 
 
 def count_parameters(model: nn.Module) -> int:

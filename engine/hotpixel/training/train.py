@@ -34,6 +34,10 @@ class TrainConfig:
     focal_gamma: float = 1.0  # gamma 2 left noise peaks in dark areas near p = 0.5
     positive_weight: float = 2.0
     hard_weight: float = 4.0  # false positives on hard negatives cost this much more
+    # defects standing fewer grain sigmas than this above their background are left out of the
+    # loss (neither hit nor miss): no detector can see them, and labelling them 1 taught the
+    # network that a faint step is a coin toss even where the grain is far below it
+    min_snr: float = 0.0
     model: ModelConfig = field(default_factory=ModelConfig)
     windows: WindowConfig = field(
         default_factory=lambda: WindowConfig(speed=(0.0, 6.0), points=(0, 8), mirror_rate=0.15)
@@ -58,7 +62,10 @@ def training_plates() -> list[np.ndarray]:
 
 
 def make_pool(config: TrainConfig, rng: np.random.Generator) -> dict[str, torch.Tensor]:
-    """``frames`` (N, T, 3, h, w) float16, ``target`` and ``hard`` (N, 1, h, w)."""
+    """``frames`` (N, T, 3, h, w) float16; ``target``, ``hard`` and ``keep`` (N, 1, h, w).
+
+    ``keep`` is 0 on the footprints of defects below ``config.min_snr``, 1 elsewhere.
+    """
     plates = training_plates()
     samples = [make_window(plates, rng, config.windows) for _ in range(config.pool)]
     frames = np.stack([s.frames for s in samples]).transpose(0, 1, 4, 2, 3)
@@ -67,6 +74,9 @@ def make_pool(config: TrainConfig, rng: np.random.Generator) -> dict[str, torch.
         "frames": torch.from_numpy(frames),
         "target": torch.from_numpy(np.stack([s.target for s in samples])[:, None]),
         "hard": torch.from_numpy(np.stack([s.hard for s in samples])[:, None].astype(np.float32)),
+        "keep": torch.from_numpy(
+            1.0 - np.stack([s.faint(config.min_snr) for s in samples])[:, None].astype(np.float32)
+        ),
     }
 
 
@@ -79,13 +89,23 @@ def augment(batch: list[torch.Tensor], gen: torch.Generator) -> list[torch.Tenso
 
 
 def loss_fn(
-    logits: torch.Tensor, target: torch.Tensor, hard: torch.Tensor, config: TrainConfig
+    logits: torch.Tensor,
+    target: torch.Tensor,
+    hard: torch.Tensor,
+    config: TrainConfig,
+    keep: torch.Tensor | None = None,
 ) -> torch.Tensor:
-    """Focal BCE, positives and hard negatives weighted up, normalised by the positives."""
+    """Focal BCE, positives and hard negatives weighted up, normalised by the positives.
+
+    Pixels where ``keep`` is 0 do not count.
+    """
     bce = F.binary_cross_entropy_with_logits(logits, target, reduction="none")
     pt = torch.exp(-bce)
     focal = (1 - pt) ** config.focal_gamma * bce
     weight = 1.0 + (config.positive_weight - 1.0) * target + config.hard_weight * hard
+    if keep is not None:
+        weight = weight * keep
+        target = target * keep
     return (focal * weight).sum() / (target.sum() + 1.0)
 
 
@@ -109,11 +129,17 @@ def train(
     history = []
     for step in range(config.steps):
         idx = torch.randint(0, config.pool, (config.batch,), generator=gen)
-        frames, target, hard = augment(
-            [pool["frames"][idx].float(), pool["target"][idx], pool["hard"][idx]], gen
+        frames, target, hard, keep = augment(
+            [
+                pool["frames"][idx].float(),
+                pool["target"][idx],
+                pool["hard"][idx],
+                pool["keep"][idx],
+            ],
+            gen,
         )
         logits = model.logits(frames.to(device))
-        loss = loss_fn(logits, target.to(device), hard.to(device), config)
+        loss = loss_fn(logits, target.to(device), hard.to(device), config, keep.to(device))
         opt.zero_grad()
         loss.backward()  # type: ignore[no-untyped-call]
         opt.step()
