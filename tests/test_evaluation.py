@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from scipy import ndimage
 
 from hotpixel.evaluation import (
     DETECTABLE_SNR,
+    THRESHOLDS,
     evaluation_set,
+    hard_negative_set,
+    matched_recall,
     metrics,
     recall_at_false_alert_rate,
     score_detector,
@@ -72,3 +76,27 @@ def test_detectable_share_is_reported_per_snr_bin(samples):
     assert m["detectable_truths"] == int((snr >= DETECTABLE_SNR).sum())
     present = [v for v in m["recall_by_snr"].values() if v is not None]
     assert present and all(v == 1.0 for v in present)
+
+
+def test_hard_negative_set_is_crowded_and_holds_no_defect():
+    (s,) = hard_negative_set(["night"], 1, seed=5)
+    assert s.frames.shape == (5, 1080, 1920, 3)
+    assert not s.defects and not s.target.any()
+    _, lights = ndimage.label(s.hard)
+    assert lights >= 100
+
+
+def test_matched_recall_compares_false_alerts_at_the_same_recall(samples):
+    # "ours" finds every defect at full confidence and fires on no hard negative; "other"
+    # finds them at 0.6 and fires at 0.6 on every hard-negative footprint
+    hard = [s for s in samples if s.hard.any()]
+    assert hard
+    ours = score_detector(_replay([s.target for s in samples]), samples)
+    ours_hard = score_detector(_replay([np.zeros_like(s.target) for s in hard]), hard)
+    other = score_detector(_replay([s.target * 0.6 for s in samples]), samples)
+    other_hard = score_detector(_replay([s.hard * np.float32(0.6) for s in hard]), hard)
+    rows = matched_recall(ours, ours_hard, other, other_hard)
+    assert rows and all(r["recall"] == 1.0 for r in rows)
+    assert {r["other_threshold"] for r in rows} == {t for t in THRESHOLDS if t <= 0.6}
+    assert all(r["threshold"] == max(THRESHOLDS) and r["on_hard"] == 0 for r in rows)
+    assert all(r["other_on_hard"] > 0 and r["other_on_hard"] == r["other_false"] for r in rows)

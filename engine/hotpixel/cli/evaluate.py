@@ -16,6 +16,8 @@ from ..evaluation import (
     DETECTABLE_SNR,
     Scored,
     evaluation_set,
+    hard_negative_set,
+    matched_recall,
     metrics,
     recall_at_false_alert_rate,
     score_detector,
@@ -33,6 +35,12 @@ def add_parser(sub: Any, name: str) -> argparse.ArgumentParser:
     p.add_argument("--count", type=int, default=40, help="evaluation windows (1080p frames)")
     p.add_argument("--seed", type=int, default=2026, help="seed of the evaluation set")
     p.add_argument("--plates", default=",".join(EVAL_PLATES), help="held-out bundled plates")
+    p.add_argument(
+        "--hard-count",
+        type=int,
+        default=10,
+        help="windows of the hard-negative set (150-250 lights per frame, no defects; 0: none)",
+    )
     p.add_argument("--model", default=default_model_path(), help="ONNX model to evaluate")
     p.add_argument("--single-frame-model", help="ONNX single-frame variant, trained the same way")
     p.add_argument("--threshold", type=float, help="operating threshold (default: the model's)")
@@ -47,8 +55,10 @@ def run(args: argparse.Namespace) -> int:
     print(
         f"{len(samples)} windows at 1920x1080 from {args.plates} ({time.perf_counter() - t0:.0f}s)"
     )
+    hard_set = hard_negative_set(args.plates.split(","), args.hard_count, args.seed + 1)
     skip = set(filter(None, args.skip.split(",")))
     runs: dict[str, Scored] = {}
+    hard_runs: dict[str, Scored] = {}
     neural = NeuralDetector(args.model, "auto")
     candidates: list[tuple[str, Any, bool]] = [
         (f"neural {neural.model_version}", neural, True),
@@ -66,7 +76,9 @@ def run(args: argparse.Namespace) -> int:
     for name, fn, temporal in candidates:
         t = time.perf_counter()
         runs[name] = score_detector(fn, samples, temporal)
-        print(f"  {name}: {(time.perf_counter() - t) / len(samples):.2f} s/frame")
+        hard_runs[name] = score_detector(fn, hard_set, temporal)
+        frames = len(samples) + len(hard_set)
+        print(f"  {name}: {(time.perf_counter() - t) / frames:.2f} s/frame")
     threshold = args.threshold if args.threshold is not None else neural.default_threshold
     table = {name: metrics(sc, threshold) for name, sc in runs.items()}
     for name, sc in runs.items():
@@ -75,13 +87,31 @@ def run(args: argparse.Namespace) -> int:
         table[name]["detectable_recall_at_0.02_fa_per_frame"] = recall_at_false_alert_rate(
             sc, 0.02, "recall_detectable"
         )
+        if hard_set:
+            at = hard_runs[name].at[table[name]["threshold"]]
+            table[name]["hard_set_false_alerts"] = at.detections
+            table[name]["hard_set_false_alerts_on_hard_negatives"] = at.false_on_hard
     print_table(table)
+    ours = f"neural {neural.model_version}"
+    matched = {
+        name: matched_recall(runs[ours], hard_runs[ours], sc, hard_runs[name])
+        for name, sc in runs.items()
+        if hard_set and name != ours
+    }
+    print_matched(ours, matched, len(hard_set))
     os.makedirs(args.out, exist_ok=True)
     result: dict[str, Any] = {
-        "set": {"plates": args.plates, "count": args.count, "seed": args.seed},
+        "set": {
+            "plates": args.plates,
+            "count": args.count,
+            "seed": args.seed,
+            "hard_count": args.hard_count,
+            "hard_seed": args.seed + 1,
+        },
         "threshold": threshold,
         "detectors": table,
         "sweeps": {n: sweep(sc) for n, sc in runs.items()},
+        "hard_set_matched_recall": matched,
     }
     write_text(os.path.join(args.out, "eval.json"), json.dumps(result, indent=1) + "\n")
     plot(result["sweeps"], os.path.join(args.out, "pr.png"))
@@ -97,13 +127,21 @@ def print_table(table: dict[str, dict[str, Any]]) -> None:
         "false_alerts_per_frame",
         "false_alerts_on_hard_negatives",
         "recall_at_0.02_fa_per_frame",
+        "hard_set_false_alerts_on_hard_negatives",
     )
-    heads = ("recall", "precision", "F1", "FA/frame", "FA on hard neg", "recall@0.02FA/f")
+    heads = (
+        "recall",
+        "precision",
+        "F1",
+        "FA/frame",
+        "FA on hard neg",
+        "recall@0.02FA/f",
+        "hard set: on HN",
+    )
     print(f"{'detector':<30}" + "".join(f"{h:>16}" for h in heads))
     for name, m in table.items():
-        cells = "".join(
-            f"{m[c]:>16.4f}" if isinstance(m[c], float) else f"{m[c]:>16}" for c in cols
-        )
+        values = [m.get(c, "-") for c in cols]
+        cells = "".join(f"{v:>16.4f}" if isinstance(v, float) else f"{v:>16}" for v in values)
         print(f"{name:<30}{cells}")
     first = next(iter(table.values()))
     for key, what in (
@@ -123,6 +161,28 @@ def print_table(table: dict[str, dict[str, Any]]) -> None:
         print(
             f"  {name:<28} {m['recall_detectable']:.3f}, "
             f"{m['detectable_recall_at_0.02_fa_per_frame']:.3f}"
+        )
+
+
+def print_matched(ours: str, matched: dict[str, list[dict[str, Any]]], frames: int) -> None:
+    """Hard-negative false alerts at matched recall, summed over the other's thresholds."""
+    if not frames:
+        return
+    print(
+        f"hard-negative set ({frames} frames, no defects): false alerts on hard negatives "
+        f"(and in all) at matched recall, {ours} against each detector, summed over that "
+        "detector's thresholds:"
+    )
+    for name, rows in matched.items():
+        if not rows:
+            print(f"  {name:<28} (finds nothing: no threshold to match)")
+            continue
+        mine = sum(r["on_hard"] for r in rows)
+        theirs = sum(r["other_on_hard"] for r in rows)
+        ratio = f"{mine / theirs:.2f}" if theirs else "-"
+        print(
+            f"  {name:<28} ours {mine} ({sum(r['false'] for r in rows)}), theirs {theirs} "
+            f"({sum(r['other_false'] for r in rows)}), ratio {ratio}, over {len(rows)} thresholds"
         )
 
 
