@@ -13,6 +13,7 @@ from hotpixel.evaluation import (
     hard_negative_set,
     matched_recall,
     metrics,
+    operating,
     recall_at_false_alert_rate,
     score_detector,
 )
@@ -100,3 +101,13 @@ def test_matched_recall_compares_false_alerts_at_the_same_recall(samples):
     assert {r["other_threshold"] for r in rows} == {t for t in THRESHOLDS if t <= 0.6}
     assert all(r["threshold"] == max(THRESHOLDS) and r["on_hard"] == 0 for r in rows)
     assert all(r["other_on_hard"] > 0 and r["other_on_hard"] == r["other_false"] for r in rows)
+
+
+def test_the_hard_negative_comparison_keeps_usable_thresholds_only():
+    rows = [
+        {"false_alerts_per_frame": 4000.0, "other_false_alerts_per_frame": 2.0},
+        {"false_alerts_per_frame": 1.0, "other_false_alerts_per_frame": 30.0},
+        {"false_alerts_per_frame": 1.0, "other_false_alerts_per_frame": 8.0},
+    ]
+    assert operating(rows) == rows[2:]
+    assert operating(rows, limit=50.0) == rows[1:]

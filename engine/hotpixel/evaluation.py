@@ -38,6 +38,9 @@ THRESHOLDS = (
     0.97, 0.98, 0.985, 0.99, 0.993, 0.995, 0.997, 0.999,
 )  # fmt: skip
 MAX_AREA = 64
+# at more false alerts per frame than this on the main set a detector is no use for QC; the
+# hard-negative comparison is summed over thresholds where both detectors stay under it
+OPERATING_FALSE_ALERTS = 10.0
 EVAL_CONFIG = WindowConfig(
     size=(1920, 1080),
     zoom=(0.42, 0.52),
@@ -190,7 +193,8 @@ def matched_recall(
 
     For each of ``other``'s thresholds that finds something, ``ours`` runs at its strictest
     threshold that finds at least as many defects on the main set. ``on_hard``: detections on
-    a hard negative's footprint; ``false``: all detections (every one is false on that set).
+    a hard negative's footprint; ``false``: all detections (every one is false on that set);
+    ``false_alerts_per_frame``: on the main set.
     """
     rows = []
     for t in THRESHOLDS:
@@ -203,15 +207,31 @@ def matched_recall(
             {
                 "recall": target,
                 "other_threshold": t,
+                "other_false_alerts_per_frame": _false_per_frame(other, t),
                 "other_on_hard": other_hard.at[t].false_on_hard,
                 "other_false": other_hard.at[t].detections,
                 "threshold": u,
                 "our_recall": recall(ours, u),
+                "false_alerts_per_frame": _false_per_frame(ours, u),
                 "on_hard": ours_hard.at[u].false_on_hard,
                 "false": ours_hard.at[u].detections,
             }
         )
     return rows
+
+
+def _false_per_frame(sc: Scored, threshold: float) -> float:
+    c = sc.at[threshold]
+    return (c.detections - c.hits) / max(sc.frames, 1)
+
+
+def operating(rows: list[dict[str, Any]], limit: float = OPERATING_FALSE_ALERTS) -> list[Any]:
+    """The rows of :func:`matched_recall` where both detectors could be run on real work."""
+    return [
+        r
+        for r in rows
+        if r["false_alerts_per_frame"] <= limit and r["other_false_alerts_per_frame"] <= limit
+    ]
 
 
 def recall_at_false_alert_rate(

@@ -14,11 +14,13 @@ from ..detectors.classical import ClassicalDetector
 from ..detectors.neural import NeuralDetector
 from ..evaluation import (
     DETECTABLE_SNR,
+    OPERATING_FALSE_ALERTS,
     Scored,
     evaluation_set,
     hard_negative_set,
     matched_recall,
     metrics,
+    operating,
     recall_at_false_alert_rate,
     score_detector,
     sweep,
@@ -165,24 +167,27 @@ def print_table(table: dict[str, dict[str, Any]]) -> None:
 
 
 def print_matched(ours: str, matched: dict[str, list[dict[str, Any]]], frames: int) -> None:
-    """Hard-negative false alerts at matched recall, summed over the other's thresholds."""
+    """Hard-negative false alerts at matched recall, summed over the operating thresholds."""
     if not frames:
         return
     print(
         f"hard-negative set ({frames} frames, no defects): false alerts on hard negatives "
         f"(and in all) at matched recall, {ours} against each detector, summed over that "
-        "detector's thresholds:"
+        f"detector's thresholds where both keep <= {OPERATING_FALSE_ALERTS:g} false alerts per "
+        "frame on the main set:"
     )
-    for name, rows in matched.items():
+    for name, all_rows in matched.items():
+        rows = operating(all_rows)
         if not rows:
-            print(f"  {name:<28} (finds nothing: no threshold to match)")
+            print(f"  {name:<28} (no threshold where both are usable)")
             continue
         mine = sum(r["on_hard"] for r in rows)
         theirs = sum(r["other_on_hard"] for r in rows)
         ratio = f"{mine / theirs:.2f}" if theirs else "-"
+        at = ", ".join(f"{r['other_threshold']:g}" for r in rows)
         print(
             f"  {name:<28} ours {mine} ({sum(r['false'] for r in rows)}), theirs {theirs} "
-            f"({sum(r['other_false'] for r in rows)}), ratio {ratio}, over {len(rows)} thresholds"
+            f"({sum(r['other_false'] for r in rows)}), ratio {ratio}, at its {at}"
         )
 
 
