@@ -141,19 +141,19 @@ def metrics(sc: Scored, threshold: float) -> dict[str, Any]:
     found = np.array(c.found, bool)
     contrast = np.array(sc.contrast)
     fa = c.detections - c.hits
-    recall = float(found.mean()) if found.size else 1.0
+    found_share = recall(sc, t)
     precision = c.hits / c.detections if c.detections else 1.0
-    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    f1 = 2 * precision * found_share / (precision + found_share) if precision + found_share else 0.0
     snr = np.array(sc.snr)
     detectable = snr >= DETECTABLE_SNR
     return {
         "threshold": t,
         "truths": int(found.size),
-        "recall": recall,
+        "recall": found_share,
         "precision": precision,
         "f1": f1,
         "false_alerts": fa,
-        "false_alerts_per_frame": fa / max(sc.frames, 1),
+        "false_alerts_per_frame": _false_per_frame(sc, t),
         "false_alerts_per_mpix_frame": fa / max(sc.pixels / 1e6, 1e-9),
         "false_alerts_on_hard_negatives": c.false_on_hard,
         "recall_by_contrast": _binned(found, contrast, CONTRAST_BINS),
@@ -225,7 +225,9 @@ def _false_per_frame(sc: Scored, threshold: float) -> float:
     return (c.detections - c.hits) / max(sc.frames, 1)
 
 
-def operating(rows: list[dict[str, Any]], limit: float = OPERATING_FALSE_ALERTS) -> list[Any]:
+def operating(
+    rows: list[dict[str, Any]], limit: float = OPERATING_FALSE_ALERTS
+) -> list[dict[str, Any]]:
     """The rows of :func:`matched_recall` where both detectors could be run on real work."""
     return [
         r

@@ -16,13 +16,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..errors import ModelError
 from ..geometry import tiles
 from ..model_file import ModelInfo, halo_for
+
+if TYPE_CHECKING:
+    from ..training.model import ModelConfig
 
 PRECISIONS = ("fp32", "fp16", "bf16")
 
@@ -41,8 +44,10 @@ def read_weights(path: str) -> dict[str, np.ndarray]:
     return {i.name: numpy_helper.to_array(i) for i in model.graph.initializer}
 
 
-def model_config(info: ModelInfo, weights: dict[str, np.ndarray], kind: Any) -> Any:
-    """The network's shape (``kind`` is ``ModelConfig``) from the file's metadata."""
+def model_config(info: ModelInfo, weights: dict[str, np.ndarray]) -> ModelConfig:
+    """The network's shape, from the training config in the file's metadata."""
+    from ..training.model import ModelConfig
+
     text = info.metadata.get("training_config", "")
     try:
         shape = json.loads(text).get("model") if text else None
@@ -50,12 +55,12 @@ def model_config(info: ModelInfo, weights: dict[str, np.ndarray], kind: Any) -> 
         shape = None
     if isinstance(shape, dict):
         try:
-            return kind(**shape)
+            return ModelConfig(**shape)
         except TypeError as exc:
             raise ModelError(
                 f"model file {info.path!r} describes a network this engine cannot build: {exc}"
             ) from exc
-    return kind(
+    return ModelConfig(
         window=info.window,
         width=int(weights["stem.weight"].shape[0]),
         reach=info.halo - halo_for(0),
@@ -69,7 +74,7 @@ class TorchRunner:
     def __init__(self, info: ModelInfo, device: str = "cuda", precision: str = "fp32") -> None:
         import torch
 
-        from ..training.model import ModelConfig, TemporalDetector
+        from ..training.model import TemporalDetector
 
         if precision not in PRECISIONS:
             raise ModelError(f"precision {precision!r}: choose one of {', '.join(PRECISIONS)}")
@@ -79,7 +84,7 @@ class TorchRunner:
                 f"model file {info.path!r} has no 'stem.weight'; it was not exported by "
                 "`hotpixel export` and cannot run on the PyTorch backend"
             )
-        config = model_config(info, weights, ModelConfig)
+        config = model_config(info, weights)
         net = TemporalDetector(config)
         try:
             net.load_state_dict({k: torch.from_numpy(v.copy()) for k, v in weights.items()})
