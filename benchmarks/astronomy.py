@@ -15,10 +15,10 @@ import tempfile
 
 import numpy as np
 
-from hotpixel.exr_writer import write_exr
-from hotpixel.geometry import Geometry
+from hotpixel.detect.run import DetectJob, run_detect
+from hotpixel.io.exr_writer import write_exr
+from hotpixel.io.geometry import Geometry
 from hotpixel.params import DetectParams
-from hotpixel.pipeline import DetectJob, run_detect
 
 COSMICS = {"cosmic 1": (41, 72, 142, 161), "cosmic 2": (117, 147, 35, 43)}  # y0, y1, x0, x1
 

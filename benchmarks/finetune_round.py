@@ -24,12 +24,13 @@ import time
 
 import numpy as np
 
-from hotpixel import demo, labels
-from hotpixel.model_file import default_model_path, load_session
+from hotpixel import demo
+from hotpixel.detect.model_file import default_model_path, load_session
+from hotpixel.detect.run import DetectJob, run_detect
+from hotpixel.ml.synth.defects import Defect
+from hotpixel.ml.training.finetune import FinetuneConfig, finetune
+from hotpixel.outputs import labels
 from hotpixel.params import DetectParams
-from hotpixel.pipeline import DetectJob, run_detect
-from hotpixel.synth.defects import Defect
-from hotpixel.training.finetune import FinetuneConfig, finetune
 
 
 def detect(pattern: str, out: str, model: str, threshold: float | None = None) -> dict:

@@ -18,13 +18,13 @@ import argparse
 import numpy as np
 from scipy import ndimage
 
-from hotpixel.components import find_detections
-from hotpixel.detectors.neural import NeuralDetector
-from hotpixel.evaluation import evaluation_set
-from hotpixel.geometry import Geometry
-from hotpixel.model_file import default_model_path
-from hotpixel.synth.plates import EVAL_PLATES
-from hotpixel.window import Window
+from hotpixel.detect.detectors.neural import NeuralDetector
+from hotpixel.detect.grouping import find_detections
+from hotpixel.detect.model_file import default_model_path
+from hotpixel.detect.windows import Window
+from hotpixel.io.geometry import Geometry
+from hotpixel.ml.evaluation.harness import evaluation_set
+from hotpixel.ml.synth.plates import EVAL_PLATES
 
 FLOOR = 2.0**-8
 RATIOS = (0.8, 0.9, 0.95, 1.0, 1.02, 1.05)

@@ -29,10 +29,10 @@ from typing import Any
 
 import numpy as np
 
-from hotpixel.detectors.neural import NeuralDetector
-from hotpixel.evaluation import evaluation_set, metrics, score_detector
-from hotpixel.model_file import default_model_path
-from hotpixel.window import Window
+from hotpixel.detect.detectors.neural import NeuralDetector
+from hotpixel.detect.model_file import default_model_path
+from hotpixel.detect.windows import Window
+from hotpixel.ml.evaluation.harness import evaluation_set, metrics, score_detector
 
 
 def environment() -> dict[str, Any]:

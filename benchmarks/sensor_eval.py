@@ -40,12 +40,12 @@ import time
 import numpy as np
 from scipy import ndimage
 
-from hotpixel.geometry import Geometry
+from hotpixel.io.geometry import Geometry
+from hotpixel.ml.synth.persistent import KINDS, PersistentDefect, inject, plan_defects, shot_path
+from hotpixel.ml.synth.plates import load_plate, put_in_motion
 from hotpixel.sensor import SensorParams, ShotAnalysis
 from hotpixel.sensor.background import tone
 from hotpixel.sensor.classify import pixel_maps
-from hotpixel.synth.persistent import KINDS, PersistentDefect, inject, plan_defects, shot_path
-from hotpixel.synth.plates import load_plate, put_in_motion
 
 PLATES = ("night", "interior", "city", "courtyard", "forest")
 MOTIONS = ("moving", "partial", "static")

@@ -4,7 +4,7 @@ For each configuration the script writes a short EXR/DPX sequence made from a bu
 (upscaled, panned, with grain and a few hot pixels), then, each in its own subprocess so peak
 memory is per configuration:
 
-- decode-only: every frame read with :func:`hotpixel.frame_reader.read_frame` (the array type
+- decode-only: every frame read with :func:`hotpixel.io.frames.read_frame` (the array type
   the pipeline uses), nothing else;
 - end to end: ``run_detect`` over the same frames into a fresh folder (masks, report, tracks).
 
@@ -28,12 +28,12 @@ import time
 import numpy as np
 import OpenImageIO as oiio
 
-from hotpixel.frame_reader import read_frame
+from hotpixel.detect.parallel import run_parallel
+from hotpixel.detect.run import DetectJob, run_detect
+from hotpixel.io.frames import read_frame
+from hotpixel.io.sequence import discover
+from hotpixel.ml.synth.plates import load_plate
 from hotpixel.params import DetectParams
-from hotpixel.pipeline import DetectJob, run_detect
-from hotpixel.sequence import discover
-from hotpixel.synth.plates import load_plate
-from hotpixel.workers import run_parallel
 
 SIZES = {"1080": (1920, 1080), "2160": (3840, 2160)}
 

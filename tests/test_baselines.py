@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from hotpixel.baselines import BASELINES
-from hotpixel.window import Window
+from hotpixel.detect.windows import Window
+from hotpixel.ml.evaluation.baselines import BASELINES
 from imagegen import dark_plate
 
 

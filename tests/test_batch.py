@@ -8,8 +8,8 @@ import os
 import numpy as np
 import pytest
 
-from hotpixel.batch import read_shot_list
 from hotpixel.cli.main import main
+from hotpixel.farm.batch import read_shot_list
 from imagegen import CLASSICAL, dark_plate, write_sequence
 
 

@@ -13,12 +13,12 @@ import pytest
 
 from hotpixel.cli.detect import add_param_flags, params_from_args
 from hotpixel.cli.main import main
+from hotpixel.detect.parallel import split_chunks
+from hotpixel.detect.run import DetectJob, run_detect
 from hotpixel.errors import InputError, UsageError
+from hotpixel.outputs.report import merge_report
 from hotpixel.params import DetectParams, to_flags
-from hotpixel.pipeline import DetectJob, run_detect
 from hotpixel.progress import Progress
-from hotpixel.report import merge_report
-from hotpixel.workers import split_chunks
 from imagegen import dark_plate, read_channel, write_sequence
 
 FRAMES = range(1001, 1013)

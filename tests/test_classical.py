@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from hotpixel.detectors.classical import ClassicalDetector, ring_max
-from hotpixel.window import Window
+from hotpixel.detect.detectors.classical import ClassicalDetector, ring_max
+from hotpixel.detect.windows import Window
 from imagegen import dark_plate
 
 

@@ -12,8 +12,8 @@ import sys
 import numpy as np
 import pytest
 
-from hotpixel.exr_writer import MASK_CHANNEL
-from hotpixel.pipeline import run_detect
+from hotpixel.detect.run import run_detect
+from hotpixel.io.exr_writer import MASK_CHANNEL
 from imagegen import classical_job, dark_plate, read_channel, write_sequence
 
 
@@ -147,9 +147,9 @@ def test_centroid_weights_at_flagged_pixels_equal_the_dense_formula():
     """The sparse weights give exactly what the whole-frame 5x5 minimum filter gave."""
     from scipy import ndimage
 
-    from hotpixel.components import find_detections
-    from hotpixel.geometry import Geometry
-    from hotpixel.pipeline import excess_weight
+    from hotpixel.detect.grouping import find_detections
+    from hotpixel.detect.run import excess_weight
+    from hotpixel.io.geometry import Geometry
 
     rng = np.random.default_rng(3)
     h, w = 37, 41
@@ -168,8 +168,8 @@ def test_centroid_weights_at_flagged_pixels_equal_the_dense_formula():
 
 
 def test_groups_grow_below_the_threshold_so_one_defect_is_one_detection():
-    from hotpixel.components import find_detections
-    from hotpixel.geometry import Geometry
+    from hotpixel.detect.grouping import find_detections
+    from hotpixel.io.geometry import Geometry
 
     prob = np.zeros((20, 30), np.float32)
     prob[5, 5:10] = [0.95, 0.6, 0.5, 0.6, 0.92]  # one curve, two peaks over 0.9, a 0.5 saddle

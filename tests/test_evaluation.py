@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy import ndimage
 
-from hotpixel.evaluation import (
+from hotpixel.ml.evaluation.harness import (
     DETECTABLE_SNR,
     THRESHOLDS,
     evaluation_set,
@@ -17,7 +17,7 @@ from hotpixel.evaluation import (
     recall_at_false_alert_rate,
     score_detector,
 )
-from hotpixel.synth.windows import WindowConfig
+from hotpixel.ml.synth.windows import WindowConfig
 
 SMALL = WindowConfig(size=(128, 96), defects=(4, 6), points=(2, 3), flash_rate=0, cut_rate=0)
 

@@ -11,16 +11,16 @@ import pytest
 torch = pytest.importorskip("torch")
 pytest.importorskip("onnx")
 
-from hotpixel import labels  # noqa: E402
 from hotpixel.cli.main import main  # noqa: E402
+from hotpixel.detect.model_file import default_model_path, load_session  # noqa: E402
 from hotpixel.errors import InputError  # noqa: E402
-from hotpixel.model_file import default_model_path, load_session  # noqa: E402
-from hotpixel.training.finetune import (  # noqa: E402
+from hotpixel.ml.training.finetune import (  # noqa: E402
     FinetuneConfig,
     finetune,
     labelled_set,
     model_from_onnx,
 )
+from hotpixel.outputs import labels  # noqa: E402
 from imagegen import dark_plate, write_sequence  # noqa: E402
 
 SMALL = FinetuneConfig(steps=2, batch=4, synthetic_pool=4, crops=2)

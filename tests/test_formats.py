@@ -6,7 +6,7 @@ import numpy as np
 import OpenImageIO as oiio
 import pytest
 
-from hotpixel.frame_reader import read_frame
+from hotpixel.io.frames import read_frame
 from imagegen import write_image
 
 RAMP = np.linspace(0.1, 0.9, 6 * 8 * 3, dtype=np.float32).reshape(6, 8, 3)

@@ -8,19 +8,19 @@ import pytest
 torch = pytest.importorskip("torch")
 onnx = pytest.importorskip("onnx")
 
-from hotpixel.detectors.neural import NeuralDetector  # noqa: E402
-from hotpixel.errors import ModelError  # noqa: E402
-from hotpixel.model_file import default_model_path, load_session  # noqa: E402
-from hotpixel.training.export import export, export_model  # noqa: E402
-from hotpixel.training.model import (  # noqa: E402
+from hotpixel.detect.detectors.network import (  # noqa: E402
     ModelConfig,
     TemporalDetector,
     count_parameters,
     macs_per_pixel,
     normalise,
 )
-from hotpixel.training.train import TrainConfig, load_checkpoint, loss_fn, train  # noqa: E402
-from hotpixel.window import Window  # noqa: E402
+from hotpixel.detect.detectors.neural import NeuralDetector  # noqa: E402
+from hotpixel.detect.model_file import default_model_path, load_session  # noqa: E402
+from hotpixel.detect.windows import Window  # noqa: E402
+from hotpixel.errors import ModelError  # noqa: E402
+from hotpixel.ml.training.export import export, export_model  # noqa: E402
+from hotpixel.ml.training.train import TrainConfig, load_checkpoint, loss_fn, train  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -136,10 +136,10 @@ def test_shipped_model_loads_when_present():
 
 def test_neural_is_the_default_and_finds_clear_defects(tmp_path):
     """Through the whole pipeline with the shipped model: clear defects found where injected."""
+    from hotpixel.detect.run import DetectJob, run_detect
+    from hotpixel.ml.synth.plates import load_plate
+    from hotpixel.ml.synth.windows import WindowConfig, make_window
     from hotpixel.params import DetectParams
-    from hotpixel.pipeline import DetectJob, run_detect
-    from hotpixel.synth.plates import load_plate
-    from hotpixel.synth.windows import WindowConfig, make_window
     from imagegen import write_sequence
 
     assert DetectParams().detector == "neural"

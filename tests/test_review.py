@@ -58,7 +58,7 @@ def _labels(qc):
 
 
 def _window(qc):
-    from hotpixel.review.window import ReviewWindow
+    from hotpixel.review.main_window import ReviewWindow
 
     window = ReviewWindow(ReviewSession(str(qc)))
     window.timer.stop()  # ticks are driven by hand
@@ -179,7 +179,7 @@ def test_review_command_reports_a_missing_folder(tmp_path, capsys):
 
 
 def test_review_command_opens_the_window_at_start(qc, app, capsys):
-    from hotpixel.review.window import ReviewWindow
+    from hotpixel.review.main_window import ReviewWindow
 
     seen = []
 

@@ -13,11 +13,11 @@ import pytest
 
 from hotpixel.cli.main import main
 from hotpixel.errors import InputError
-from hotpixel.geometry import Geometry
+from hotpixel.io.geometry import Geometry
+from hotpixel.ml.synth.persistent import PersistentDefect, inject, shot_path
+from hotpixel.ml.synth.plates import load_plate, put_in_motion
 from hotpixel.sensor import SensorParams, ShotAnalysis, as_detections, load_sensor_result
 from hotpixel.sensor.motion import MotionTracker, shift_int
-from hotpixel.synth.persistent import PersistentDefect, inject, shot_path
-from hotpixel.synth.plates import load_plate, put_in_motion
 from imagegen import CLASSICAL, read_channel, write_image, write_sequence
 
 W, H, FRAMES = 128, 96, 20
@@ -226,7 +226,7 @@ def test_load_sensor_result_absent_and_damaged(tmp_path):
 
 
 def test_persistent_injection_is_deterministic():
-    from hotpixel.synth.persistent import defect_shot
+    from hotpixel.ml.synth.persistent import defect_shot
 
     still = load_plate("night")
     a, da = defect_shot(still, np.random.default_rng(5), (64, 48), 3, "moving", count=4)

@@ -7,15 +7,15 @@ import threading
 
 import pytest
 
+from hotpixel.detect.windows import ReadAhead, plan_windows, window_frames
 from hotpixel.errors import InputError, SequenceError
-from hotpixel.sequence import (
+from hotpixel.io.sequence import (
     FramePattern,
     discover,
     parse_frame_range,
     parse_pattern,
     select_frames,
 )
-from hotpixel.window import ReadAhead, plan_windows, window_frames
 
 
 def _touch(folder, *names: str) -> str:

@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 from scipy import ndimage
 
-from hotpixel.synth import negatives
-from hotpixel.synth.defects import LABEL_LEVEL, SHAPES, curve_shape, inject, placement_heatmap
-from hotpixel.synth.plates import EVAL_PLATES, bundled_plates, load_plate, training_plate_names
-from hotpixel.synth.windows import WindowConfig, make_window
+from hotpixel.ml.synth import negatives
+from hotpixel.ml.synth.defects import LABEL_LEVEL, SHAPES, curve_shape, inject, placement_heatmap
+from hotpixel.ml.synth.plates import EVAL_PLATES, bundled_plates, load_plate, training_plate_names
+from hotpixel.ml.synth.windows import WindowConfig, make_window
 
 
 @pytest.fixture(scope="module")

@@ -8,13 +8,13 @@ import pytest
 pytest.importorskip("torch")
 pytest.importorskip("onnx")
 
-from hotpixel.detectors import neural
-from hotpixel.detectors.neural import NeuralDetector, choose_backend
+from hotpixel.detect.detectors import neural
+from hotpixel.detect.detectors.neural import NeuralDetector, choose_backend
+from hotpixel.detect.model_file import default_model_path
+from hotpixel.detect.windows import Window
 from hotpixel.errors import ModelError
-from hotpixel.model_file import default_model_path
-from hotpixel.synth.plates import load_plate
-from hotpixel.synth.windows import WindowConfig, make_window
-from hotpixel.window import Window
+from hotpixel.ml.synth.plates import load_plate
+from hotpixel.ml.synth.windows import WindowConfig, make_window
 
 
 @pytest.fixture(scope="module")
@@ -102,9 +102,9 @@ def test_network_shape_comes_from_the_metadata(tmp_path, sample):
     """A model with the wide motion tolerance rebuilds from its training config and agrees."""
     import torch
 
-    from hotpixel.training.export import export_model
-    from hotpixel.training.model import ModelConfig, TemporalDetector
-    from hotpixel.training.train import TrainConfig
+    from hotpixel.detect.detectors.network import ModelConfig, TemporalDetector
+    from hotpixel.ml.training.export import export_model
+    from hotpixel.ml.training.train import TrainConfig
 
     torch.manual_seed(5)
     config = TrainConfig(model=ModelConfig(width=8, far_reach=12))

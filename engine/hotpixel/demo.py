@@ -18,17 +18,17 @@ from typing import Any
 
 import numpy as np
 
-from .atomic import write_text
-from .exr_writer import write_exr
-from .frame_reader import read_display
-from .geometry import Geometry
-from .hit_sheet import build_sheet, write_sheet
-from .pipeline import DetectJob, run_detect
-from .progress import Progress
-from .qc_report import write_html_report
-from .sequence import discover
-from .synth.defects import Defect, inject, placement_heatmap
-from .synth.plates import camera_path, load_plate, put_in_motion
+from hotpixel.detect.run import DetectJob, run_detect
+from hotpixel.io.atomic import write_text
+from hotpixel.io.exr_writer import write_exr
+from hotpixel.io.frames import read_display
+from hotpixel.io.geometry import Geometry
+from hotpixel.io.sequence import discover
+from hotpixel.ml.synth.defects import Defect, inject, placement_heatmap
+from hotpixel.ml.synth.plates import camera_path, load_plate, put_in_motion
+from hotpixel.outputs.hit_sheet import build_sheet, write_sheet
+from hotpixel.outputs.qc_page import write_html_report
+from hotpixel.progress import Progress
 
 FIRST = 1001
 

@@ -11,7 +11,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from .errors import UsageError
+from hotpixel.errors import UsageError
 
 
 def param_field(default: Any, help: str, **limits: Any) -> Any:

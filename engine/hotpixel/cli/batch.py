@@ -13,11 +13,18 @@ import os
 import sys
 from typing import Any
 
-from ..batch import BatchOptions, Shot, ShotStatus, format_table, read_shot_list, run_batch
-from ..errors import UsageError
-from ..progress import Progress
-from .detect import add_param_flags, params_from_args
-from .flags import add_output_flags
+from hotpixel.cli.detect import add_param_flags, params_from_args
+from hotpixel.cli.flags import add_output_flags
+from hotpixel.errors import UsageError
+from hotpixel.farm.batch import (
+    BatchOptions,
+    Shot,
+    ShotStatus,
+    format_table,
+    read_shot_list,
+    run_batch,
+)
+from hotpixel.progress import Progress
 
 
 def add_parser(sub: Any, name: str) -> argparse.ArgumentParser:

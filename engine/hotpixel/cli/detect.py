@@ -8,16 +8,16 @@ import os
 import sys
 from typing import Any
 
-from .. import params as params_mod
-from ..errors import SequenceError, UsageError
-from ..params import DetectParams, flag_name
-from ..pipeline import DetectJob, run_detect
-from ..progress import Progress
-from ..qc_report import write_html_report
-from ..sequence import parse_frame_range
-from ..workers import run_parallel
-from .flags import add_output_flags
-from .report import add_html_flag
+from hotpixel import params as params_mod
+from hotpixel.cli.flags import add_output_flags
+from hotpixel.cli.report import add_html_flag
+from hotpixel.detect.parallel import run_parallel
+from hotpixel.detect.run import DetectJob, run_detect
+from hotpixel.errors import SequenceError, UsageError
+from hotpixel.io.sequence import parse_frame_range
+from hotpixel.outputs.qc_page import write_html_report
+from hotpixel.params import DetectParams, flag_name
+from hotpixel.progress import Progress
 
 
 def add_parser(sub: Any, name: str) -> argparse.ArgumentParser:

@@ -8,11 +8,12 @@ import os
 import time
 from typing import Any
 
-from ..atomic import write_text
-from ..baselines import BASELINES
-from ..detectors.classical import ClassicalDetector
-from ..detectors.neural import NeuralDetector
-from ..evaluation import (
+from hotpixel.detect.detectors.classical import ClassicalDetector
+from hotpixel.detect.detectors.neural import NeuralDetector
+from hotpixel.detect.model_file import default_model_path
+from hotpixel.io.atomic import write_text
+from hotpixel.ml.evaluation.baselines import BASELINES
+from hotpixel.ml.evaluation.harness import (
     DETECTABLE_SNR,
     OPERATING_FALSE_ALERTS,
     Scored,
@@ -25,8 +26,7 @@ from ..evaluation import (
     score_detector,
     sweep,
 )
-from ..model_file import default_model_path
-from ..synth.plates import EVAL_PLATES
+from hotpixel.ml.synth.plates import EVAL_PLATES
 
 
 def add_parser(sub: Any, name: str) -> argparse.ArgumentParser:

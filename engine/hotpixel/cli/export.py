@@ -6,7 +6,7 @@ import argparse
 import os
 from typing import Any
 
-from ..errors import ModelError, UsageError
+from hotpixel.errors import ModelError, UsageError
 
 
 def add_parser(sub: Any, name: str) -> argparse.ArgumentParser:
@@ -29,7 +29,7 @@ def add_parser(sub: Any, name: str) -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace) -> int:
     try:
-        from ..training.export import export
+        from hotpixel.ml.training.export import export
     except ImportError as exc:
         raise UsageError(
             f"export needs torch and onnx ({exc}); install them with pip install -e '.[train]'"

@@ -7,7 +7,7 @@ import argparse
 import datetime
 from typing import Any
 
-from ..errors import UsageError
+from hotpixel.errors import UsageError
 
 
 def add_parser(sub: Any, name: str) -> argparse.ArgumentParser:
@@ -51,8 +51,8 @@ def run(args: argparse.Namespace) -> int:
     if args.steps < 1:
         raise UsageError(f"--steps must be at least 1; got {args.steps}")
     try:
-        from ..model_file import default_model_path
-        from ..training.finetune import FinetuneConfig, finetune, model_from_onnx
+        from hotpixel.detect.model_file import default_model_path
+        from hotpixel.ml.training.finetune import FinetuneConfig, finetune, model_from_onnx
     except ImportError as exc:
         raise UsageError(
             f"fine-tuning needs torch and onnx ({exc}); pip install -e '.[train]'"

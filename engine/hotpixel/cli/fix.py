@@ -6,9 +6,9 @@ import argparse
 import sys
 from typing import Any
 
-from ..errors import UsageError
-from ..repair import repair_sequence
-from .detect import frame_flag
+from hotpixel.cli.detect import frame_flag
+from hotpixel.errors import UsageError
+from hotpixel.fix.repair import repair_sequence
 
 
 def add_parser(sub: Any, name: str) -> argparse.ArgumentParser:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from ..progress import MODES
+from hotpixel.progress import MODES
 
 
 def add_output_flags(

@@ -6,9 +6,9 @@ import argparse
 import json
 from typing import Any
 
-from ..frame_reader import read_spec
-from ..sequence import discover, format_ranges
-from ..window import plan_windows
+from hotpixel.detect.windows import plan_windows
+from hotpixel.io.frames import read_spec
+from hotpixel.io.sequence import discover, format_ranges
 
 
 def add_parser(sub: Any, name: str) -> argparse.ArgumentParser:

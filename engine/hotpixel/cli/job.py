@@ -7,14 +7,14 @@ import os
 import sys
 from typing import Any
 
-from ..jobfile import load_job
-from ..pipeline import run_detect
-from ..progress import Progress
-from ..qc_report import write_html_report
-from ..workers import run_parallel
-from .detect import summary_line
-from .flags import add_output_flags
-from .report import add_html_flag
+from hotpixel.cli.detect import summary_line
+from hotpixel.cli.flags import add_output_flags
+from hotpixel.cli.report import add_html_flag
+from hotpixel.detect.jobfile import load_job
+from hotpixel.detect.parallel import run_parallel
+from hotpixel.detect.run import run_detect
+from hotpixel.outputs.qc_page import write_html_report
+from hotpixel.progress import Progress
 
 
 def add_parser(sub: Any, name: str) -> argparse.ArgumentParser:

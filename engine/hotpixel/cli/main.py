@@ -14,9 +14,8 @@ import sys
 import threading
 from collections.abc import Sequence
 
-from .. import __version__
-from ..errors import HotPixelError
-from . import (
+from hotpixel import __version__
+from hotpixel.cli import (
     batch,
     detect,
     evaluate,
@@ -32,6 +31,7 @@ from . import (
     submit,
     train,
 )
+from hotpixel.errors import HotPixelError
 
 COMMANDS = {
     "detect": detect,

@@ -12,11 +12,11 @@ import os
 import sys
 from typing import Any
 
-from ..qc_report import write_html_report
-from ..report import merge_report
-from .detect import frame_flag, summary_line
-from .flags import add_output_flags
-from .report import add_html_flag
+from hotpixel.cli.detect import frame_flag, summary_line
+from hotpixel.cli.flags import add_output_flags
+from hotpixel.cli.report import add_html_flag
+from hotpixel.outputs.qc_page import write_html_report
+from hotpixel.outputs.report import merge_report
 
 
 def add_parser(sub: Any, name: str) -> argparse.ArgumentParser:

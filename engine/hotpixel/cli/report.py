@@ -6,7 +6,7 @@ import argparse
 import sys
 from typing import Any
 
-from ..qc_report import write_html_report
+from hotpixel.outputs.qc_page import write_html_report
 
 
 def add_parser(sub: Any, name: str) -> argparse.ArgumentParser:

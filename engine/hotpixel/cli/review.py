@@ -24,12 +24,12 @@ def add_parser(sub: Any, name: str) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..review.qt import load_qt  # Qt only when the window is asked for
-    from ..review.session import ReviewSession
+    from hotpixel.review.qt import load_qt  # Qt only when the window is asked for
+    from hotpixel.review.session import ReviewSession
 
     session = ReviewSession(args.out, args.start)  # report errors before Qt starts
     _, _, widgets = load_qt()
-    from ..review.window import ReviewWindow
+    from hotpixel.review.main_window import ReviewWindow
 
     app = widgets.QApplication.instance() or widgets.QApplication(sys.argv[:1])
     window = ReviewWindow(session)

@@ -8,11 +8,11 @@ import os
 import sys
 from typing import Any
 
-from ..progress import Progress
-from ..report import merge_report, read_run_records
-from ..sensor import SensorJob, SensorParams, run_sensor
-from .detect import add_param_flags, frame_flag
-from .flags import add_output_flags
+from hotpixel.cli.detect import add_param_flags, frame_flag
+from hotpixel.cli.flags import add_output_flags
+from hotpixel.outputs.report import merge_report, read_run_records
+from hotpixel.progress import Progress
+from hotpixel.sensor import SensorJob, SensorParams, run_sensor
 
 
 def add_parser(sub: Any, name: str) -> argparse.ArgumentParser:

@@ -16,10 +16,10 @@ import subprocess
 import sys
 from typing import Any
 
-from ..errors import UsageError
-from ..farm import deadline, opencue
-from ..farm.job import FarmJob, plan_job
-from .detect import add_param_flags, frame_flag, params_from_args
+from hotpixel.cli.detect import add_param_flags, frame_flag, params_from_args
+from hotpixel.errors import UsageError
+from hotpixel.farm import deadline, opencue
+from hotpixel.farm.job import FarmJob, plan_job
 
 
 def add_parser(sub: Any, name: str) -> argparse.ArgumentParser:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from ..errors import UsageError
+from hotpixel.errors import UsageError
 
 
 def add_parser(sub: Any, name: str) -> argparse.ArgumentParser:
@@ -24,7 +24,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         from dataclasses import replace
 
-        from ..training.train import config_from_file, train
+        from hotpixel.ml.training.train import config_from_file, train
     except ImportError as exc:
         raise UsageError(
             f"training needs torch ({exc}); install it with pip install -e '.[train]'"

@@ -11,9 +11,9 @@ import os
 import re
 import shlex
 
-from ..atomic import write_text
-from ..errors import OutputError, UsageError
-from .job import FarmJob, detect_args, merge_args
+from hotpixel.errors import OutputError, UsageError
+from hotpixel.farm.job import FarmJob, detect_args, merge_args
+from hotpixel.io.atomic import write_text
 
 # Deadline replaces these in a CommandLine job's arguments per task (Deadline 10 manual, "Manual
 # Job Submission"; ../shared/reference/nuke.md 5.1).

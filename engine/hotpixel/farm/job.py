@@ -12,11 +12,11 @@ import os
 import sys
 from dataclasses import dataclass, field
 
-from ..errors import UsageError
-from ..params import DetectParams, to_flags
-from ..pipeline import DetectJob, job_targets
-from ..sequence import FrameSequence, discover
-from ..workers import frame_spec, left_out
+from hotpixel.detect.parallel import frame_spec, left_out
+from hotpixel.detect.run import DetectJob, job_targets
+from hotpixel.errors import UsageError
+from hotpixel.io.sequence import FrameSequence, discover
+from hotpixel.params import DetectParams, to_flags
 
 
 @dataclass(frozen=True)

@@ -13,8 +13,8 @@ import tempfile
 from collections.abc import Iterator
 from typing import Any
 
-from ..errors import UsageError
-from .job import FarmJob, detect_args, merge_args
+from hotpixel.errors import UsageError
+from hotpixel.farm.job import FarmJob, detect_args, merge_args
 
 # Tokens cuebot substitutes per task (OpenCue cuesubmit Constants.py; ../shared/reference/nuke.md
 # 5.2, verified). FRAME_END of the last, shorter chunk is the range's end [unverified].

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from ..hit_sheet import crop
+from hotpixel.outputs.hit_sheet import crop
 
 Loader = Callable[[int], "np.ndarray | None"]
 

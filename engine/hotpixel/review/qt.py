@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from ..errors import UsageError
+from hotpixel.errors import UsageError
 
 
 def load_qt() -> tuple[ModuleType, ModuleType, ModuleType]:

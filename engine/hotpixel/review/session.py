@@ -10,9 +10,16 @@ import copy
 import os
 from typing import Any
 
-from ..errors import InputError, UsageError
-from ..labels import VERDICTS, detection_ids, labels_path, open_labels, save_labels, set_label
-from ..report import read_report
+from hotpixel.errors import InputError, UsageError
+from hotpixel.outputs.labels import (
+    VERDICTS,
+    detection_ids,
+    labels_path,
+    open_labels,
+    save_labels,
+    set_label,
+)
+from hotpixel.outputs.report import read_report
 
 
 class ReviewSession:

@@ -8,10 +8,15 @@ departs from its neighbourhood (:mod:`.background`) while the camera moves (:mod
 
 from __future__ import annotations
 
-from .classify import SensorParams
-from .output import SCHEMA, SCHEMA_VERSION, as_detections, load_sensor_result
-from .run import SensorJob, SensorRun, run_sensor
-from .shot import Findings, ShotAnalysis
+from hotpixel.outputs.sensor_results import (
+    SCHEMA,
+    SCHEMA_VERSION,
+    as_detections,
+    load_sensor_result,
+)
+from hotpixel.sensor.classify import SensorParams
+from hotpixel.sensor.run import SensorJob, SensorRun, run_sensor
+from hotpixel.sensor.shot import Findings, ShotAnalysis
 
 __all__ = [
     "SCHEMA",

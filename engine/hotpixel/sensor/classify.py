@@ -29,9 +29,9 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage
 
-from ..params import param_field
-from .background import NOISE_FLOOR, median5
-from .stats import ShotStats
+from hotpixel.params import param_field
+from hotpixel.sensor.background import NOISE_FLOOR, median5
+from hotpixel.sensor.stats import ShotStats
 
 _EIGHT = np.ones((3, 3), dtype=bool)
 BLACK = 2.0**-8  # linear level (~0.004) at or below which a photosite reads black

@@ -9,16 +9,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .. import __version__
-from ..exr_writer import MASK_CHANNEL
-from ..geometry import Geometry
-from ..params import validate
-from ..pipeline import load_frame, scan_geometry
-from ..progress import Progress
-from ..sequence import FrameSequence, discover, format_ranges, select_frames
-from . import output
-from .classify import SensorParams
-from .shot import Findings, ShotAnalysis
+from hotpixel import __version__
+from hotpixel.io.canvas import load_frame, scan_geometry
+from hotpixel.io.exr_writer import MASK_CHANNEL
+from hotpixel.io.geometry import Geometry
+from hotpixel.io.sequence import FrameSequence, discover, format_ranges, select_frames
+from hotpixel.outputs import sensor_results as output
+from hotpixel.params import validate
+from hotpixel.progress import Progress
+from hotpixel.sensor.classify import SensorParams
+from hotpixel.sensor.shot import Findings, ShotAnalysis
 
 
 @dataclass

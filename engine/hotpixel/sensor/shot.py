@@ -12,12 +12,12 @@ from typing import Any
 
 import numpy as np
 
-from ..geometry import Geometry, to_nuke
-from ..sequence import format_ranges, runs
-from .background import residual, tone
-from .classify import Cluster, SensorParams, candidates, clusters, pixel_maps
-from .motion import MotionTracker, Step
-from .stats import ShotStats
+from hotpixel.io.geometry import Geometry, to_nuke
+from hotpixel.io.sequence import format_ranges, runs
+from hotpixel.sensor.background import residual, tone
+from hotpixel.sensor.classify import Cluster, SensorParams, candidates, clusters, pixel_maps
+from hotpixel.sensor.motion import MotionTracker, Step
+from hotpixel.sensor.stats import ShotStats
 
 CANDIDATE_LIMIT = 200  # unconfirmed positions listed in sensor.json (all are counted)
 MIN_STATIC_SPAN = 3  # static runs shorter than this in a moving shot are not worth a warning
@@ -25,7 +25,7 @@ MIN_STATIC_SPAN = 3  # static runs shorter than this in a moving shot are not wo
 
 @dataclass
 class Findings:
-    """What the pass found, in the coordinate contract of :mod:`hotpixel.geometry`."""
+    """What the pass found, in the coordinate contract of :mod:`hotpixel.io.geometry`."""
 
     defects: list[dict[str, Any]]
     candidates: list[dict[str, Any]]

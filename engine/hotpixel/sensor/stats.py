@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import ndimage
 
-from .motion import Step, shift_int
+from hotpixel.sensor.motion import Step, shift_int
 
 RUN_LOG_LIMIT = 4_000_000  # logged (pixel, first, last) runs; beyond it frames seen are ranges
 PROMISING = 0.5  # a pixel's closed runs are logged while it departs in this share of its frames

@@ -1,0 +1,1 @@
+"""Detection: temporal windows, detectors, grouping into detections, the run and its chunks."""

@@ -1,0 +1,201 @@
+"""One shot on one workstation, in parallel: chunks run as separate processes, then merge.
+
+``hotpixel detect --workers N`` splits the frames into N contiguous chunks and runs each as
+``python -m hotpixel detect ... --frames CHUNK --progress json`` into the same output folder,
+exactly as a render farm would run them. Each chunk reads the frames around it for temporal
+context, so the chunks' outputs equal one run's; the report is merged when all are done.
+Cancelling (Ctrl-C) stops every chunk; finished frames stay usable and a rerun resumes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import subprocess
+import sys
+import tempfile
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import IO, Any
+
+from hotpixel.detect.run import DetectJob, RunResult, job_targets
+from hotpixel.errors import ChunkError, UsageError
+from hotpixel.io.sequence import FrameSequence, discover, format_ranges
+from hotpixel.outputs.report import merge_report
+from hotpixel.params import to_flags
+from hotpixel.progress import Progress
+
+THREADS_ENV = "HOTPIXEL_THREADS"  # inference threads per process (model_file reads it)
+
+
+def split_chunks(frames: Sequence[int], count: int) -> list[list[int]]:
+    """``frames`` in at most ``count`` contiguous chunks of near-equal length, in order."""
+    if count < 1:
+        raise UsageError(f"--workers must be at least 1; got {count}")
+    count = min(count, len(frames))
+    size, extra = divmod(len(frames), count)
+    chunks: list[list[int]] = []
+    start = 0
+    for i in range(count):
+        end = start + size + (1 if i < extra else 0)
+        chunks.append(list(frames[start:end]))
+        start = end
+    return chunks
+
+
+def frame_spec(frames: Sequence[int]) -> str:
+    """``1001-1046,1048-1100``: the compact ``--frames`` value of ``frames``."""
+    return format_ranges(frames).replace(" ", "")
+
+
+def left_out(seq: FrameSequence, targets: Sequence[int], job: DetectJob) -> list[int]:
+    """Frames a chunk must not read as context: those the whole run treats as missing."""
+    first, last, chosen = targets[0], targets[-1], set(targets)
+    skipped = {f for f in seq.frames if first < f < last and f not in chosen}
+    return sorted(skipped | set(job.exclude))
+
+
+def chunk_command(job: DetectJob, chunk: Sequence[int], exclude: Sequence[int]) -> list[str]:
+    """The argument list that runs ``chunk`` of ``job`` in its own process."""
+    cmd = [sys.executable, "-m", "hotpixel", "detect", job.pattern, "--out", job.out_dir]
+    cmd += ["--frames", frame_spec(chunk), "--progress", "json", "--no-html"]
+    cmd += to_flags(job.params)
+    if exclude:
+        cmd += ["--exclude", frame_spec(exclude)]
+    switches = {
+        "--allow-gaps": job.allow_gaps,
+        "--force": job.force,
+        "--with-plate": job.with_plate,
+    }
+    return cmd + [flag for flag, on in switches.items() if on]
+
+
+@dataclass
+class _Chunk:
+    frames: list[int]
+    process: subprocess.Popen[str]
+    stderr: IO[str]
+    skipped: int = 0
+    error: str = ""
+    fingerprint: str = ""
+
+
+def run_parallel(job: DetectJob, workers: int, progress: Progress | None = None) -> RunResult:
+    """Run ``job`` as ``workers`` chunk processes, then merge their report."""
+    progress = progress or Progress("none")
+    seq = discover(job.pattern)
+    targets = job_targets(seq, job)
+    chunks = split_chunks(targets, workers)
+    exclude = left_out(seq, targets, job)
+    env = {**os.environ, THREADS_ENV: str(max(1, (os.cpu_count() or 1) // len(chunks)))}
+    progress.start(len(targets), frames=format_ranges(targets), workers=len(chunks))
+    events: queue.Queue[tuple[int, dict[str, Any] | None]] = queue.Queue()
+    running: list[_Chunk] = []
+    try:
+        for i, frames in enumerate(chunks):
+            running.append(_start(i, job, frames, exclude, env, events))
+        _follow(running, events, progress)
+    except BaseException:
+        for c in running:
+            if c.process.poll() is None:
+                c.process.terminate()
+        for c in running:
+            c.process.wait()
+        raise
+    finally:
+        for c in running:
+            c.stderr.close()
+    failed = [c for c in running if c.process.returncode != 0]
+    if failed:
+        first = failed[0]
+        others = f" ({len(failed) - 1} other chunk(s) failed too)" if len(failed) > 1 else ""
+        raise ChunkError(
+            f"chunk {format_ranges(first.frames)} failed (exit {first.process.returncode}): "
+            f"{first.error}{others}; finished frames are kept, rerun to resume",
+            first.process.returncode,
+        )
+    fp = next((c.fingerprint for c in running if c.fingerprint), None)
+    report = merge_report(job.out_dir, expect=targets, fp=fp)
+    report_path = os.path.join(os.path.abspath(job.out_dir), "report.json")
+    summary = report["summary"]
+    progress.finish(
+        report=report_path, detections=summary["detections"], frames=len(targets), fingerprint=fp
+    )
+    skipped = sum(c.skipped for c in running)
+    return RunResult(report, report_path, len(targets) - skipped, skipped)
+
+
+def _start(
+    index: int,
+    job: DetectJob,
+    frames: list[int],
+    exclude: list[int],
+    env: dict[str, str],
+    events: queue.Queue[tuple[int, dict[str, Any] | None]],
+) -> _Chunk:
+    stderr = tempfile.TemporaryFile("w+", encoding="utf-8")  # noqa: SIM115 - run_parallel closes it
+    process = subprocess.Popen(
+        chunk_command(job, frames, exclude),
+        stdout=subprocess.PIPE,
+        stderr=stderr,
+        stdin=subprocess.DEVNULL,
+        text=True,
+        encoding="utf-8",
+        env=env,
+    )
+    threading.Thread(
+        target=_pump, args=(index, process, events), name=f"hotpixel-chunk-{index}", daemon=True
+    ).start()
+    return _Chunk(frames, process, stderr)
+
+
+def _pump(
+    index: int,
+    process: subprocess.Popen[str],
+    events: queue.Queue[tuple[int, dict[str, Any] | None]],
+) -> None:
+    """Forward one chunk's JSON progress lines; ``None`` marks its end."""
+    assert process.stdout is not None
+    for line in process.stdout:
+        try:
+            event = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(event, dict):
+            events.put((index, event))
+    process.wait()
+    events.put((index, None))
+
+
+def _follow(
+    running: list[_Chunk],
+    events: queue.Queue[tuple[int, dict[str, Any] | None]],
+    progress: Progress,
+) -> None:
+    open_chunks = len(running)
+    told = False  # the run's one-line summary, from the first chunk that starts
+    while open_chunks:
+        index, event = events.get()
+        chunk = running[index]
+        if event is None:
+            open_chunks -= 1
+            if chunk.process.returncode and not chunk.error:
+                chunk.stderr.seek(0)
+                lines = [ln.strip() for ln in chunk.stderr if ln.strip()]
+                chunk.error = lines[-1] if lines else "no message"
+            continue
+        kind = event.get("event")
+        if kind == "start":
+            chunk.skipped = int(event.get("skipped", 0))
+            progress.shrink(chunk.skipped)
+            if not told and event.get("summary"):
+                progress.message(f"{event['summary']}, {len(running)} worker processes")
+                told = True
+        elif kind == "frame":
+            progress.frame(int(event["frame"]), int(event.get("detections", 0)))
+        elif kind == "error":
+            chunk.error = str(event.get("message", ""))
+        elif kind == "done":
+            chunk.fingerprint = str(event.get("fingerprint", ""))

@@ -1,0 +1,1 @@
+"""``hotpixel fix``: repair flagged pixels from their clean neighbourhood."""

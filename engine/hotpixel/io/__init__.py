@@ -1,0 +1,4 @@
+"""Reading and writing files: sequences, frames, EXR outputs, atomic writes, JSON documents.
+
+The only package that imports OpenImageIO.
+"""

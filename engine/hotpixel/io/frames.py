@@ -1,0 +1,201 @@
+"""Decoding one frame through OpenImageIO into the engine's array convention.
+
+RGB is found by channel name, never by position (OpenImageIO reorders channels on read). A
+multi-part EXR gives its first part holding R, G and B; a grayscale image (one channel, or ``Y``)
+is repeated into three channels. Alpha is kept for ``--with-plate`` output but not detected on.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+import numpy as np
+import OpenImageIO as oiio
+
+from hotpixel.errors import FrameReadError
+from hotpixel.io.geometry import Geometry, paste
+
+_FIX = "re-render or re-copy the file, or leave it out with --frames (e.g. 1001-1046,1048-1100)"
+
+
+@dataclass
+class Frame:
+    """One decoded frame. ``rgb`` is ``(h, w, 3)`` float32 over the data window."""
+
+    frame: int
+    path: str
+    rgb: np.ndarray  # (h, w, 3) float32, data window
+    alpha: np.ndarray | None  # (h, w) float32 or None
+    geometry: Geometry
+    pixel_format: str  # e.g. "half", "float", "uint16"
+    compression: str
+
+
+@dataclass(frozen=True)
+class ChannelLayout:
+    subimage: int
+    chbegin: int
+    chend: int
+    rgb: tuple[int, int, int]  # indices relative to chbegin
+    alpha: int | None
+    spec: oiio.ImageSpec
+
+
+def read_frame(path: str, frame: int) -> Frame:
+    """Decode ``path`` (frame number ``frame``) into a :class:`Frame`.
+
+    Raises :class:`FrameReadError` naming the file and the frame when the file cannot be opened,
+    has no usable colour channels, or is truncated.
+    """
+    inp = open_image(path, frame)
+    try:
+        layout = find_layout(inp, path, frame)
+        pixels = inp.read_image(layout.subimage, 0, layout.chbegin, layout.chend, "float")
+        if pixels is None or not isinstance(pixels, np.ndarray):
+            detail = inp.geterror().strip() or "pixel data could not be decoded"
+            raise FrameReadError(
+                f"frame {frame}: {path!r} is damaged or truncated ({detail}); {_FIX}", path, frame
+            )
+    finally:
+        inp.close()
+    spec = layout.spec
+    pixels = pixels.reshape(spec.height, spec.width, layout.chend - layout.chbegin)
+    rgb = np.ascontiguousarray(pixels[..., list(layout.rgb)], dtype=np.float32)
+    alpha = None if layout.alpha is None else np.array(pixels[..., layout.alpha], np.float32)
+    geometry = Geometry(
+        spec.x,
+        spec.y,
+        spec.width,
+        spec.height,
+        spec.full_x,
+        spec.full_y,
+        spec.full_width,
+        spec.full_height,
+    )
+    return Frame(
+        frame=frame,
+        path=path,
+        rgb=rgb,
+        alpha=alpha,
+        geometry=geometry,
+        pixel_format=str(spec.format),
+        compression=str(spec.getattribute("compression") or "none"),
+    )
+
+
+def read_spec(path: str, frame: int) -> tuple[Geometry, tuple[str, ...], str, str]:
+    """Geometry, channel names, pixel format and compression of a frame without decoding it."""
+    inp = open_image(path, frame)
+    try:
+        layout = find_layout(inp, path, frame)
+    finally:
+        inp.close()
+    s = layout.spec
+    geometry = Geometry(
+        s.x, s.y, s.width, s.height, s.full_x, s.full_y, s.full_width, s.full_height
+    )
+    compression = str(s.getattribute("compression") or "none")
+    return geometry, tuple(s.channelnames), str(s.format), compression
+
+
+def open_image(path: str, frame: int) -> oiio.ImageInput:
+    inp = oiio.ImageInput.open(path)
+    if inp is None:
+        detail = oiio.geterror().strip() or "not an image OpenImageIO can read"
+        raise FrameReadError(f"frame {frame}: cannot open {path!r}: {detail}; {_FIX}", path, frame)
+    return inp
+
+
+def find_layout(inp: oiio.ImageInput, path: str, frame: int) -> ChannelLayout:
+    """The first part with R, G and B; failing that, the first gray part."""
+    parts: list[tuple[int, oiio.ImageSpec, list[str]]] = []
+    subimage = 0
+    while inp.seek_subimage(subimage, 0):
+        spec = inp.spec()
+        parts.append((subimage, spec, list(spec.channelnames)))
+        subimage += 1
+    for gray in (False, True):
+        for index, spec, names in parts:
+            layout = _layout_for(index, spec, names, gray)
+            if layout is not None:
+                return layout
+    seen = " | ".join(",".join(names) for _, _, names in parts) or "none"
+    raise FrameReadError(
+        f"frame {frame}: {path!r} has no R, G, B (or single gray) channels "
+        f"(found {seen}); write the plate with RGB channels",
+        path,
+        frame,
+    )
+
+
+def _layout_for(
+    subimage: int, spec: oiio.ImageSpec, names: list[str], gray: bool
+) -> ChannelLayout | None:
+    if gray:
+        return _gray_layout(subimage, spec, names)
+    for prefix in ("", "rgba.", "rgb."):
+        wanted = [f"{prefix}{c}" for c in "RGB"]
+        if all(w in names for w in wanted):
+            idx = [names.index(w) for w in wanted]
+            a = names.index(f"{prefix}A") if f"{prefix}A" in names else None
+            used = idx + ([a] if a is not None else [])
+            lo, hi = min(used), max(used) + 1
+            rel = (idx[0] - lo, idx[1] - lo, idx[2] - lo)
+            return ChannelLayout(subimage, lo, hi, rel, None if a is None else a - lo, spec)
+    return None
+
+
+def _gray_layout(subimage: int, spec: oiio.ImageSpec, names: list[str]) -> ChannelLayout | None:
+    lone = names[0] if len(names) == 1 and names[0] not in ("Z", "A", "depth.Z") else None
+    gray = "Y" if "Y" in names else lone
+    if gray is not None:
+        g = names.index(gray)
+        a = names.index("A") if "A" in names else None
+        lo = min(g, a) if a is not None else g
+        hi = (max(g, a) if a is not None else g) + 1
+        rel_g = (g - lo, g - lo, g - lo)
+        return ChannelLayout(subimage, lo, hi, rel_g, None if a is None else a - lo, spec)
+    return None
+
+
+def read_display(path: str, frame: int) -> np.ndarray:
+    """RGB of a frame placed on its display window ``(H, W, 3)``, zero outside the data window."""
+    fr = read_frame(path, frame)
+    g = fr.geometry
+    display = Geometry(
+        g.full_x,
+        g.full_y,
+        g.full_width,
+        g.full_height,
+        g.full_x,
+        g.full_y,
+        g.full_width,
+        g.full_height,
+    )
+    return fr.rgb if g == display else paste(fr.rgb, g, display)
+
+
+Image = TypeVar("Image")
+
+
+class FrameCache(Generic[Image]):
+    """``load(frame)`` remembered for the last ``keep`` frames asked for.
+
+    Readers that walk a shot in frame order with a window around each frame (the QC page, the
+    review app, fine-tuning) decode each frame once.
+    """
+
+    def __init__(self, load: Callable[[int], Image], keep: int = 6) -> None:
+        self.load, self.keep = load, keep
+        self._items: OrderedDict[int, Image] = OrderedDict()
+
+    def __call__(self, frame: int) -> Image:
+        if frame not in self._items:
+            self._items[frame] = self.load(frame)
+            if len(self._items) > self.keep:
+                self._items.popitem(last=False)
+        self._items.move_to_end(frame)
+        return self._items[frame]

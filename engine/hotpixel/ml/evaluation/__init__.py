@@ -1,0 +1,1 @@
+"""Accuracy evaluation: held-out plates, generator defects, peer baselines side by side."""
