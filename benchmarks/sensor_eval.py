@@ -16,7 +16,7 @@ material, fetched, never committed). Its truth is independent of the tool: pixel
 their 7x7 median in the illuminated area. It is used twice: as itself (one frame, no motion:
 the tool must say so) and as a real sensor gain map multiplied into moving shots.
 
-Two splits of synthetic shots. ``--split eval`` (the default, the figures in the README) is the
+Two splits of synthetic shots. ``--split eval`` (the default, the figures in docs/sensor.md) is the
 one above: centred crops, seeds 2026 + 10 * plate + motion. ``--split dev`` is for tuning
 parameters and method: other seeds (defects, camera path, grain: 5026 + ...) and other crops,
 each plate turned half way round (the bundled plates are 360-degree panoramas, so the dev
@@ -44,7 +44,7 @@ from hotpixel.io.geometry import Geometry
 from hotpixel.ml.synth.persistent import KINDS, PersistentDefect, inject, plan_defects, shot_path
 from hotpixel.ml.synth.plates import load_plate, put_in_motion
 from hotpixel.sensor import SensorParams, ShotAnalysis
-from hotpixel.sensor.background import tone
+from hotpixel.sensor.background import log_tone
 from hotpixel.sensor.classify import pixel_maps
 
 PLATES = ("night", "interior", "city", "courtyard", "forest")
@@ -65,8 +65,8 @@ def analyse(frames: list[np.ndarray], params: SensorParams) -> tuple[object, Sho
 def visible(d: PersistentDefect, clean: np.ndarray, dirty: np.ndarray) -> bool:
     cols = [p[0] for p in d.pixels]
     rows = [p[1] for p in d.pixels]
-    a = tone(np.maximum(clean[:, rows, cols].mean(axis=0), 0.0)).max(axis=-1)
-    b = tone(np.maximum(dirty[:, rows, cols].mean(axis=0), 0.0)).max(axis=-1)
+    a = log_tone(np.maximum(clean[:, rows, cols].mean(axis=0), 0.0)).max(axis=-1)
+    b = log_tone(np.maximum(dirty[:, rows, cols].mean(axis=0), 0.0)).max(axis=-1)
     return bool(np.abs(a - b).max() >= 0.5 / 8.0)
 
 
@@ -282,7 +282,7 @@ def main(argv: list[str] | None = None) -> int:
         "--repeats",
         type=int,
         default=1,
-        help="shots per plate and motion, each with its own seeds (the README's figures: 1)",
+        help="shots per plate and motion, each with its own seeds (docs/sensor.md's figures: 1)",
     )
     parser.add_argument(
         "--set", action="append", default=[], help="a SensorParams value, e.g. sigma=2.5"

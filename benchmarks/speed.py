@@ -28,8 +28,8 @@ import time
 import numpy as np
 import OpenImageIO as oiio
 
-from hotpixel.detect.parallel import run_parallel
-from hotpixel.detect.run import DetectJob, run_detect
+from hotpixel.detect.parallel import detect
+from hotpixel.detect.run import DetectJob
 from hotpixel.io.frames import read_frame
 from hotpixel.io.sequence import discover
 from hotpixel.ml.synth.plates import load_plate
@@ -86,11 +86,8 @@ def child(mode: str, pattern: str, out: str, detector: str, workers: str = "1") 
             read_frame(seq.path(f), f)
     else:
         shutil.rmtree(out, ignore_errors=True)
-        job = DetectJob(pattern, out, params=DetectParams(detector=detector))
-        if int(workers) > 1:
-            run_parallel(job, int(workers))
-        else:
-            run_detect(job)
+        params = DetectParams(detector=detector)
+        detect(DetectJob(pattern, out, params=params, workers=int(workers)))
     seconds = time.perf_counter() - t0
     usage = [resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)]
     rss = max(u.ru_maxrss for u in usage) / 1024.0

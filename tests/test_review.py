@@ -161,7 +161,7 @@ def test_pictures_without_qt():
     rgb[15, 20] = (5.0, 0.0, 0.0)
     stops = images.auto_stops(rgb)
     assert stops == pytest.approx(np.log2(0.18 / 0.02), rel=1e-3)
-    toned = images.tone(rgb, stops)
+    toned = images.display8(rgb, stops)
     assert toned.dtype == np.uint8 and toned[15, 20, 0] > 240 and toned[0, 0, 0] < 140
     big = images.zoom(toned, 4)
     assert big.shape == (120, 160, 3) and (big[60:64, 80:84] == toned[15, 20]).all()

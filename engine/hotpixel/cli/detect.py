@@ -11,8 +11,8 @@ from typing import Any
 from hotpixel import params as params_mod
 from hotpixel.cli.flags import add_output_flags
 from hotpixel.cli.report import add_html_flag
-from hotpixel.detect.parallel import run_parallel
-from hotpixel.detect.run import DetectJob, run_detect
+from hotpixel.detect.parallel import detect
+from hotpixel.detect.run import DetectJob
 from hotpixel.errors import SequenceError, UsageError
 from hotpixel.io.sequence import parse_frame_range
 from hotpixel.outputs.qc_page import write_html_report
@@ -103,13 +103,9 @@ def run(args: argparse.Namespace) -> int:
         allow_gaps=args.allow_gaps,
         force=args.force,
         with_plate=args.with_plate,
+        workers=args.workers,
     )
-    if args.workers < 1:
-        raise UsageError(f"--workers must be at least 1; got {args.workers}")
-    if args.workers > 1:
-        result = run_parallel(job, args.workers, progress)
-    else:
-        result = run_detect(job, progress)
+    result = detect(job, progress)
     if args.html:
         write_html_report(os.path.dirname(result.report_path), result.report)
     if mode == "bar":

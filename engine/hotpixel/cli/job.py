@@ -11,8 +11,7 @@ from hotpixel.cli.detect import summary_line
 from hotpixel.cli.flags import add_output_flags
 from hotpixel.cli.report import add_html_flag
 from hotpixel.detect.jobfile import load_job
-from hotpixel.detect.parallel import run_parallel
-from hotpixel.detect.run import run_detect
+from hotpixel.detect.parallel import detect
 from hotpixel.outputs.qc_page import write_html_report
 from hotpixel.progress import Progress
 
@@ -21,7 +20,7 @@ def add_parser(sub: Any, name: str) -> argparse.ArgumentParser:
     p: argparse.ArgumentParser = sub.add_parser(
         name, help=__doc__, description=__doc__, allow_abbrev=False
     )
-    p.add_argument("file", help="job file (JSON, schema hotpixel-job; see the README)")
+    p.add_argument("file", help="job file (JSON, schema hotpixel-job; see docs/cli.md)")
     add_output_flags(p, progress="json")
     add_html_flag(p)
     p.set_defaults(run=run)
@@ -31,11 +30,7 @@ def add_parser(sub: Any, name: str) -> argparse.ArgumentParser:
 def run(args: argparse.Namespace) -> int:
     progress = Progress(args.progress)
     args.emit_error = progress.error
-    spec = load_job(args.file)
-    if spec.workers > 1:
-        result = run_parallel(spec.job, spec.workers, progress)
-    else:
-        result = run_detect(spec.job, progress)
+    result = detect(load_job(args.file), progress)
     if args.html:
         write_html_report(os.path.dirname(result.report_path), result.report)
     if args.progress == "bar":

@@ -17,7 +17,6 @@ refused with the engine version that reads it.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from typing import Any
 
 from hotpixel import params as params_mod
@@ -43,13 +42,7 @@ _KEYS = {
 }
 
 
-@dataclass(frozen=True)
-class JobFile:
-    job: DetectJob
-    workers: int
-
-
-def load_job(path: str) -> JobFile:
+def load_job(path: str) -> DetectJob:
     """Read and check a job file; every problem is a :class:`UsageError` naming the file."""
     try:
         with open(path, encoding="utf-8") as fh:
@@ -61,7 +54,7 @@ def load_job(path: str) -> JobFile:
     return parse_job(data, path)
 
 
-def parse_job(data: Any, path: str = "<job>") -> JobFile:
+def parse_job(data: Any, path: str = "<job>") -> DetectJob:
     if not isinstance(data, dict) or data.get("schema") != SCHEMA:
         raise UsageError(f"{path!r} is not a hotpixel job file (schema {SCHEMA!r} expected)")
     version = data.get("schema_version")
@@ -93,8 +86,9 @@ def parse_job(data: Any, path: str = "<job>") -> JobFile:
         allow_gaps=bool(data.get("allow_gaps", False)),
         force=bool(data.get("force", False)),
         with_plate=bool(data.get("with_plate", False)),
+        workers=workers,
     )
-    return JobFile(job, workers)
+    return job
 
 
 def _ranges(value: Any, key: str, path: str) -> list[int] | None:

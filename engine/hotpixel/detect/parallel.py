@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import IO, Any
 
-from hotpixel.detect.run import DetectJob, RunResult, job_targets
+from hotpixel.detect.run import DetectJob, RunResult, job_targets, run_detect
 from hotpixel.errors import ChunkError, UsageError
 from hotpixel.io.sequence import FrameSequence, discover, format_ranges
 from hotpixel.outputs.report import merge_report
@@ -82,12 +82,19 @@ class _Chunk:
     fingerprint: str = ""
 
 
-def run_parallel(job: DetectJob, workers: int, progress: Progress | None = None) -> RunResult:
-    """Run ``job`` as ``workers`` chunk processes, then merge their report."""
+def detect(job: DetectJob, progress: Progress | None = None) -> RunResult:
+    """Run ``job``: in this process, or as ``job.workers`` chunk processes, then merged."""
+    if job.workers < 1:
+        raise UsageError(f"--workers must be at least 1; got {job.workers}")
+    return run_parallel(job, progress) if job.workers > 1 else run_detect(job, progress)
+
+
+def run_parallel(job: DetectJob, progress: Progress | None = None) -> RunResult:
+    """Run ``job`` as ``job.workers`` chunk processes, then merge their report."""
     progress = progress or Progress("none")
     seq = discover(job.pattern)
     targets = job_targets(seq, job)
-    chunks = split_chunks(targets, workers)
+    chunks = split_chunks(targets, job.workers)
     exclude = left_out(seq, targets, job)
     env = {**os.environ, THREADS_ENV: str(max(1, (os.cpu_count() or 1) // len(chunks)))}
     progress.start(len(targets), frames=format_ranges(targets), workers=len(chunks))

@@ -37,7 +37,7 @@ from hotpixel.outputs.schema import Detection
 from hotpixel.params import DetectParams
 from hotpixel.progress import Progress
 
-MASK_FLOOR = 0.01  # probabilities below this are stored as 0 in masks (documented in README)
+MASK_FLOOR = 0.01  # probabilities below this are stored as 0 in masks (docs/outputs.md)
 
 
 @dataclass
@@ -52,6 +52,7 @@ class DetectJob:
     allow_gaps: bool = False
     force: bool = False
     with_plate: bool = False
+    workers: int = 1  # > 1: chunks run as that many processes (hotpixel.detect.parallel)
 
 
 @dataclass

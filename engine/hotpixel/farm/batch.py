@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from hotpixel.detect.run import DetectJob, RunResult, run_detect
+from hotpixel.detect.run import DetectJob, RunResult
 from hotpixel.errors import HotPixelError, InputError
 from hotpixel.io.atomic import write_text
 from hotpixel.io.sequence import parse_frame_range, parse_pattern
@@ -167,9 +167,7 @@ def run_batch(
     announce: Callable[[int, ShotStatus], None] | None = None,
 ) -> list[ShotStatus]:
     """Detect every shot in order; keep going past failures; keep ``status_path`` current."""
-    from hotpixel.detect.parallel import (
-        run_parallel,  # workers imports pipeline; keep batch import-light
-    )
+    from hotpixel.detect.parallel import detect  # the run's imports stay out of list parsing
 
     table = [ShotStatus(s) for s in shots]
     write_status(status_path, table)
@@ -182,14 +180,11 @@ def run_batch(
             frames=shot.frames,
             allow_gaps=options.allow_gaps,
             force=options.force,
+            workers=options.workers,
         )
         t0 = time.perf_counter()
         try:
-            result: RunResult = (
-                run_parallel(job, options.workers, progress(shot))
-                if options.workers > 1
-                else run_detect(job, progress(shot))
-            )
+            result: RunResult = detect(job, progress(shot))
         except HotPixelError as exc:
             entry.status, entry.exit_code, entry.error = "failed", exc.exit_code, str(exc)
         except KeyboardInterrupt:

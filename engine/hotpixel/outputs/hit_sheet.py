@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from hotpixel.io.images import write_png8
+from hotpixel.outputs.tone import display
 
 
 def crop(rgb: np.ndarray, cx: float, cy: float, radius: int) -> np.ndarray:
@@ -27,12 +28,6 @@ def crop(rgb: np.ndarray, cx: float, cy: float, radius: int) -> np.ndarray:
     if sx1 > sx0 and sy1 > sy0:
         out[sy0 - y0 : sy1 - y0, sx0 - x0 : sx1 - x0] = rgb[sy0:sy1, sx0:sx1]
     return out
-
-
-def _display(rgb: np.ndarray, exposure: float) -> np.ndarray:
-    x = np.nan_to_num(np.maximum(rgb, 0.0), nan=0.0, posinf=1e6) * exposure
-    shown: np.ndarray = (x / (1.0 + x)) ** (1.0 / 2.2)
-    return shown
 
 
 def build_sheet(
@@ -60,7 +55,7 @@ def build_sheet(
         for col, dt in enumerate(range(-2, 3)):
             if dt not in crops:
                 continue
-            tile = _display(crops[dt], exposure)
+            tile = display(crops[dt], exposure)
             tile = np.repeat(np.repeat(tile, zoom, axis=0), zoom, axis=1)
             y, x = row * cell + 2, col * cell + 2
             if dt == 0:

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from hotpixel.outputs.hit_sheet import crop
+from hotpixel.outputs.tone import display8
 
 Loader = Callable[[int], "np.ndarray | None"]
 
@@ -18,14 +19,6 @@ def auto_stops(centre: np.ndarray) -> float:
     finite = centre[np.isfinite(centre)]
     median = float(np.median(finite)) if finite.size else 0.18
     return float(np.clip(math.log2(0.18 / max(median, 1e-6)), 0.0, 6.0))
-
-
-def tone(rgb: np.ndarray, stops: float) -> np.ndarray:
-    """Scene-linear (or display) values to 8-bit: exposure, then ``(x / (1 + x)) ** (1 / 2.2)``."""
-    x = np.nan_to_num(np.maximum(rgb, 0.0), nan=0.0, posinf=1e6) * (2.0**stops)
-    shown = (x / (1.0 + x)) ** (1.0 / 2.2)
-    out: np.ndarray = np.clip(shown * 255.0 + 0.5, 0, 255).astype(np.uint8)
-    return out
 
 
 def zoom(image: np.ndarray, factor: int) -> np.ndarray:
@@ -51,7 +44,7 @@ def locator(image: np.ndarray, detection: dict[str, Any], width: int = 320) -> n
     """The whole frame shrunk to ``width`` px with a red box around the detection."""
     w = image.shape[1]
     step = max(1, math.ceil(w / width))
-    small = tone(image[::step, ::step], auto_stops(image[::step, ::step]))
+    small = display8(image[::step, ::step], auto_stops(image[::step, ::step]))
     x, y = int(detection["x"] / step), int(detection["y"] / step)
     r = 4
     y0, y1 = max(y - r, 0), min(y + r, small.shape[0] - 1)

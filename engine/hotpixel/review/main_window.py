@@ -13,6 +13,7 @@ import numpy as np
 
 from hotpixel.io.frames import FrameCache
 from hotpixel.outputs.qc_page import display_loader, source_paths
+from hotpixel.outputs.tone import display8
 from hotpixel.review import images
 from hotpixel.review.qt import load_qt
 from hotpixel.review.session import ReviewSession
@@ -141,7 +142,7 @@ class ReviewWindow(QtWidgets.QMainWindow):  # type: ignore[misc,name-defined]
         if box is None:
             size = 21 * zoom
             return np.full((size, size, 3), 60, np.uint8)
-        return images.zoom(images.tone(box, self.current_stops()), zoom)
+        return images.zoom(display8(box, self.current_stops()), zoom)
 
     def _draw_flip(self) -> None:
         if not self.crops:

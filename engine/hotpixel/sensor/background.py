@@ -17,7 +17,7 @@ NOISE_FLOOR = 0.012  # tone units (~0.1 stop): departures smaller than this are 
 MAD_TO_SIGMA = 1.4826
 
 
-def tone(linear: np.ndarray) -> np.ndarray:
+def log_tone(linear: np.ndarray) -> np.ndarray:
     """Log tone of scene-linear values (any shape); negatives count as 0, result float32 >= 0."""
     x = np.maximum(linear, 0.0, dtype=np.float32)
     t: np.ndarray = (np.log2(x + np.float32(TONE_OFFSET)) + np.float32(8.0)) / np.float32(8.0)
@@ -52,7 +52,7 @@ def median5(a: np.ndarray) -> np.ndarray:
 
 
 def residual(t: np.ndarray, k_sigma: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Residual, neighbourhood and per-pixel threshold of one frame's tone ``(H, W, 3)``.
+    """Residual, neighbourhood and per-pixel threshold of one frame's log tone ``(H, W, 3)``.
 
     Returns ``(r, background, threshold)``, all ``(H, W, 3)`` float32: ``r = t - background``;
     ``threshold = max(k_sigma * local noise, NOISE_FLOOR)`` where the local noise is the 5x5

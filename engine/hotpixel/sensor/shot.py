@@ -14,7 +14,7 @@ import numpy as np
 
 from hotpixel.io.geometry import Geometry, to_nuke
 from hotpixel.io.sequence import format_ranges, runs
-from hotpixel.sensor.background import residual, tone
+from hotpixel.sensor.background import log_tone, residual
 from hotpixel.sensor.classify import Cluster, SensorParams, candidates, clusters, pixel_maps
 from hotpixel.sensor.motion import MotionTracker, Step
 from hotpixel.sensor.stats import ShotStats
@@ -58,7 +58,7 @@ class ShotAnalysis:
         valid = finite.all(axis=-1)
         lin = np.where(finite, rgb, np.float32(0.0)).astype(np.float32, copy=False)
         lin = np.clip(lin, -65504.0, 65504.0)
-        r, bg, thr = residual(tone(lin), self.params.sigma)
+        r, bg, thr = residual(log_tone(lin), self.params.sigma)
         step = self.tracker.observe(bg, r)
         self.steps.append(step)
         return self.stats.add(frame, lin, r, thr, valid, step)

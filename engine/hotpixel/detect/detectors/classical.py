@@ -27,17 +27,6 @@ from hotpixel.detect.windows import Window
 LINEAR_CAP = 1e30  # 3x3 sums of float plates near float32's maximum would overflow to inf
 
 
-def tone(rgb: np.ndarray) -> np.ndarray:
-    """``(H, W, C)`` scene-linear -> ``(H, W)`` brightest channel through ``x / (1 + x)``.
-
-    Negative values count as 0. The curve maps scene-linear (0..65504) and display-referred
-    (0..1) plates into 0..1 with dark values almost unchanged.
-    """
-    m = np.clip(rgb.max(axis=-1), 0.0, LINEAR_CAP)
-    out: np.ndarray = (m / (1.0 + m)).astype(np.float32)
-    return out
-
-
 def ring_max(m: np.ndarray) -> np.ndarray:
     """Maximum over the 16 pixels at Chebyshev distance 2 from each pixel (reflected edges)."""
     h, w = m.shape
