@@ -3,17 +3,24 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
+RUNTIME := $(VENV)/.runtime
 LINTED := engine tests nuke_plugin install init.py menu.py $(wildcard benchmarks/*.py)
 
 .PHONY: demo test lint typecheck bench clean browser
 
-$(STAMP): pyproject.toml
+# the demo needs the runtime only (numpy, scipy, OpenImageIO, onnxruntime, OpenCV): no torch,
+# no Qt, no linters; the test environment adds the extras on top of it
+$(RUNTIME): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e .
+	touch $(RUNTIME)
+
+$(STAMP): $(RUNTIME)
 	$(PY) -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-demo: $(STAMP)
+demo: $(RUNTIME)
 	$(PY) -m hotpixel.demo --out demo_out
 
 lint: $(STAMP)

@@ -124,3 +124,16 @@ def test_missing_pattern_subprocess_exit_code(tmp_path):
     proc = _subprocess("detect", str(tmp_path / "x.####.exr"), "--out", str(tmp_path / "o"))
     assert proc.returncode == 3
     assert "hotpixel: error:" in proc.stderr
+
+
+def test_help_shows_only_defaults_that_inform(capsys):
+    """Issue 15: one formatter for every command; no (default: None) or (default: True)."""
+    from hotpixel.cli.main import COMMANDS
+
+    for name in COMMANDS:
+        assert main([name, "--help"]) == 0
+        text = capsys.readouterr().out
+        for noise in ("(default: None)", "(default: True)", "(default: False)", "(default: )"):
+            assert noise not in text, (name, noise)
+    assert main(["detect", "--help"]) == 0
+    assert "(default: bar)" in capsys.readouterr().out

@@ -25,7 +25,6 @@ def add_parser(sub: Any, name: str) -> argparse.ArgumentParser:
         name,
         help=__doc__,
         description=__doc__,
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
         allow_abbrev=False,
     )
     p.add_argument(

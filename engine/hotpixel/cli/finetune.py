@@ -15,7 +15,6 @@ def add_parser(sub: Any, name: str) -> argparse.ArgumentParser:
         name,
         help=__doc__.splitlines()[0],
         description=__doc__,
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
         allow_abbrev=False,
     )
     p.add_argument("--labels", nargs="+", required=True, help="labels.json files (review output)")

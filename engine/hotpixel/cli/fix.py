@@ -19,7 +19,6 @@ def add_parser(sub: Any, name: str) -> argparse.ArgumentParser:
         + " Each detection's pixels (mask at or above the report's threshold inside its box,"
         " grown by --grow) take the median of the clean pixels around them, per colour channel."
         " Frames without detections are copied unchanged, so --out holds the whole sequence.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
         allow_abbrev=False,
     )
     p.add_argument("pattern", help="the plate, as given to hotpixel detect")

@@ -13,6 +13,7 @@ import signal
 import sys
 import threading
 from collections.abc import Sequence
+from typing import Any
 
 from hotpixel import __version__
 from hotpixel.cli import (
@@ -51,15 +52,39 @@ COMMANDS = {
 }
 
 
+class HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """Every command's help: descriptions as written, a default shown only where it informs.
+
+    No ``(default: None)``, no default on a switch (``--force``), and ``--html/--no-html`` says
+    ``on by default`` instead of ``(default: True)``.
+    """
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        text = action.help or ""
+        if isinstance(action, argparse.BooleanOptionalAction):
+            text = text.replace(" (default: %(default)s)", "")
+            return f"{text} (on by default)" if action.default is True else text
+        quiet = (None, "", argparse.SUPPRESS)
+        if "%(default)" in text or not action.option_strings or action.nargs == 0:
+            return text
+        if action.default in quiet or isinstance(action.default, bool):
+            return text
+        return f"{text} (default: %(default)s)"
+
+
+class Parser(argparse.ArgumentParser):
+    """An argument parser that always uses :class:`HelpFormatter` (commands cannot pick)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs["formatter_class"] = HelpFormatter
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="hotpixel",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        allow_abbrev=False,
-    )
+    parser = Parser(prog="hotpixel", description=__doc__)
     parser.add_argument("--version", action="version", version=f"hotpixel {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     sub.required = True
     for name, module in COMMANDS.items():
         module.add_parser(sub, name)

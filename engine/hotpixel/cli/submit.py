@@ -55,7 +55,6 @@ def _manager(managers: Any, name: str, title: str) -> argparse.ArgumentParser:
         name,
         help=title,
         description=title,
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
         allow_abbrev=False,
     )
     p.add_argument("pattern", help="the plate sequence, as for hotpixel detect")

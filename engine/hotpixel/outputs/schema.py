@@ -66,26 +66,36 @@ class DetectionRecord(TypedDict, total=False):
 
 
 class Source(TypedDict, total=False):
-    """Where a run's frames came from."""
+    """Where a run's frames came from: the pattern, the image size, the frames covered."""
 
     pattern: str
-    frames: str
+    width: int  # display window
+    height: int
+    geometry: dict[str, int]  # data and display windows
+    frames: str  # "1001-1010,1012"
+    first_frame: int | None
+    last_frame: int | None
     frame_count: int
+    missing_frames: list[int]
 
 
-class ReportDocument(TypedDict, total=False):
-    """``report.json``: every detection of a run, with what produced it."""
+class ReportDocument(TypedDict):
+    """``report.json``: every detection of a run, with what produced it (docs/outputs.md)."""
 
     schema: str
     schema_version: int
-    engine_version: str
-    source: dict[str, Any]
-    image: dict[str, Any]
-    detector: dict[str, Any]
+    tool: dict[str, str]  # name, version
+    created: str  # ISO 8601, UTC
+    fingerprint: str  # what the results depend on: params, model, detector
+    source: Source
+    detector: dict[str, Any]  # name, version, model_version, runtime
+    threshold: float
     params: dict[str, Any]
+    mask: dict[str, Any]  # channel, content, floor, pattern
+    summary: dict[str, Any]  # frames_processed, frames_pending, detections, by_kind, ...
+    frames: list[dict[str, Any]]  # one row per finished frame
     detections: list[DetectionRecord]
-    frames: dict[str, Any]
-    sensor: dict[str, Any] | None
+    sensor: dict[str, Any] | None  # the shot-level pass's findings, when it ran
 
 
 class SensorDocument(TypedDict, total=False):
