@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import pwd
 import shlex
 import subprocess
 import xml.etree.ElementTree as ET
@@ -54,13 +55,26 @@ def _same_as_single(out, single):
         np.testing.assert_array_equal(a, b, err_msg=name)
 
 
+@pytest.fixture
+def artist(monkeypatch):
+    """Submit as an ordinary user (uid 1000) whoever runs the tests: cuebot refuses root."""
+
+    def getpwnam(name):
+        if name != "artist":
+            raise KeyError(name)
+        return pwd.struct_passwd((name, "x", 1000, 1000, "", "/", "/bin/sh"))
+
+    monkeypatch.setattr(os, "getuid", lambda: 1000)
+    monkeypatch.setattr(pwd, "getpwnam", getpwnam)
+
+
 def _spec(shot, out, capsys, *extra):
-    args = ["submit", "opencue", shot, "--out", out, "--chunk", "10", "--dry-run", *extra]
-    assert main(args) == 0
+    args = ["submit", "opencue", shot, "--out", out, "--chunk", "10", "--dry-run"]
+    assert main([*args, "--show", "testing", "--user", "artist", *extra]) == 0
     return ET.fromstring(capsys.readouterr().out.split("?>", 1)[1])
 
 
-def test_opencue_job_layers_ranges_and_dependency(shot, tmp_path, capsys):
+def test_opencue_job_layers_ranges_and_dependency(shot, tmp_path, capsys, artist):
     spec = _spec(shot, str(tmp_path / "qc"), capsys, "--show", "film", "--name", "sh010_qc")
     assert spec.findtext("show") == "film"
     job = spec.find("job")
@@ -81,7 +95,7 @@ def test_opencue_job_layers_ranges_and_dependency(shot, tmp_path, capsys):
     assert merge[-2:] == ["--expect", "1001-1023"]
 
 
-def test_opencue_chunk_commands_compose_to_one_run(shot, single, tmp_path, capsys):
+def test_opencue_chunk_commands_compose_to_one_run(shot, single, tmp_path, capsys, artist):
     out = str(tmp_path / "cue out")
     spec = _spec(shot, out, capsys)
     layers = {layer.get("name"): layer for layer in spec.iter("layer")}
@@ -164,4 +178,4 @@ def test_missing_pyoutline_says_how_to_install(shot, tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "outline", None)
     job = plan_job(shot, str(tmp_path / "o"))
     with pytest.raises(UsageError, match=r"hotpixel\[farm\]"):
-        opencue.job_spec(job, "show", "shot", "user")
+        opencue.job_spec(job, opencue.Submitter("testing", "sh010", "artist", 1000))

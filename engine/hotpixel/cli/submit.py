@@ -1,9 +1,11 @@
 """Submit a shot to a render farm: chunked detect tasks, then a merge task that waits for them.
 
 `hotpixel submit opencue` builds an OpenCue job with pyoutline (the `farm` extra) and launches
-it, or prints its job specification with --dry-run. `hotpixel submit deadline` writes Deadline
-job files and a submit.sh, and runs it with --submit. Every task runs the engine with absolute
-paths, so farm hosts need the same paths (shared storage) and the engine installed.
+it, or prints the job specification it would send with --dry-run. It needs a show that exists on
+the cuebot (--show or SHOW; a stock cuebot has only `testing`) and a user that is not root.
+`hotpixel submit deadline` writes Deadline job files and a submit.sh, and runs it with --submit.
+Every task runs the engine with absolute paths, so farm hosts need the same paths (shared
+storage) and the engine installed. Names must be 3 or more of A-Z a-z 0-9 _ . - (OpenCue's rule).
 """
 
 from __future__ import annotations
@@ -29,20 +31,39 @@ def add_parser(sub: Any, name: str) -> argparse.ArgumentParser:
     managers = p.add_subparsers(dest="manager", metavar="MANAGER")
     managers.required = True
     cue = _manager(managers, "opencue", "OpenCue job (pyoutline)")
-    cue.add_argument("--show", default=os.environ.get("SHOW", "hotpixel"), help="OpenCue show")
+    cue.add_argument(
+        "--show",
+        default=os.environ.get("SHOW", ""),
+        help="OpenCue show, which must exist on the cuebot (default: $SHOW; required if unset; "
+        "a stock cuebot has only 'testing')",
+    )
     cue.add_argument("--shot", default="", help="OpenCue shot (default: the job name)")
-    cue.add_argument("--user", default=_user(), help="OpenCue user")
+    cue.add_argument(
+        "--user",
+        default=_user(),
+        help="OpenCue user, not root: the uid of this account here is sent",
+    )
     cue.add_argument("--cores", type=float, default=0.0, help="cores per task (0: the default)")
+    low, high = opencue.PRIORITY
+    cue.add_argument(
+        "--priority",
+        type=int,
+        default=opencue.DEFAULT_PRIORITY,
+        help=f"OpenCue job priority, {low}-{high}",
+    )
     cue.add_argument("--pause", action="store_true", help="launch the job paused")
     cue.add_argument(
-        "--dry-run", action="store_true", help="print the job specification, submit nothing"
+        "--dry-run",
+        action="store_true",
+        help="print the job specification that would be sent, submit nothing",
     )
     cue.set_defaults(run=run_opencue)
     dl = _manager(managers, "deadline", "Deadline job files (CommandLine plugin)")
     dl.add_argument("--job-dir", required=True, help="folder for the job files and submit.sh")
     dl.add_argument("--pool", default="", help="Deadline pool")
     dl.add_argument("--group", default="", help="Deadline group")
-    dl.add_argument("--priority", type=int, default=50, help="Deadline priority")
+    low, high = deadline.PRIORITY
+    dl.add_argument("--priority", type=int, default=50, help=f"Deadline priority, {low}-{high}")
     dl.add_argument(
         "--submit", action="store_true", help="run deadlinecommand now (else print the command)"
     )
@@ -97,13 +118,20 @@ def _job(args: argparse.Namespace) -> FarmJob:
 
 
 def run_opencue(args: argparse.Namespace) -> int:
+    # a show, shot, user or priority cuebot would refuse is refused before the plate is read
+    to = opencue.submitter(args.show, args.shot, args.user, args.cores, args.priority, args.pause)
     job = _job(args)
-    shot = args.shot or job.name
     if args.dry_run:
-        print(opencue.job_spec(job, args.show, shot, args.user, args.cores))
+        spec = opencue.job_spec(job, to)
+        names = opencue.spec_names(spec)
+        print(
+            "OpenCue job {job}: show {show}, shot {shot}, user {user} (uid {uid})".format(**names),
+            file=sys.stderr,
+        )
+        print(spec)
         return 0
-    names = opencue.launch(job, args.show, shot, args.user, args.cores, args.pause)
-    print(f"submitted to OpenCue: {', '.join(names)}", file=sys.stderr)
+    launched = opencue.launch(job, to)
+    print(f"submitted to OpenCue: {', '.join(launched)}", file=sys.stderr)
     return 0
 
 

@@ -12,18 +12,21 @@ import re
 import shlex
 
 from hotpixel.errors import OutputError, UsageError
-from hotpixel.farm.job import FarmJob, detect_args, merge_args
+from hotpixel.farm.job import FarmJob, check_priority, detect_args, merge_args
 from hotpixel.io.atomic import write_text
 
-# Deadline replaces these in a CommandLine job's arguments per task (Deadline 10 manual, "Manual
-# Job Submission"; ../shared/reference/nuke.md 5.1).
+# Deadline replaces these in a CommandLine job's arguments with each task's first and last frame
+# (Deadline 10 manual, "Manual Job Submission"; ../shared/reference/nuke.md 5.1).
 START_FRAME = "<STARTFRAME>"
 END_FRAME = "<ENDFRAME>"
-# [unverified] key names of the CommandLine plugin info file and the -SubmitMultipleJobs
-# -dependent form; a studio with Deadline corrects them here.
+# The CommandLine plugin's plugin-info keys, as in Thinkbox's examples and the plugin's own code.
 PLUGIN = "CommandLine"
 PLUGIN_KEYS = ("Executable", "Arguments")
+# [unverified] the -SubmitMultipleJobs -dependent form follows the deadlinecommand documentation
+# but has not been run against a repository; a studio with Deadline corrects it here.
 SUBMIT = ("deadlinecommand", "-SubmitMultipleJobs", "-dependent")
+# Job priority: 0 to the repository's "Maximum Priority", which is 100 unless a studio raises it.
+PRIORITY = (0, 100)
 
 
 def quote_arguments(args: list[str]) -> str:
@@ -44,7 +47,8 @@ def _info(pairs: dict[str, str]) -> str:
 
 
 def job_files(job: FarmJob, pool: str = "", group: str = "", priority: int = 50) -> dict[str, str]:
-    """File name -> content of the four job files (detect, merge) and the submit script."""
+    """File name -> content of the job files (detect, merge); ``priority`` within PRIORITY."""
+    check_priority(priority, *PRIORITY, "Deadline")
     common = {"Plugin": PLUGIN, "BatchName": job.name, "Priority": str(priority)}
     if pool:
         common["Pool"] = pool
@@ -75,13 +79,13 @@ def write_job_files(
     job: FarmJob, folder: str, pool: str = "", group: str = "", priority: int = 50
 ) -> list[str]:
     """Write the job files and ``submit.sh`` into ``folder``; return their paths."""
+    files = job_files(job, pool, group, priority)  # checked before anything is written
     try:
         os.makedirs(folder, exist_ok=True)
     except OSError as exc:
         raise OutputError(
             f"cannot create {folder!r} ({exc.strerror}); pass another --job-dir"
         ) from exc
-    files = job_files(job, pool, group, priority)
     paths = []
     for name, text in files.items():
         path = os.path.join(folder, name)

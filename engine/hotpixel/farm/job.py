@@ -4,11 +4,18 @@ Each chunk is ``python -m hotpixel detect PATTERN --out OUT --frames START-END``
 run's parameters; a chunk reads the frames around it for temporal context, so the chunks'
 outputs equal one run's, in whatever order the farm runs them. The merge task checks that every
 frame of the shot is done (``hotpixel merge OUT --expect FIRST-LAST``) and fails otherwise.
+
+Names (job, shot, show) follow one rule for every manager, OpenCue's, which is the strictest:
+cuebot requires ``^[\\w.-]{3,}$`` (Java's ASCII ``\\w``), and its job-spec DTD makes the job name
+an XML name token. A name derived from a plate is made to fit; a name given on the command line
+that does not fit is refused.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
+import re
 import sys
 from dataclasses import dataclass, field
 
@@ -63,7 +70,8 @@ def plan_job(
     local = DetectJob(pattern, out_dir, frames=frames, exclude=exclude or (), allow_gaps=allow_gaps)
     targets = job_targets(seq, local)
     hole = left_out(seq, targets, local)
-    name = str(options.get("name") or _job_name(seq, targets))
+    given = str(options.get("name") or "")
+    name = check_name("--name", given) if given else _job_name(seq, targets)
     fields = {k: v for k, v in options.items() if k in ("params", "with_plate", "python")}
     return FarmJob(
         pattern=os.path.abspath(seq.pattern.display()),
@@ -77,9 +85,47 @@ def plan_job(
     )
 
 
+# What a farm name may hold: cuebot's ``[\w.-]`` with Java's ASCII ``\w``. Every such character
+# is also an XML name character, so a fitting name is a valid NMTOKEN for the DTD.
+NAME_RULE = re.compile(r"[A-Za-z0-9_.-]{3,}")
+_UNFIT = re.compile(r"[^A-Za-z0-9_.-]+")
+
+
+def check_name(flag: str, name: str) -> str:
+    """``name`` unchanged if it fits :data:`NAME_RULE`; otherwise a usage error naming ``flag``."""
+    if NAME_RULE.fullmatch(name):
+        return name
+    suggestion = (_UNFIT.sub("_", name).strip("_") or "shot").ljust(3, "_")
+    raise UsageError(
+        f"{flag} {name!r} is not a name OpenCue accepts: use at least 3 of the letters A-Z and "
+        f"a-z, the digits, '_', '.' and '-', for example {suggestion!r}"
+    )
+
+
+def fit_name(text: str) -> str:
+    """``text`` with each run of characters a farm name may not hold replaced by ``_``.
+
+    A text that had to change also gets 6 hex digits of its hash, so that two plates that differ
+    only in such characters (``a b`` and ``a+b``) keep different job names: ``sh010`` stays
+    ``sh010``, ``my shot+v2`` becomes ``my_shot_v2_`` and the hash. Length is not checked here.
+    """
+    fitted = _UNFIT.sub("_", text)
+    if fitted == text:
+        return text
+    digest = hashlib.sha1(text.encode("utf-8")).hexdigest()[:6]
+    return f"{fitted.strip('_') or 'shot'}_{digest}"
+
+
 def _job_name(seq: FrameSequence, targets: list[int]) -> str:
     stem = os.path.basename(seq.pattern.prefix).rstrip("._-") or "shot"
-    return f"hotpixel_{stem}_{targets[0]}-{targets[-1]}"
+    return f"hotpixel_{fit_name(stem)}_{targets[0]}-{targets[-1]}"
+
+
+def check_priority(priority: int, lowest: int, highest: int, manager: str) -> int:
+    """``priority`` unchanged if ``lowest <= priority <= highest``; otherwise a usage error."""
+    if lowest <= priority <= highest:
+        return priority
+    raise UsageError(f"--priority {priority} is out of range: {manager} takes {lowest}-{highest}")
 
 
 def engine_command(job: FarmJob) -> list[str]:
