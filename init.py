@@ -1,7 +1,9 @@
-"""HotPixel for Nuke, when this checkout's root is on NUKE_PATH: load nuke_plugin/.
+"""HotPixel for Nuke: put this checkout's root on NUKE_PATH (install/install.py does it).
 
-Runs in every Nuke session (farm too): no UI code. ``pluginAddPath`` called from an init.py
-also runs nuke_plugin/init.py, which adds the gizmos.
+The one startup pair of the plugin (this file and menu.py, next to it). Nuke runs init.py in
+every session, GUI, ``nuke -t`` and ``nuke -x`` renders on the farm, so it holds no UI code: it
+puts gizmos/ on the plugin path and nuke_plugin/ on the plugin path and sys.path (for
+``import hotpixel_nuke``).
 """
 
 import inspect
@@ -14,4 +16,5 @@ try:
 except NameError:  # some Nuke versions run init.py without __file__
     _HERE = os.path.dirname(os.path.abspath(inspect.getsourcefile(lambda: 0)))
 
+nuke.pluginAddPath(os.path.join(_HERE, "gizmos"))
 nuke.pluginAddPath(os.path.join(_HERE, "nuke_plugin"))

@@ -1,7 +1,5 @@
-"""HotPixel for Nuke, GUI startup, when this checkout's root is on NUKE_PATH (see init.py).
-
-The menus are added once however many of this file and nuke_plugin/menu.py run.
-"""
+"""HotPixel for Nuke, GUI startup (Nuke runs it after init.py in interactive sessions only):
+the HotPixel menus in the Nodes toolbar and the Nuke menu, added once."""
 
 import hotpixel_nuke.ui
 

@@ -11,8 +11,10 @@ What it does, and nothing else (it never needs Nuke; it only writes files):
    either way it checks that ``ENGINE_PYTHON -m hotpixel --version`` runs;
 2. writes ``~/.nuke/hotpixel_engine.json`` (``{"engine_python": ...}``), where the plugin looks
    for the engine (``--config`` writes it elsewhere, e.g. next to a studio-wide plugin);
-3. adds ``nuke.pluginAddPath(<checkout>/nuke_plugin)`` to ``~/.nuke/init.py`` between marker
-   lines, replacing an earlier block (so running it twice changes nothing);
+3. adds ``nuke.pluginAddPath(<checkout>)`` to ``~/.nuke/init.py`` between marker lines,
+   replacing an earlier block (so running it twice changes nothing, and an older block that
+   named ``<checkout>/nuke_plugin`` is replaced). The checkout's own ``init.py`` then adds
+   ``gizmos/`` and ``nuke_plugin/``, and its ``menu.py`` the menus;
    ``--no-init-py`` skips this, and ``--print-env`` prints the NUKE_PATH and
    HOTPIXEL_ENGINE_PYTHON lines a studio launcher or farm environment sets instead.
 
@@ -28,7 +30,8 @@ import subprocess
 import sys
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-PLUGIN_DIR = os.path.join(REPO, "nuke_plugin")
+# The folder Nuke must have on its plugin path: the one holding init.py and menu.py.
+NUKE_DIR = REPO
 CONFIG_NAME = "hotpixel_engine.json"
 BEGIN = "# >>> hotpixel >>> (written by hotpixel install/install.py; remove with --uninstall)"
 END = "# <<< hotpixel <<<"
@@ -83,7 +86,7 @@ def check_engine(python, dry_run):
 
 
 def write_config(path, python, venv, dry_run):
-    data = {"engine_python": python, "plugin_dir": PLUGIN_DIR, "created_venv": venv}
+    data = {"engine_python": python, "nuke_path": NUKE_DIR, "created_venv": venv}
     print(f"config: {path}")
     if not dry_run:
         os.makedirs(os.path.dirname(path), exist_ok=True)
@@ -107,19 +110,20 @@ def strip_block(text):
     return "\n".join(out) + ("\n" if out else "")
 
 
-def block(plugin_dir):
-    return f"{BEGIN}\nimport nuke\nnuke.pluginAddPath({plugin_dir!r})\n{END}\n"
+def block(folder):
+    return f"{BEGIN}\nimport nuke\nnuke.pluginAddPath({folder!r})\n{END}\n"
 
 
-def add_to_init_py(plugin_dir, dry_run):
+def add_to_init_py(folder, dry_run):
+    """Add (or replace) the block that puts ``folder`` on Nuke's plugin path."""
     path = os.path.join(nuke_dir(), "init.py")
     old = ""
     if os.path.isfile(path):
         with open(path, encoding="utf-8") as fh:
             old = fh.read()
     kept = strip_block(old)
-    new = kept + ("\n" if kept else "") + block(plugin_dir)
-    print(f"nuke: {path} adds {plugin_dir} to the plugin path")
+    new = kept + ("\n" if kept else "") + block(folder)
+    print(f"nuke: {path} adds {folder} to the plugin path")
     if not dry_run and new != old:
         os.makedirs(nuke_dir(), exist_ok=True)
         with open(path, "w", encoding="utf-8") as fh:
@@ -131,9 +135,9 @@ def install(args):
     check_engine(python, args.dry_run)
     write_config(args.config or os.path.join(nuke_dir(), CONFIG_NAME), python, venv, args.dry_run)
     if not args.no_init_py:
-        add_to_init_py(PLUGIN_DIR, args.dry_run)
+        add_to_init_py(NUKE_DIR, args.dry_run)
     if args.print_env:
-        print(f"NUKE_PATH={PLUGIN_DIR}")
+        print(f"NUKE_PATH={NUKE_DIR}")
         print(f"HOTPIXEL_ENGINE_PYTHON={python}")
     print("installed: restart Nuke; the nodes are in the HotPixel menu")
 

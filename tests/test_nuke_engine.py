@@ -1,5 +1,6 @@
-"""Nuke plugin, engine side (issue 4): the job file and the real engine as a subprocess, with
-paths holding spaces and quotes, progress in a ProgressTask, cancel, resume, errors."""
+"""Nuke plugin, engine side (issues 4, 22): the job file (frame ranges as Nuke writes them) and
+the real engine as a subprocess, with paths holding spaces and quotes, progress in a
+ProgressTask, cancel, resume, errors."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import sys
 import pytest
 
 from nuke_stub import harness
-from nuke_stub.harness import config, engine_process, errors, jobs, nuke, progress
+from nuke_stub.harness import config, engine_process, errors, frame_ranges, jobs, nuke, progress
 
 
 @pytest.fixture(autouse=True)
@@ -120,4 +121,60 @@ def test_job_checks_its_inputs(tmp_path):
         jobs.frame_spec(1010, 1001)
     job = jobs.build_job("a.####.exr", str(tmp_path), params={"threshold": None})
     assert job["params"] == {} and os.path.isabs(job["pattern"])
-    assert jobs.job_path("/qc", (1001, 1010)) == os.path.join("/qc", "hotpixel_job.1001-1010.json")
+    chunk = frame_ranges.make(1001, 1010)
+    assert jobs.job_path("/qc", chunk) == os.path.join("/qc", "hotpixel_job.1001-1010.json")
+
+
+@pytest.mark.parametrize(
+    ("text", "frames", "spec"),
+    [
+        ("1001-1010x3", [1001, 1004, 1007, 1010], "1001-1010x3"),
+        ("1001-1008x2", [1001, 1003, 1005, 1007], "1001-1008x2"),
+        (" 1001-1003 ", [1001, 1002, 1003], "1001-1003"),
+        ("1005", [1005], "1005"),
+        ("-5-5x5", [-5, 0, 5], "-5-5x5"),
+        ("1001-1001x4", [1001], "1001"),
+    ],
+)
+def test_frame_ranges_read_nukes_step_syntax_issue_22(text, frames, spec):
+    rng = frame_ranges.parse(text)
+    assert rng.frames() == frames and rng.spec() == spec
+    assert list(nuke.FrameRange(text.strip())) == frames  # as Nuke reads it
+
+
+def test_frame_ranges_refuse_what_nuke_would_not_read_issue_22():
+    for text, message in (
+        ("1010-1001", "empty"),
+        ("1001-1100x0", "step 0"),
+        ("1001-1100x", "FIRST-LASTxSTEP"),
+        ("1001:1100", "not understood"),
+    ):
+        with pytest.raises(errors.PluginError, match=message):
+            frame_ranges.parse(text)  # fmt: skip
+
+
+def test_a_farm_chunk_takes_the_nodes_step_counted_from_its_first_frame_issue_22():
+    whole = frame_ranges.parse("1001-1100x2")
+    assert frame_ranges.within(frame_ranges.parse("1002-1010"), whole).frames() == [
+        1003, 1005, 1007, 1009
+    ]  # fmt: skip
+    assert frame_ranges.within(frame_ranges.parse("1011-1020x5"), whole).step == 5  # its own
+    with pytest.raises(errors.PluginError, match="hold no frame"):
+        frame_ranges.within(frame_ranges.parse("1002"), whole)
+
+
+def test_the_job_file_refuses_a_step_until_the_engine_reads_them_issue_22(monkeypatch):
+    with pytest.raises(errors.PluginError, match=r"cannot take a step \(x2\).*1001-1100"):
+        jobs.frame_spec(1001, 1100, 2)
+    assert jobs.frame_spec(1001, 1100) == "1001-1100"
+    monkeypatch.setattr(jobs, "ENGINE_STEP_RANGES", True)
+    assert jobs.frame_spec(1001, 1100, 2) == "1001-1100x2"
+
+
+def test_frames_seen_in_a_report_may_hold_steps_issue_22():
+    assert harness.report.frame_list("1001-1003, 1007, 1011-1015x2") == [
+        1001, 1002, 1003, 1007, 1011, 1013, 1015
+    ]  # fmt: skip
+    assert harness.report.frame_list("") == harness.report.frame_list("none") == []
+    with pytest.raises(errors.PluginError, match="not understood"):
+        harness.report.frame_list("1001;1003")

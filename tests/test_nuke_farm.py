@@ -1,6 +1,8 @@
-"""Nuke plugin, farm (issue 4): ``nuke -t hotpixel_farm.py`` runs a HotPixelDetect node of a
-saved script or a plate pattern over the chunk a farm manager passes, prints ERROR lines and
-exits non-zero on failure; chunks plus the merge task add up to the whole shot."""
+"""Nuke plugin, farm (issues 4, 22): ``nuke -t hotpixel_farm.py`` runs a HotPixelDetect node of a
+saved script (at the top or inside a Group) or a plate pattern over the chunk a farm manager
+passes, prints ERROR lines and exits non-zero on failure; chunks plus the merge task add up to
+the whole shot; Nuke's step ranges (``1001-1100x2``) are read, and refused while the engine
+cannot take them."""
 
 from __future__ import annotations
 
@@ -88,6 +90,8 @@ def test_a_node_of_a_saved_script_runs_its_chunk(plate, tmp_path):
         (["--script", "{tmp}/none.nk", "--node", "N"], 1, "cannot open"),
         (["--pattern", "{tmp}/no/shot.####.exr", "--out", "{tmp}/qc"], 3, "no/shot.####.exr"),
         (["--pattern", "p.####.exr", "--out", "{tmp}/qc", "--frames", "9-1"], 1, "empty"),
+        (["--pattern", "p.####.exr", "--out", "{tmp}/qc", "--frames", "1-9y2"], 1, "FIRST-LAST"),
+        (["--pattern", "p.####.exr", "--out", "{tmp}/qc", "--frames", "1-9x0"], 1, "step 0"),
         (["--pattern", "p.####.exr", "--out", "{tmp}/qc", "--thresold", "1"], 1, "thresold"),
         (["--merge", "--out", "{tmp}/qc", "--frames", "1-2"], 3, "holds no hotpixel run"),
     ],
@@ -123,20 +127,71 @@ def test_the_entry_script_runs_as_nuke_would_run_it(plate, tmp_path):
     assert bad.returncode == 1 and bad.stdout.startswith("ERROR: ")
 
 
-def _readme_commands(prefix):
-    """Command lines of the README's Nuke section starting with ``prefix`` (joined, no [opts])."""
-    text = Path(harness.ROOT, "README.md").read_text(encoding="utf-8")
-    section = text.split("\n## Nuke\n", 1)[1].split("\n## ", 1)[0]
-    lines = section.replace("\\\n", " ").splitlines()
+def _docs_commands(prefix):
+    """Command lines of docs/nuke.md starting with ``prefix`` (joined, no [opts])."""
+    text = Path(harness.DOCS).read_text(encoding="utf-8")
+    lines = text.replace("\\\n", " ").splitlines()
     found = [re.sub(r"\[[^\]]*\]|#.*$", "", line).strip() for line in lines]
     return [shlex.split(line) for line in found if line.startswith(prefix)]
 
 
-def test_the_readme_farm_commands_use_real_flags():
-    commands = _readme_commands("nuke -t ")
+def test_the_docs_farm_commands_use_real_flags():
+    commands = _docs_commands("nuke -t /studio/hotpixel/nuke_plugin/hotpixel_farm.py")
     assert len(commands) == 3
     for words in commands:
         assert words[2].endswith("nuke_plugin/hotpixel_farm.py")
         args = [w.replace("START-END", "1001-1010") for w in words[3:]]
         parsed = farm.build_parser().parse_args(args)
         assert parsed.frames in ("1001-1010", "1001-1100")
+
+
+# --- issue 22 -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("argv", "raw"),
+    [
+        (["--frames", "1001-1008x2"], None),  # typed
+        ([], ["nuke", "-F", "1001-1008x2", "-t", "hotpixel_farm.py"]),  # Nuke's own -F
+        (["--frames"], ["nuke", "-t", "hotpixel_farm.py", "--frames", "1001-1008x2"]),  # stripped
+    ],
+)
+def test_a_step_range_is_read_and_refused_with_the_fix_issue_22(tmp_path, capsys, argv, raw):
+    flags = ["--pattern", str(tmp_path / "p.####.exr"), "--out", str(tmp_path / "qc")]
+    if raw:
+        raw = [*raw[:3], *flags, *raw[3:]] if raw[1] == "-t" else [*raw, *flags]
+    assert farm.main([*flags, *argv], raw) == 1
+    (line,) = capsys.readouterr().out.splitlines()
+    assert line.startswith("ERROR: frames 1001-1008x2: this engine analyses every frame")
+    assert "analyse 1001-1008" in line
+    assert not os.path.exists(tmp_path / "qc")  # refused before any job file
+
+
+def test_with_an_engine_that_reads_steps_the_job_carries_nukes_range_issue_22(
+    plate, tmp_path, monkeypatch, capsys
+):
+    """What the plugin hands an engine that reads step ranges (docs/nuke.md, "Step ranges")."""
+    monkeypatch.setattr(harness.jobs, "ENGINE_STEP_RANGES", True)
+    out = tmp_path / "qc"
+    farm.main(["--pattern", plate, "--out", str(out), "--frames", "1001-1008x2"])
+    with open(out / "hotpixel_job.1001-1008x2.json", encoding="utf-8") as fh:
+        assert json.load(fh)["frames"] == "1001-1008x2"
+    farm.main(["--merge", "--out", str(out), "--frames", "1001-1008x2"])
+    capsys.readouterr()
+
+
+def test_a_node_inside_a_group_of_a_saved_script_is_found_issue_22(plate, tmp_path):
+    out = tmp_path / "qc"
+    script = tmp_path / "comp.nk"
+    script.write_text(
+        "version 13.2 v8\n"
+        f'Root {{\n inputs 0\n name "{script}"\n first_frame 1001\n last_frame 1008\n}}\n'
+        "Group {\n inputs 0\n name Comp\n}\n"
+        f'Read {{\n inputs 0\n file "{plate.replace("####", "%04d")}"\n first 1001\n'
+        " last 1008\n name Read1\n}\n"
+        f'HotPixelDetect {{\n output "{out}"\n detector classical\n name HotPixelDetect1\n}}\n'
+        "end_group\n"
+    )
+    argv = ["--frames", "1001-1003", "--script", str(script), "--node", "Comp.HotPixelDetect1"]
+    assert farm.main(argv) == 0
+    assert _report(out)["source"]["frames"] == "1001-1003"

@@ -1,5 +1,6 @@
-"""Nuke plugin, install (issue 4): install/install.py writes the engine config and the
-~/.nuke/init.py block idempotently, without Nuke, and uninstalls cleanly (temp HOME)."""
+"""Nuke plugin, install (issues 4, 15): install/install.py writes the engine config and the
+~/.nuke/init.py block (naming the checkout, whose init.py/menu.py are the plugin's one pair)
+idempotently, without Nuke, replaces an older block, and uninstalls cleanly (temp HOME)."""
 
 from __future__ import annotations
 
@@ -41,13 +42,15 @@ def test_install_twice_then_uninstall_in_a_temp_home(tmp_path, capsys):
     assert install.main(["--engine-python", sys.executable]) == 0
     assert init_py.read_text() == first  # idempotent
     assert first.startswith("import nuke\nnuke.pluginAddPath('/studio/tools')\n")
-    assert first.count(install.BEGIN) == 1 and f"({harness.PLUGIN!r})" in first
+    assert first.count(install.BEGIN) == 1 and f"({harness.ROOT!r})" in first
     cfg = json.loads((init_py.parent / "hotpixel_engine.json").read_text())
     assert cfg["engine_python"] == sys.executable and cfg["created_venv"] is None
     assert "engine: hotpixel" in capsys.readouterr().out
 
     # what Nuke does at startup: run ~/.nuke/init.py; the plugin then finds the engine
+    nuke._reset()
     runpy.run_path(str(init_py))
+    assert harness.ROOT in nuke.pluginPath()  # whose init.py added the other two
     assert harness.PLUGIN in nuke.pluginPath() and harness.GIZMOS in nuke.pluginPath()
     assert config.engine_python() == sys.executable
 
@@ -68,7 +71,7 @@ def test_a_new_engine_venv_is_planned_from_this_checkout(tmp_path, capsys):
 def test_print_env_for_studio_launchers_leaves_init_py_alone(tmp_path, capsys):
     assert install.main(["--engine-python", sys.executable, "--no-init-py", "--print-env"]) == 0
     out = capsys.readouterr().out
-    assert f"NUKE_PATH={harness.PLUGIN}\n" in out
+    assert f"NUKE_PATH={harness.ROOT}\n" in out
     assert f"HOTPIXEL_ENGINE_PYTHON={sys.executable}\n" in out
     assert not _init_py(tmp_path).exists()
 
@@ -82,10 +85,19 @@ def test_a_broken_engine_is_refused_with_the_reason(tmp_path):
     assert not _init_py(tmp_path).exists()
 
 
-def test_the_readme_install_commands_use_real_flags():
-    text = Path(harness.ROOT, "README.md").read_text(encoding="utf-8")
-    section = text.split("\n## Nuke\n", 1)[1].split("\n## ", 1)[0]
-    lines = [line.split("#")[0].split() for line in section.splitlines()]
+def test_an_older_block_naming_nuke_plugin_is_replaced_issue_15(tmp_path):
+    init_py = _init_py(tmp_path)
+    init_py.parent.mkdir(parents=True)
+    init_py.write_text(install.block(harness.PLUGIN))  # what the previous release wrote
+    assert install.main(["--engine-python", sys.executable]) == 0
+    text = init_py.read_text()
+    assert text.count(install.BEGIN) == 1 and repr(harness.PLUGIN) not in text
+    assert f"({harness.ROOT!r})" in text
+
+
+def test_the_docs_install_commands_use_real_flags():
+    text = Path(harness.DOCS).read_text(encoding="utf-8")
+    lines = [line.split("#")[0].split() for line in text.splitlines()]
     commands = [words[2:] for words in lines if words[:2] == ["python3", "install/install.py"]]
     assert len(commands) == 4
     for args in commands:

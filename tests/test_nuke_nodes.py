@@ -1,11 +1,13 @@
-"""Nuke plugin, nodes (issue 4): HotPixelDetect's Analyze (from a Read, from a precomp, in the
-background, cancelled), the mask read back, Create Tracker, Create Paint Fix, Open Report."""
+"""Nuke plugin, nodes (issues 4, 22): HotPixelDetect's Analyze (from a Read, from a precomp, in
+the background, cancelled, failing), the mask read back, Create Tracker (closed panel), Create
+Paint Fix, Create Fix, Open Report, a node inside a Group, the current frame."""
 
 from __future__ import annotations
 
 import json
 import math
 import os
+import warnings
 import webbrowser
 
 import OpenImageIO as oiio
@@ -13,7 +15,16 @@ import pytest
 
 from imagegen import read_channel, write_image
 from nuke_stub import harness
-from nuke_stub.harness import buttons, facts, nodes, nuke, paint
+from nuke_stub.harness import (
+    buttons,
+    engine_process,
+    facts,
+    frame_ranges,
+    graph,
+    nodes,
+    nuke,
+    paint,
+)
 
 W, H = 64, 48
 
@@ -118,7 +129,7 @@ def test_a_node_that_is_not_a_read_is_rendered_to_a_precomp_first(plate, tmp_pat
     assert [d["frame"] for d in rep["detections"]] == [1003, 1005]
     assert "Write" not in [n.Class() for n in nuke.root().nodes()]  # the render node is gone
     # a farm chunk renders its frames and the two on each side, inside the shot
-    nodes.prepare(node, (1002, 1002))
+    nodes.prepare(node, frame_ranges.make(1002, 1002))
     assert calls[-1] == (1001, 1004)
 
 
@@ -139,7 +150,8 @@ def test_failures_become_messages_that_say_what_to_do(plate, tmp_path, monkeypat
 
 
 def _report(tmp_path, detections):
-    """A report.json like the engine's, with hand-placed detections on a 64x48 plate."""
+    """A report.json like the engine's, with hand-placed detections on a 64x48 plate, and a
+    HotPixelDetect node (made in the current group) pointing at it."""
     items = []
     for frame, x, y, side in detections:
         x0, y0 = int(x - side / 2), int(y - side / 2)
@@ -156,7 +168,7 @@ def _report(tmp_path, detections):
         "source": {"pattern": "p.####.exr", "width": W, "height": H, "frames": "1001-1010",
                    "first_frame": 1001, "last_frame": 1010},
         "mask": {"channel": "hotpixel.mask", "pattern": "masks/p.hotpixel.####.exr"},
-        "summary": {"detections": len(items)},
+        "summary": {"detections": len(items)}, "threshold": 0.42,
         "detections": items,
     }  # fmt: skip
     (out / "report.json").write_text(json.dumps(rep))
@@ -268,3 +280,198 @@ def test_open_report_opens_the_qc_page(plate, tmp_path, monkeypatch):
     monkeypatch.setattr(webbrowser, "open", opened.append)
     url = buttons.open_report(node)
     assert opened == [url] and url.startswith("file://") and url.endswith("/report.html")
+
+
+# --- issue 22 -----------------------------------------------------------------------------------
+
+
+def test_tracks_need_no_open_panel_and_keep_keys_off_the_current_frame_issue_22(tmp_path):
+    """A Tracker4 made by nuke.nodes has its panel closed, so add_track adds nothing (as in
+    Nuke, and always in nuke -t): the rows are written as the saved table instead."""
+    nuke.GUI = True
+    node, _ = _report(tmp_path, [(1001, 10.5, 5.5, 1), (1003, 40.5, 30.5, 2)])
+    nuke.root()["frame"].setValue(1002)  # no detection on the current frame
+    tracker = buttons.create_tracker(node)
+    assert nuke._messages == []
+    tracks = tracker[facts.TRACKS_KNOB]
+    assert tracks.count == 2
+    assert [row[facts.COL_NAME] for row in tracks.rows] == ["hot 1001 (10.5, 42.5)",
+                                                            "hot 1003 (40.5, 17.5)"]  # fmt: skip
+    for i, frame in enumerate((1001, 1003)):
+        base = i * facts.TRACK_COLUMNS
+        for col in range(facts.TRACK_COLUMNS):
+            if col != facts.COL_NAME:
+                assert not tracks.isKeyAt(1002, base + col), (i, col)
+        for col in (facts.COL_ENABLE, facts.COL_OFFSET_X, facts.COL_OFFSET_Y, facts.COL_ERROR):
+            assert set(tracks._keys(base + col)) == {frame}  # keyed on its own frame only
+        assert tracks.valueAt(frame, base + facts.COL_ENABLE) == 1
+    tracker[facts.ADD_TRACK_KNOB].execute()  # what the old code relied on: nothing happens
+    assert tracks.count == 2
+
+
+def test_a_tracker_that_does_not_take_its_rows_is_refused_not_left_empty_issue_22(
+    tmp_path, monkeypatch
+):
+    nuke.GUI = True
+    node, _ = _report(tmp_path, [(1001, 10.5, 5.5, 1), (1004, 40.5, 30.5, 2)])
+    monkeypatch.setattr(nuke._TracksKnob, "fromScript", lambda self, text: True)  # ignored
+    assert buttons.create_tracker(node) is None
+    assert "holds 0 track row(s)" in nuke._messages[-1] and "nuke_facts.py" in nuke._messages[-1]
+    assert [n.Class() for n in nuke.root().nodes()] == ["HotPixelDetect"]  # no empty tracker
+    assert nuke.Undo.log[-1] == ("cancel", facts.UNDO_NAME_TRACKER)
+
+
+class _OpenPanels:
+    """``nuke.nodes`` whose nodes open their control panel (a GUI user's Tracker4)."""
+
+    def __init__(self, real):
+        self.real = real
+
+    def __getattr__(self, cls):
+        def make(**knobs):
+            node = getattr(self.real, cls)(**knobs)
+            node._panel_open = True
+            return node
+
+        return make
+
+
+def test_the_add_track_idiom_clears_every_key_it_made_or_says_it_cannot_issue_22(
+    tmp_path, monkeypatch
+):
+    nuke.GUI = True
+    monkeypatch.setattr(facts, "TRACKS_FROM_SCRIPT", False)
+    node, _ = _report(tmp_path, [(1001, 10.5, 5.5, 1), (1004, 40.5, 30.5, 2)])
+    nuke.root()["frame"].setValue(1002)
+    assert buttons.create_tracker(node) is None  # closed panel: add_track adds no row
+    assert "holds 0 track row(s)" in nuke._messages[-1]
+    monkeypatch.setattr(nuke, "nodes", _OpenPanels(nuke.nodes))
+    tracks = buttons.create_tracker(node)[facts.TRACKS_KNOB]
+    assert tracks.count == 2
+    for i in range(2):
+        for col in range(facts.TRACK_COLUMNS):
+            if col != facts.COL_NAME:  # enable, offsets and error too, not only x/y
+                assert not tracks.isKeyAt(1002, i * facts.TRACK_COLUMNS + col), (i, col)
+    assert tracks._keys(facts.COL_TRACK_X) == {1001: 10.5}
+
+
+def test_clone_strokes_marked_not_working_give_a_hotpixelfix_instead_issue_22(
+    tmp_path, monkeypatch
+):
+    nuke.GUI = True
+    monkeypatch.setattr(facts, "CLONE_STROKES_FROM_PYTHON", False)
+    node, _ = _report(tmp_path, [(1002, 20.5, 20.5, 1)])
+    fix = buttons.create_paint_fix(node)
+    assert fix.Class() == "HotPixelFix" and fix.input(0) is node
+    assert fix["threshold"].value() == pytest.approx(0.42)  # the report's threshold
+    assert "instead of clone strokes" in nuke._messages[-1]
+    assert "RotoPaint" not in [n.Class() for n in nuke.root().nodes()]
+
+
+def test_create_fix_puts_a_hotpixelfix_under_the_node_at_the_reports_threshold(tmp_path):
+    node, _ = _report(tmp_path, [(1002, 20.5, 20.5, 1)])
+    node["create_fix"].execute()  # the gizmo's button, run in the gizmo's context
+    fix = nuke.toNode("HotPixelFix1")
+    assert fix.input(0) is node and fix["threshold"].value() == pytest.approx(0.42)
+    assert nuke.Undo.log == [("begin", facts.UNDO_NAME_FIX), ("end", facts.UNDO_NAME_FIX)]
+
+
+def _boom(*args, **kwargs):
+    raise RuntimeError("boom")
+
+
+class _BrokenTask(nuke.ProgressTask):
+    def __init__(self, name):
+        raise RuntimeError("no progress bar")
+
+
+@pytest.mark.parametrize("where", ["engine", "progress"])
+def test_every_failure_of_the_analysis_thread_reaches_the_user_issue_22(
+    plate, tmp_path, monkeypatch, where
+):
+    """Not only PluginError: a bug in the thread must still update the node and say so."""
+    node = harness.detect_node(plate, tmp_path / "qc")
+    nuke.GUI = True
+    if where == "engine":
+        monkeypatch.setattr(engine_process, "run", _boom)
+    else:
+        nuke.ProgressTask = _BrokenTask
+    thread = buttons.analyze(node)
+    thread.join(60)
+    text = "boom" if where == "engine" else "no progress bar"
+    assert nuke._messages == [f"HotPixel: unexpected RuntimeError: {text} "
+                              "(traceback in the script editor)"]  # fmt: skip
+    assert node["status"].value() == f"failed: unexpected RuntimeError: {text} " + (
+        "(traceback in the script editor)"
+    )
+    assert node["has_mask"].value() is False and nodes._running == {}
+
+
+def test_a_failed_engine_run_says_so_on_the_node_issue_22(plate, tmp_path):
+    node = harness.detect_node(plate, tmp_path / "qc", params={"model": "/no/model.onnx"})
+    node["detector"].setValue("neural")
+    nuke.GUI = True
+    buttons.analyze(node).join(60)
+    assert "engine failed" in nuke._messages[-1]
+    assert node["status"].value().startswith("failed: the HotPixel engine failed")
+
+
+def test_buttons_of_a_node_inside_a_group_work_in_that_group_issue_22(tmp_path):
+    """nuke.toNode resolves in the current group (the gizmo while its button runs)."""
+    group = nuke.nodes.Group(name="Comp")
+    with group:
+        node, _ = _report(tmp_path, [(1002, 20.5, 20.5, 1), (1004, 30.5, 20.5, 1)])
+    assert node.fullName() == "Comp.HotPixelDetect1"
+    for button, cls in (("create_tracker", "Tracker4"), ("create_paint_fix", "RotoPaint"),
+                        ("create_fix", "HotPixelFix")):  # fmt: skip
+        node[button].execute()
+        made = [n for n in group.nodes() if n.Class() == cls]
+        assert len(made) == 1 and made[0].input(0) is node, button
+    assert nuke._messages == []
+    assert [n.Class() for n in nuke.root().nodes()] == ["Group"]  # nothing at the top
+    assert [n.Class() for n in node.nodes()] == ["Read", "Input", "AddChannels", "Copy", "Output"]
+
+
+def test_the_end_of_a_background_run_finds_a_nested_node_from_any_group_issue_22(tmp_path):
+    group = nuke.nodes.Group(name="Comp")
+    with group:
+        node, _ = _report(tmp_path, [])
+    other = nuke.nodes.Group(name="Elsewhere")
+    with other:  # whatever group is current when the main thread runs the callback
+        nodes._finish_in_main(node.fullName(), str(tmp_path / "qc"), RuntimeError("late"))
+    assert node["status"].value().startswith("failed: unexpected RuntimeError: late")
+    assert graph.node_named("Comp.HotPixelDetect1") is node
+    assert graph.node_named("root.Comp.HotPixelDetect1") is node
+
+
+def test_the_current_frame_is_the_roots_not_the_deprecated_nuke_frame_issue_22():
+    nuke.root()["frame"].setValue(1004)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DeprecationWarning)
+        assert graph.current_frame() == 1004
+    del nuke.root()._knobs["frame"]  # an old Nuke without the knob: nuke.frame() still works
+    with pytest.warns(DeprecationWarning):
+        assert graph.current_frame() == 1
+
+
+def test_a_step_the_engine_cannot_take_is_refused_before_anything_runs_issue_22(
+    plate, tmp_path, monkeypatch
+):
+    read = nuke.nodes.Read(file=plate, first=1001, last=1006)
+    node = harness.detect_node(plate, tmp_path / "qc")
+    node.setInput(0, nuke.nodes.Grade(inputs=[read]))  # would need a precomp render
+    node["frame_step"].setValue(2)
+    nuke.GUI = True
+    nuke._render_hook, calls = _render_plate(plate)
+    assert buttons.analyze(node) is None
+    assert "cannot take a step (x2)" in nuke._messages[-1] and "'every'" in nuke._messages[-1]
+    assert calls == [] and not os.path.exists(tmp_path / "qc")
+    # an engine that reads step ranges gets them; a chunk keeps to the node's frames
+    monkeypatch.setattr(harness.jobs, "ENGINE_STEP_RANGES", True)
+    nuke.root()["first_frame"].setValue(1001)
+    nuke.root()["last_frame"].setValue(1006)
+    job_path = nodes.prepare(node, frame_ranges.make(1002, 1006))
+    with open(job_path, encoding="utf-8") as fh:
+        assert json.load(fh)["frames"] == "1003-1006x2"  # 1003, 1005: the node's every 2nd
+    assert os.path.basename(job_path) == "hotpixel_job.1002-1006.json"
+    assert calls == [(1001, 1006)]  # every frame of the span is rendered: they are neighbours

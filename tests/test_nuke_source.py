@@ -1,6 +1,7 @@
-"""Nuke plugin, static checks (issue 4): it parses as Python 3.7, imports only the standard
-library and ``nuke``, its gizmos' knobs match the engine's parameter set, and init.py/menu.py
-keep UI code out of farm sessions."""
+"""Nuke plugin, static checks (issues 4, 15, 22): it parses as Python 3.7, imports only the
+standard library and ``nuke`` with no import cycle, its gizmos' knobs match the engine's
+parameter set and their expressions use no reserved name, one init.py/menu.py pair keeps UI code
+out of farm sessions, and the real-Nuke self-check covers every fact not verified."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import ast
 import dataclasses
 import glob
 import os
+import re
 import runpy
 import sys
 
@@ -15,7 +17,7 @@ import pytest
 
 from hotpixel.params import DetectParams, param_fields
 from nuke_stub import harness
-from nuke_stub.harness import buttons, jobs, nuke, ui
+from nuke_stub.harness import buttons, facts, jobs, nuke, selfcheck, ui
 
 PLUGIN_FILES = sorted(
     [
@@ -98,7 +100,7 @@ def test_every_user_knob_has_a_tooltip_and_buttons_call_real_functions():
             if type(knob).__name__ != "Tab_Knob" and knob.label():
                 assert knob.tooltip(), f"{name}.{knob.name()} has no tooltip"
     node = nuke.toNode("HotPixelDetect1")
-    for button in ("analyze", "create_tracker", "create_paint_fix", "open_report"):
+    for button in ("analyze", "create_tracker", "create_paint_fix", "create_fix", "open_report"):
         code = node[button].value()
         assert f"buttons.{button}(nuke.thisNode())" in code
         assert callable(getattr(buttons, button))
@@ -149,15 +151,25 @@ def test_fix_gizmo_fills_the_dilated_mask_from_the_neighbourhood():
     assert node.node("Grow")["size"].expression == "{parent.grow}"
 
 
-def test_init_adds_paths_without_ui_and_menu_adds_entries_once():
+def test_one_init_and_menu_pair_at_the_root_adds_paths_then_menus_issue_15():
+    """NUKE_PATH names the checkout's root: its init.py (every session, no UI) and menu.py
+    (GUI only) are the only pair; nuke_plugin/ holds none."""
+    pairs = sorted(
+        os.path.relpath(os.path.dirname(p), harness.ROOT)
+        for p in glob.glob(os.path.join(harness.ROOT, "**", "menu.py"), recursive=True)
+        if ".venv" not in p
+    )
+    assert pairs == ["."]
+    assert not os.path.exists(os.path.join(harness.PLUGIN, "init.py"))
     nuke._reset()
     runpy.run_path(os.path.join(harness.ROOT, "init.py"))
-    assert nuke.pluginPath() == [harness.GIZMOS, harness.PLUGIN]
+    assert sorted(nuke.pluginPath()) == sorted([harness.GIZMOS, harness.PLUGIN])
     assert nuke._menus == {}  # farm-safe: no menus from init.py
+    assert nuke.createNode("HotPixelDetect").Class() == "HotPixelDetect"  # gizmos found
     nuke.GUI = True
     ui._added.clear()
-    runpy.run_path(os.path.join(harness.PLUGIN, "menu.py"))
     runpy.run_path(os.path.join(harness.ROOT, "menu.py"))
+    runpy.run_path(os.path.join(harness.ROOT, "menu.py"))  # a second run adds nothing
     entries = nuke._menus["Nodes"].items["HotPixel"].items
     assert entries == {
         "HotPixelDetect": "nuke.createNode('HotPixelDetect')",
@@ -166,23 +178,101 @@ def test_init_adds_paths_without_ui_and_menu_adds_entries_once():
     ui._added.clear()
 
 
+def test_the_plugin_modules_import_each_other_without_a_cycle_issue_15():
+    """Imports inside functions count too: a late import is how the old cycle was hidden."""
+    package = os.path.join(harness.PLUGIN, "hotpixel_nuke")
+    graph = {}
+    for path in glob.glob(os.path.join(package, "*.py")):
+        name = os.path.basename(path)[:-3]
+        with open(path, encoding="utf-8") as fh:
+            tree = ast.parse(fh.read())
+        deps = set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.level == 1:
+                deps |= {node.module} if node.module else {a.name for a in node.names}
+        graph[name] = deps - {"__init__"}
+
+    def visit(name, trail):
+        assert name not in trail, " -> ".join([*trail, name])
+        for dep in graph.get(name, ()):
+            visit(dep, [*trail, name])
+
+    for name in graph:
+        visit(name, [])
+
+
 def test_menus_stay_out_of_terminal_sessions():
     ui._added.clear()
     assert ui.add_menus() is False
     assert nuke._menus == {}
 
 
-def test_the_real_nuke_selfcheck_runs_through_against_the_stand_in(capsys):
-    from hotpixel_nuke import selfcheck
+def _tagged_facts():
+    """{name: tag} of every constant in nuke_facts.py whose comment starts with a tag."""
+    with open(facts.__file__, encoding="utf-8") as fh:
+        text = fh.read()
+    pattern = r"^([A-Z][A-Z0-9_]*) = .*#\s*(VERIFIED|INFERRED|UNVERIFIED)\b"
+    return {m.group(1): m.group(2) for m in re.finditer(pattern, text, re.MULTILINE)}
 
+
+def test_the_selfcheck_covers_every_fact_not_verified_issue_22():
+    tags = _tagged_facts()
+    assert tags["TRACKS_FROM_SCRIPT"] == "INFERRED" and tags["COL_TRACK_X"] == "VERIFIED"
+    checked = {name for names, _ in selfcheck.CHECKS for name in names}
+    assert checked <= set(tags)  # the checks name real facts
+    assert {n for n, tag in tags.items() if tag != "VERIFIED"} <= checked
+
+
+def test_the_real_nuke_selfcheck_prints_one_line_per_fact_against_the_stand_in(capsys):
     assert selfcheck.main() == 0
     lines = capsys.readouterr().out.splitlines()
-    assert [line.split(":")[0] for line in lines] == [
-        "ok   Tracker4 tracks",
-        "ok   RotoPaint stroke",
-        "ok   undo",
-        "ok   gizmo",
-    ]
+    names = [name for names, _ in selfcheck.CHECKS for name in names]
+    assert [line.split(":")[0] for line in lines] == [f"ok   {n}" for n in names]
+
+
+def test_the_selfcheck_compares_clone_values_after_a_reload_not_only_keys_issue_22(
+    capsys, monkeypatch
+):
+    """A Nuke that saves a stroke's keys but not the values set from Python must fail."""
+    real = nuke._Stroke.serialise
+
+    def forgetful(stroke):  # saves "stx 0": the key is there, the value is not
+        return re.sub(r" stx [^ ]+", " stx 0", real(stroke))
+
+    monkeypatch.setattr(nuke._Stroke, "serialise", forgetful)
+    assert selfcheck.main() == 1
+    out = capsys.readouterr().out
+    assert "FAIL CLONE_STROKES_FROM_PYTHON: AssertionError" in out and "'stx': 0.0" in out
+
+
+def _gizmo_nodes(name):
+    node = nuke.createNode(name)
+    return [n for n in node.nodes() if n.Class() == "Expression"]
+
+
+def test_no_gizmo_expression_uses_a_reserved_name_issue_22():
+    """A temporary named t (or x, y, frame, a channel...) reads Nuke's own value instead."""
+    for gizmo in ("HotPixelDetect", "HotPixelFix"):
+        for node in _gizmo_nodes(gizmo):
+            temps = [node[f"temp_name{i}"].value().strip() for i in range(4)]
+            temps = [t for t in temps if t]
+            for temp in temps:
+                assert temp not in facts.EXPRESSION_RESERVED, f"{gizmo}.{node.name()}: {temp}"
+            for i in range(4):
+                text = node[f"expr{i}"].value() + " " + node[f"temp_expr{i}"].value()
+                text = re.sub(r"\bparent\.\w+", "", text)
+                for word in re.findall(r"[A-Za-z_]\w*", text):
+                    assert word in temps or word in "rgba", f"{gizmo}.{node.name()}: {word}"
+
+
+@pytest.mark.parametrize("frame", [1, 1001])
+def test_fix_gizmo_binarises_the_mask_at_its_threshold_on_any_frame_issue_22(frame):
+    fix = nuke.createNode("HotPixelFix")
+    fix["threshold"].setValue(0.5)
+    nuke.root()["frame"].setValue(frame)
+    binarise = fix.node("Binarise")
+    assert nuke._pixel(binarise, (0.1, 0.2, 0.3, 0.9))[3] == 1.0
+    assert nuke._pixel(binarise, (0.1, 0.2, 0.3, 0.3))[3] == 0.0
 
 
 def test_the_engine_never_imports_nuke():

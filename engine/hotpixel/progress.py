@@ -1,8 +1,10 @@
 """Progress for people (a bar with frames per second) and for programs (JSON lines).
 
 ``json`` mode writes one object per line to stdout, flushed, for the Nuke plugin and farm
-wrappers: ``{"event": "start"|"frame"|"done"|"error"|"message", ...}``. ``bar`` writes to stderr:
-a redrawn line on a terminal, a line every 10% otherwise. ``none`` writes nothing.
+wrappers: ``{"event": "start"|"frame"|"recompute"|"warning"|"done"|"error"|"message", ...}``.
+``bar`` writes to stderr: a redrawn line on a terminal, a line every 10% otherwise. ``none``
+writes no progress. Warnings reach every mode: a ``warning`` event in ``json``, a
+``warning: ...`` line on stderr in ``bar`` and ``none``.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ class Progress:
         self.done = 0
         self._t0 = time.perf_counter()
         self._last_decile = -1
+        self.warnings: list[str] = []  # every warning given, once each
 
     def _emit(self, event: str, **fields: Any) -> None:
         print(json.dumps({"event": event, **fields}), file=self.stream, flush=True)
@@ -85,6 +88,25 @@ class Progress:
             self._emit("message", text=text)
         elif self.mode == "bar":
             print(text, file=self.stream, flush=True)
+
+    def warning(self, text: str, code: str = "warning") -> None:
+        """Something the user must know about the result; shown in every mode, once."""
+        if text in self.warnings:
+            return
+        self.warnings.append(text)
+        if self.mode == "json":
+            self._emit("warning", code=code, message=text)
+        else:  # none hides progress, never warnings
+            stream = sys.stderr if self.mode == "none" else self.stream
+            print(f"hotpixel: warning: {text}", file=stream, flush=True)
+
+    def recompute(self, reasons: dict[str, list[int]], text: str) -> None:
+        """Frames done before that are computed again, by reason (``text`` says it for people)."""
+        if self.mode == "json":
+            frames = sorted(f for fs in reasons.values() for f in fs)
+            self._emit("recompute", count=len(frames), reasons=reasons, text=text)
+        elif self.mode == "bar":
+            self.message(text)
 
     def finish(self, **summary: Any) -> None:
         if self.mode == "json":

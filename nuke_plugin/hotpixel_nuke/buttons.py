@@ -6,34 +6,11 @@ In the GUI a failure opens ``nuke.message`` with what went wrong and how to fix 
 
 import os
 import pathlib
-import sys
-import traceback
 import webbrowser
 
-import nuke
-
-from . import graph, nodes, paint, tracker
-from .errors import PluginError
-
-
-def tell(text):
-    """Show ``text`` to the user (dialog in the GUI, ``ERROR:`` line otherwise)."""
-    if graph.gui():
-        nuke.message(text)
-    else:
-        sys.stderr.write(f"ERROR: {text}\n")
-
-
-def guard(action, node):
-    """Run ``action(node)``; a failure is shown, not raised. Returns the action's result."""
-    try:
-        return action(node)
-    except PluginError as exc:
-        tell(f"HotPixel: {exc}")
-    except Exception as exc:  # a bug: say so, keep the traceback for the report
-        traceback.print_exc()
-        tell(f"HotPixel: unexpected {type(exc).__name__}: {exc} (traceback in the script editor)")
-    return None
+from . import fix_node, nodes, paint, tracker
+from . import nuke_facts as facts
+from .feedback import guard, tell
 
 
 def analyze(node):
@@ -47,8 +24,26 @@ def create_tracker(node):
 
 
 def create_paint_fix(node):
-    """Create Paint Fix: a RotoPaint with one single-frame clone stroke per detection."""
-    return guard(lambda n: paint.create(nodes.report_of(n), n), node)
+    """Create Paint Fix: a RotoPaint with one single-frame clone stroke per detection (a
+    HotPixelFix node where clone strokes made from Python are marked not working)."""
+    return guard(_paint_fix, node)
+
+
+def _paint_fix(node):
+    report = nodes.report_of(node)
+    if facts.CLONE_STROKES_FROM_PYTHON:
+        return paint.create(report, node)
+    made = fix_node.create(report, node)
+    tell(
+        f"HotPixel: made {made.name()} (HotPixelFix) instead of clone strokes: nuke_facts.py "
+        "marks clone strokes made from Python as not working in this Nuke"
+    )
+    return made
+
+
+def create_fix(node):
+    """Create Fix: a HotPixelFix node under the node, set to the report's threshold."""
+    return guard(lambda n: fix_node.create(nodes.report_of(n), n), node)
 
 
 def open_report(node):

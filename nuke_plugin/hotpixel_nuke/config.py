@@ -23,7 +23,7 @@ FIX = "run `python install/install.py` from the hotpixel checkout, or set " + EN
 
 
 def plugin_dir():
-    """The ``nuke_plugin`` folder (the one on NUKE_PATH)."""
+    """The ``nuke_plugin`` folder (a studio-wide install puts ``hotpixel_engine.json`` there)."""
     return os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 

@@ -6,22 +6,21 @@ Usage (run by ``nuke -t /path/to/nuke_plugin/hotpixel_farm.py ...``)::
     --pattern PLATE.####.exr --out QC_DIR [--frames A-B] [detection flags]
     --merge --out QC_DIR --frames FIRST-LAST                    the merge task after the chunks
 
-The frame range is ``--frames A-B`` or Nuke's own ``-F A-B`` (``nuke -F 1001-1010 -t ...``);
-without either the node's (or plate's) whole range is used. Nuke removes a trailing number or
-range from ``sys.argv``; it is recovered from ``nuke.rawArgs``. Chunks run into the same output
+The frame range is ``--frames A-B`` or Nuke's own ``-F A-B`` (``nuke -F 1001-1010 -t ...``), a
+single frame, or a step range ``A-BxN`` as Nuke writes it (refused while the engine cannot take
+steps, see :data:`jobs.ENGINE_STEP_RANGES`); without either the node's (or plate's) whole range
+is used. Nuke removes a trailing number or range from ``sys.argv``; it is recovered from
+``nuke.rawArgs``. Chunks run into the same output
 folder; each chunk leaves ``report.html`` to the merge. Failures print ``ERROR: ...`` lines and
 the exit code is the engine's (2 usage, 3 input, 4 output, 5 model, 130 interrupted) or 1.
 """
 
 import argparse
 import os
-import re
 
-from . import config, engine_process, jobs, nodes
+from . import config, engine_process, frame_ranges, graph, jobs, nodes
 from .errors import PluginError
 from .progress import ConsoleProgress
-
-RANGE = re.compile(r"^(-?\d+)(?:-(-?\d+))?$")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -35,7 +34,7 @@ def build_parser():
     p.add_argument("--node", help="name of the HotPixelDetect node (e.g. HotPixelDetect1)")
     p.add_argument("--pattern", help="plate pattern, e.g. /show/sh010/plate/sh010.####.exr")
     p.add_argument("--out", help="output folder (pattern and merge modes)")
-    p.add_argument("--frames", help="frames to analyse: A-B (a farm chunk) or one frame")
+    p.add_argument("--frames", help="frames to analyse: A-B (a farm chunk), one frame, or A-BxSTEP")
     p.add_argument("--merge", action="store_true", help="merge the chunks' report (last task)")
     p.add_argument("--threshold", type=float, help="confidence threshold 0..1")
     p.add_argument("--detector", help="neural or classical")
@@ -47,21 +46,14 @@ def build_parser():
 
 
 def parse_range(text):
-    """``"1001-1010"`` -> (1001, 1010); ``"1005"`` -> (1005, 1005)."""
-    m = RANGE.match(str(text).strip())
-    if not m:
-        raise PluginError(f"frame range {text!r} is not A-B or a single frame")
-    first = int(m.group(1))
-    last = int(m.group(2)) if m.group(2) is not None else first
-    if last < first:
-        raise PluginError(f"frame range {text!r} is empty (last before first)")
-    return first, last
+    """``"1001-1010"``, ``"1005"``, ``"1001-1100x2"`` as a :class:`frame_ranges.FrameRange`."""
+    return frame_ranges.parse(text)
 
 
 def recover_argv(argv, raw_args):
     """``argv`` with the trailing number/range Nuke stripped put back (taken from rawArgs)."""
     raw = [str(a) for a in (raw_args or [])]
-    if raw and RANGE.match(raw[-1]) and raw[-len(argv) - 1 : -1] == list(argv):
+    if raw and frame_ranges.looks_like_range(raw[-1]) and raw[-len(argv) - 1 : -1] == list(argv):
         return [*argv, raw[-1]]
     return list(argv)
 
@@ -113,7 +105,7 @@ def _node(args, chunk, stream):
         nuke.scriptOpen(args.script)
     except RuntimeError as exc:  # Nuke reports a script it cannot load this way
         raise PluginError(f"cannot open {args.script}: {exc}") from exc
-    node = nuke.toNode(args.node)
+    node = graph.node_named(args.node)
     if node is None:
         raise PluginError(f"no node {args.node!r} in {args.script}")
     nodes.check(node)
@@ -128,7 +120,7 @@ def _pattern(args, chunk, stream):
         for name in ("threshold", "detector", "model", "device")
         if getattr(args, name) is not None
     }
-    frames = jobs.frame_spec(*chunk) if chunk else ""
+    frames = jobs.frames_text(chunk)
     job = jobs.build_job(
         args.pattern, args.out, frames, params, force=args.force, workers=args.workers
     )
@@ -141,5 +133,5 @@ def _pattern(args, chunk, stream):
 def _merge(args, chunk):
     if not (args.out and chunk):
         raise PluginError("--merge needs --out and --frames FIRST-LAST (the whole shot)")
-    cmd = config.engine_command("merge", args.out, "--expect", jobs.frame_spec(*chunk))
+    cmd = config.engine_command("merge", args.out, "--expect", jobs.frames_text(chunk))
     return _run(cmd, None)

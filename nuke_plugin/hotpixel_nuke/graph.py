@@ -1,7 +1,9 @@
-"""Where new nodes go in the node graph, and undo grouping.
+"""Where new nodes go in the node graph, node lookup, undo grouping, the current frame.
 
 Button code runs with the gizmo as the current group, so nodes made there would land inside the
-gizmo; every node the plugin creates is made in the HotPixelDetect node's parent instead.
+gizmo; every node the plugin creates is made in the HotPixelDetect node's parent instead. For the
+same reason nodes are looked up by absolute path (``root.Group1.HotPixelDetect1``): a name
+without it is resolved inside whatever group is current.
 """
 
 import contextlib
@@ -11,12 +13,23 @@ import nuke
 from . import nuke_facts as facts
 
 
+def node_named(full_name):
+    """The node whose ``fullName()`` is ``full_name`` (``Group1.X``), from the top of the script
+    whatever group is current; None when there is none."""
+    if full_name.startswith(facts.ROOT_PREFIX):
+        full_name = full_name[len(facts.ROOT_PREFIX) :]
+    return nuke.toNode(facts.ROOT_PREFIX + full_name)
+
+
 def parent_of(node):
     """The group holding ``node`` (the root for a top-level node)."""
     full = node.fullName()
     if "." not in full:
         return nuke.root()
-    return nuke.toNode(full.rsplit(".", 1)[0])
+    parent = node_named(full.rsplit(".", 1)[0])
+    if parent is None:
+        raise RuntimeError(f"cannot find the group holding {full}")
+    return parent
 
 
 @contextlib.contextmanager
@@ -47,7 +60,11 @@ def undo_step(name):
 
 
 def current_frame():
-    """The frame the viewer is on."""
+    """The frame the viewer is on: the root's frame knob (``nuke.frame()`` is deprecated), or
+    ``nuke.frame()`` in a Nuke whose root has no such knob."""
+    knob = nuke.root().knob(facts.ROOT_FRAME_KNOB)
+    if knob is not None:
+        return int(knob.value())
     return int(nuke.frame())
 
 

@@ -8,6 +8,7 @@ import json
 import os
 import tempfile
 
+from . import frame_ranges
 from .errors import PluginError
 
 SCHEMA = "hotpixel-job"
@@ -16,14 +17,31 @@ JOB_NAME = "hotpixel_job.json"
 # The engine's detection parameters (hotpixel.params.DetectParams), which are also the
 # HotPixelDetect knob names; a test checks both lists against the engine.
 PARAM_NAMES = ("threshold", "detector", "model", "device", "motion_tolerance", "max_area")
+# Whether the engine reads step ranges ("1001-1100x2": analyse every 2nd frame, read the frames
+# in between as neighbours) in a job file and in ``merge --expect``. The engine of this release
+# reads FIRST-LAST only, so the plugin refuses a step before anything runs (docs/nuke.md).
+ENGINE_STEP_RANGES = False
 
 
-def frame_spec(first, last):
-    """``"1001-1100"`` (one frame: ``"1001"``); frames are whole numbers, first <= last."""
-    first, last = int(first), int(last)
-    if last < first:
-        raise PluginError(f"frame range {first}-{last} is empty (last before first)")
-    return str(first) if first == last else f"{first}-{last}"
+def frames_text(frames):
+    """The job's ``frames`` text for a :class:`frame_ranges.FrameRange` (None: ``""``, all).
+
+    Raises :class:`PluginError` for a step range the engine cannot read.
+    """
+    if frames is None:
+        return ""
+    if frames.step > 1 and not ENGINE_STEP_RANGES:
+        raise PluginError(
+            f"frames {frames.spec()}: this engine analyses every frame of a range and cannot "
+            f"take a step (x{frames.step}); analyse {frames.first}-{frames.last} (set 'every' "
+            "to 1), or update the engine to one that reads step ranges"
+        )
+    return frames.spec()
+
+
+def frame_spec(first, last, step=1):
+    """``"1001-1100"`` (one frame: ``"1001"``; a step: ``"1001-1100x2"``), checked."""
+    return frames_text(frame_ranges.make(first, last, step))
 
 
 def build_job(pattern, out, frames="", params=None, exclude="", force=False, workers=1):
@@ -60,9 +78,9 @@ def build_job(pattern, out, frames="", params=None, exclude="", force=False, wor
 
 
 def job_path(out, chunk=None):
-    """``OUT/hotpixel_job.json``; a chunk ``(a, b)`` gets ``hotpixel_job.a-b.json``, so chunks
-    running at once into one folder never overwrite each other's job file."""
-    name = "hotpixel_job.{}-{}.json".format(*chunk) if chunk else JOB_NAME
+    """``OUT/hotpixel_job.json``; a chunk (a FrameRange) gets ``hotpixel_job.A-B.json`` (or
+    ``A-BxN``), so chunks running at once into one folder never overwrite each other's job."""
+    name = f"hotpixel_job.{chunk.spec()}.json" if chunk else JOB_NAME
     return os.path.join(out, name)
 
 

@@ -13,7 +13,7 @@ import threading
 
 import nuke
 
-from . import config, engine_process, graph, jobs
+from . import config, engine_process, feedback, frame_ranges, graph, jobs
 from . import nuke_facts as facts
 from . import report as report_mod
 from .errors import PluginError
@@ -65,10 +65,12 @@ def find_source(node):
 
 
 def frame_range(node, source):
-    """``(first, last)`` to analyse: the source's range, or the node's first/last knobs."""
+    """The :class:`frame_ranges.FrameRange` to analyse: the source's range or the node's
+    first/last knobs, every ``every``-th frame of it."""
+    step = int(node["frame_step"].value())
     if node["use_input_range"].value():
-        return source.first, source.last
-    return int(node["first_frame"].value()), int(node["last_frame"].value())
+        return frame_ranges.make(source.first, source.last, step)
+    return frame_ranges.make(node["first_frame"].value(), node["last_frame"].value(), step)
 
 
 def output_dir(node):
@@ -103,22 +105,24 @@ def params(node):
 def prepare(node, frames=None):
     """Write the job for ``node`` (rendering a precomp first if needed); return its path.
 
-    ``frames`` = ``(first, last)`` analyses a chunk of the node's range (farm tasks).
+    ``frames`` (a FrameRange) analyses a chunk of the node's range (farm tasks); without its
+    own step it takes the node's. A step the engine cannot take is refused before anything runs.
     """
     check(node)
     source = find_source(node)
-    first, last = frames or frame_range(node, source)
+    whole = frame_range(node, source)
+    wanted = frame_ranges.within(frames, whole) if frames else whole
+    spec = jobs.frames_text(wanted)
     out = output_dir(node)
     force = bool(node["force"].value())
     if source.precomp_from is not None:
-        whole = frame_range(node, source)
-        source.pattern = render_precomp(node, source.precomp_from, out, first, last, whole)
+        source.pattern = render_precomp(node, source.precomp_from, out, wanted, whole)
         force = True
     node["source_info"].setValue(f"{source.label}: {source.pattern}")
     job = jobs.build_job(
         source.pattern,
         out,
-        jobs.frame_spec(first, last),
+        spec,
         params(node),
         force=force,
         workers=int(node["workers"].value()),
@@ -126,10 +130,12 @@ def prepare(node, frames=None):
     return jobs.write_job(job, jobs.job_path(out, frames))
 
 
-def render_precomp(node, upstream_node, out, first, last, whole):
-    """Render ``upstream_node`` to EXRs for ``first..last`` plus the window's context frames."""
+def render_precomp(node, upstream_node, out, wanted, whole):
+    """Render ``upstream_node`` to EXRs over ``wanted``'s span (every frame: the ones a step
+    skips are neighbours) plus the window's context frames inside ``whole``."""
     pattern = os.path.join(out, "precomp", f"{node.name()}.####.exr")
-    start, end = max(whole[0], first - CONTEXT), min(whole[1], last + CONTEXT)
+    first, last = wanted.span()
+    start, end = max(whole.first, first - CONTEXT), min(whole.last, last + CONTEXT)
     start, end = min(start, first), max(end, last)
     os.makedirs(os.path.dirname(pattern), exist_ok=True)
     with graph.inside(graph.parent_of(node)):
@@ -167,6 +173,7 @@ def analyze(node, frames=None, background=None, progress=None, html=True):
     job_path = prepare(node, frames)
     cmd = command(job_path, html)
     out = os.path.dirname(job_path)
+    node["status"].setValue("analysing (Cancel in the progress bar keeps finished frames)")
     if not background:
         progress = progress or (TaskProgress(title(node)) if graph.gui() else ConsoleProgress())
         try:
@@ -192,30 +199,52 @@ def _start_thread(node, cmd, out):
 
 
 def _work(name, task_title, cmd, out):
+    """The analysis thread. Whatever happens here (the engine failing, a bug, the progress bar
+    refusing) ends in :func:`_finish_in_main`, which updates the node and tells the user."""
+    result = None
+    try:
+        result = _run_in_task(task_title, cmd)
+    except BaseException as exc:  # every outcome must reach the main thread
+        if isinstance(exc, Exception):
+            result = exc
+        else:
+            result = PluginError(f"the analysis stopped ({type(exc).__name__}); run Analyze again")
+    finally:
+        nuke.executeInMainThread(_finish_in_main, args=(name, out, result))
+
+
+def _run_in_task(task_title, cmd):
     progress = TaskProgress(task_title)
     try:
-        result = engine_process.run(cmd, progress, progress.is_cancelled)
-    except PluginError as exc:
-        result = exc
+        return engine_process.run(cmd, progress, progress.is_cancelled)
     finally:
         progress.close()
-    nuke.executeInMainThread(_finish_in_main, args=(name, out, result))
 
 
 def _finish_in_main(name, out, result):
-    from . import buttons  # late: buttons imports this module
-
-    node = nuke.toNode(name)
-    if node is None:
-        return  # deleted while it ran; the results stay on disk
-    buttons.guard(lambda n: finish(n, out, result), node)
+    """Back on the main thread: update the node (found from the top, whatever group is
+    current) and show any failure; the node may have been deleted while the engine ran."""
+    try:
+        node = graph.node_named(name)
+        if node is None:
+            if isinstance(result, Exception):
+                feedback.tell_failure(result)
+            return  # deleted while it ran; the results stay on disk
+        feedback.guard(lambda n: finish(n, out, result), node)
+    finally:
+        _running.pop(name, None)
 
 
 def finish(node, out, result):
-    """Read the run's report into ``node``; raise if the engine failed."""
-    if isinstance(result, Exception):
-        raise result
-    result.check()
+    """Read the run's report into ``node``; raise if the engine failed (the status knob then
+    says so, and the node keeps its last good masks)."""
+    try:
+        if isinstance(result, Exception):
+            raise result
+        result.check()
+    except Exception as exc:
+        node["status"].setValue("failed: " + feedback.describe(exc))
+        raise
     path = result.report_path or os.path.join(out, "report.json")
     if not os.path.isfile(path):
         node["status"].setValue("cancelled before any frame finished")

@@ -1,10 +1,15 @@
 """Every fact about Nuke this plugin relies on, in one place, with how sure we are of it.
 
-A studio that finds one of these wrong in its Nuke corrects it here, in one line. Tags:
-VERIFIED (read in Foundry's documentation or a real script saved by Nuke), INFERRED (derived
-from real saved scripts, not stated by Foundry), UNVERIFIED (could not be checked without a
-Nuke; the first things to try in ``nuke -t`` are listed in the README's Nuke section).
-Sources are in the project's research notes (reference/nuke.md).
+A studio that finds one of these wrong in its Nuke corrects it here, in one line. Each fact is
+one constant whose comment starts with its tag:
+
+* VERIFIED: read in Foundry's documentation, or in scripts saved by a real Nuke;
+* INFERRED: derived from public Nuke code or saved scripts, not stated by Foundry;
+* UNVERIFIED: could not be checked without a Nuke.
+
+``nuke -t nuke_plugin/hotpixel_selfcheck.py`` checks every INFERRED and UNVERIFIED fact in a
+real Nuke and prints one line per fact (a test keeps that list complete). Sources: the project's
+research notes (reference/nuke.md) and issue 22; ``repo@path`` names a public GitHub file.
 """
 
 # --- the mask channel -------------------------------------------------------------------------
@@ -18,58 +23,132 @@ READ_LAST = "last"  # VERIFIED (real scripts): a Read's last frame
 READ_FRAME_EXPR = "frame"  # INFERRED: non-empty when the Read remaps frames (offset/expression)
 WRITE_FILE_TYPE = ("file_type", "exr")  # VERIFIED (real Write block)
 WRITE_CHANNELS = ("channels", "rgba")  # VERIFIED (real Write block uses "channels all")
-WRITE_RAW = ("raw", True)  # UNVERIFIED: write scene-linear data without a colour transform
+WRITE_RAW = ("raw", True)  # VERIFIED (issue 22): write scene-linear data, no colour transform
 
-# --- Tracker4 (no Foundry Python API for tracks; public idiom) --------------------------------
+# --- Tracker4 ---------------------------------------------------------------------------------
+# No Foundry Python API writes tracks. The saved form of the `tracks` knob is a table: a header
+# `{ 1 31 N }`, 31 column descriptors, then one brace group of 31 cells per track
+# (Vincannes/NukeAPI@tests/083_060-cmp-base-v016.nk, a script saved by Nuke 13.2v8).
 TRACKER_CLASS = "Tracker4"  # VERIFIED
 TRACKS_KNOB = "tracks"  # VERIFIED (real scripts)
-ADD_TRACK_KNOB = "add_track"  # VERIFIED usage (public code executes this button)
 TRACK_COLUMNS = 31  # VERIFIED (real 13.2 script): flat index = track * 31 + column
-COL_TRACK_X = 2  # VERIFIED column order
+TRACKS_HEADER = (1, 31)  # VERIFIED: the table starts `{ 1 31 N }` (N = number of tracks)
+# The column descriptors, in order, as every saved Tracker4 and every public importer writes them
+# (the real script above; TrellixVulnTeam/LukeTools_WNXN@sb_convertCornerPin.py): VERIFIED.
+TRACK_COLUMN_SPECS = (
+    "5 1 20 enable e 1",
+    "3 1 75 name name 1",
+    "2 1 58 track_x track_x 1",
+    "2 1 58 track_y track_y 1",
+    "2 1 63 offset_x offset_x 1",
+    "2 1 63 offset_y offset_y 1",
+    "4 1 27 T T 1",
+    "4 1 27 R R 1",
+    "4 1 27 S S 1",
+    "2 0 45 error error 1",
+    "1 1 0 error_min error_min 1",
+    "1 1 0 error_max error_max 1",
+    "1 1 0 pattern_x pattern_x 1",
+    "1 1 0 pattern_y pattern_y 1",
+    "1 1 0 pattern_r pattern_r 1",
+    "1 1 0 pattern_t pattern_t 1",
+    "1 1 0 search_x search_x 1",
+    "1 1 0 search_y search_y 1",
+    "1 1 0 search_r search_r 1",
+    "1 1 0 search_t search_t 1",
+    "2 1 0 key_track key_track 1",
+    "2 1 0 key_search_x key_search_x 1",
+    "2 1 0 key_search_y key_search_y 1",
+    "2 1 0 key_search_r key_search_r 1",
+    "2 1 0 key_search_t key_search_t 1",
+    "2 1 0 key_track_x key_track_x 1",
+    "2 1 0 key_track_y key_track_y 1",
+    "2 1 0 key_track_r key_track_r 1",
+    "2 1 0 key_track_t key_track_t 1",
+    "2 1 0 key_centre_offset_x key_centre_offset_x 1",
+    "2 1 0 key_centre_offset_y key_centre_offset_y 1",
+)
+COL_ENABLE = 0  # VERIFIED column order (the descriptors above)
+COL_NAME = 1  # VERIFIED
+COL_TRACK_X = 2  # VERIFIED
 COL_TRACK_Y = 3  # VERIFIED
+COL_OFFSET_X = 4  # VERIFIED
+COL_OFFSET_Y = 5  # VERIFIED
 COL_T = 6  # VERIFIED: the track's translate / rotate / scale switches
 COL_R = 7  # VERIFIED
 COL_S = 8  # VERIFIED
-# UNVERIFIED: add_track keys the new track at the current frame; we remove that key when the
-# current frame holds no detection of that track (the public idiom does the same).
-ADD_TRACK_KEYS_CURRENT_FRAME = True
+COL_ERROR = 9  # VERIFIED
+# The pattern and search box cells (columns 12-19) of a new track: the values public importers
+# write for small features (sb_convertCornerPin above writes -32..32 / -22..22).
+TRACK_BOX_CELLS = (-15, -15, 15, 15, -10, -10, 10, 10)  # INFERRED
+# How rows are written. True: the whole table through the knob's `fromScript` in the saved form
+# above, which public tools use because "add_track" "may not work if the control panel is
+# closed" (the Tracker4 shim in reference/nuke.md 3.2; createTrackerHack in sb_convertCornerPin,
+# "a workaround when creating trackers from a Python Panel"). False: the `add_track` button idiom
+# (magnoborgo/RotoShapesToTrackers), which adds no row on a closed panel, nor in `nuke -t`.
+TRACKS_FROM_SCRIPT = True  # INFERRED
+ADD_TRACK_KNOB = "add_track"  # VERIFIED usage (public code executes this button)
 
 # --- RotoPaint clone strokes -------------------------------------------------------------------
 ROTOPAINT_CLASS = "RotoPaint"  # VERIFIED
 CURVES_KNOB = "curves"  # VERIFIED (nuke.rotopaint.CurveKnob)
-# Attribute keys of a stroke, as a saved clone stroke spells them (`{a ... bs 313 ...}`).
-ATTR_BRUSH_SIZE = "bs"  # INFERRED (kBrushSizeAttribute)
-ATTR_TOOL = "tt"  # INFERRED (tool type)
-TOOL_CLONE = 19  # INFERRED: a real clone stroke has tt 19 (a paint Brush has 17)
-ATTR_SOURCE = "src"  # INFERRED: 1 = the node's first input (the plate)
-SOURCE_INPUT = 1  # INFERRED
-ATTR_SOURCE_TX = "stx"  # INFERRED: clone source translate x
-ATTR_SOURCE_TY = "sty"  # INFERRED: clone source translate y
-ATTR_OPACITY = "opc"  # INFERRED
-ATTR_HARDNESS = "h"  # INFERRED (kHardnessAttribute)
-ATTR_LIFETIME_TYPE = "ltt"  # VERIFIED (public Autolife code)
+# Attribute keys of a stroke, as a clone stroke saved by Nuke 13.2 spells them
+# (`{a ... opc x3dcccccd bs x439c8000 src 1 stx ... sty ... ltn ... ltm ... ltt 2 tt 19}`, the real
+# script above): the saved keys are VERIFIED (issue 22).
+ATTR_BRUSH_SIZE = "bs"  # VERIFIED (saved key)
+ATTR_TOOL = "tt"  # VERIFIED (saved key)
+TOOL_CLONE = 19  # VERIFIED: a saved clone stroke has tt 19 (a paint Brush has 17)
+ATTR_SOURCE = "src"  # VERIFIED (saved key): 1 = the node's first input (the plate)
+SOURCE_INPUT = 1  # VERIFIED
+ATTR_SOURCE_TX = "stx"  # VERIFIED (saved key): clone source translate x
+ATTR_SOURCE_TY = "sty"  # VERIFIED (saved key): clone source translate y
+ATTR_OPACITY = "opc"  # VERIFIED (saved key)
+ATTR_HARDNESS = "h"  # VERIFIED (saved key)
+ATTR_LIFETIME_TYPE = "ltt"  # VERIFIED (public Autolife code, a saved stroke)
 ATTR_LIFETIME_START = "ltn"  # VERIFIED
 ATTR_LIFETIME_END = "ltm"  # VERIFIED
 LIFETIME_SINGLE_FRAME = 2  # VERIFIED: NDK eFrameRangeTypeSingle; a real single-frame stroke
-# UNVERIFIED: whether a clone copies from point - (stx, sty) or point + (stx, sty). The paint
-# module only picks offsets whose both signs land on clean pixels, so either reading is safe.
+# Nobody public sets tt/src/stx on a fresh `Stroke` from Python: saved scripts show the keys, not
+# that setting them makes a clone. The self-check saves, reloads and reads them back. False makes
+# Create Paint Fix build a HotPixelFix node (plain Nuke nodes, no strokes) instead.
+CLONE_STROKES_FROM_PYTHON = True  # UNVERIFIED
+# Which way a clone applies (stx, sty) (point - offset or point + offset) is not relied on: the
+# paint module only picks offsets whose both signs land on clean pixels.
 
 # --- nodes inside the HotPixelDetect gizmo (gizmos/HotPixelDetect.gizmo) ----------------------
 MASK_READ = "MaskRead"  # the Read of the engine's masks; its knobs follow parent knobs
-MASK_RELOAD_KNOB = "reload"  # UNVERIFIED: the Read's "Reload" button (re-reads changed files)
+MASK_RELOAD_KNOB = "reload"  # VERIFIED (issue 22): the Read's "Reload" button
+
+# --- expressions ------------------------------------------------------------------------------
+# Names an Expression node's temporary variable must not take: "The words 'frame', 't', and 'x'
+# evaluate to the frame number" (https://learn.foundry.com/nuke/developers/latest/pythondevguide/
+# _autosummary/nuke.expression.html); in an Expression node x, y are the pixel's position and
+# r, g, b, a its channels; the rest are expression functions and variables
+# (http://www.nukepedia.com/reference/Tcl/group__tcl__expressions.html). A temporary `t` reads
+# the frame number, not the temporary.
+EXPRESSION_RESERVED = (  # VERIFIED
+    *("t", "frame", "x", "y", "z", "u", "v", "r", "g", "b", "a", "pi", "e"),
+    *("width", "height", "format", "first_frame", "last_frame", "inputs", "pixel_aspect"),
+)
 
 # --- undo ---------------------------------------------------------------------------------------
-# UNVERIFIED: nuke.Undo.begin(name) / nuke.Undo.end() group the edits into one undo step;
-# nuke.Undo.cancel() drops a half-done group. Not in the stored documentation.
+UNDO_CALLS = ("begin", "end", "cancel")  # VERIFIED (issue 22): nuke.Undo.begin(name)/end/cancel
 UNDO_NAME_PAINT = "HotPixel paint fix"
 UNDO_NAME_TRACKER = "HotPixel tracker"
+UNDO_NAME_FIX = "HotPixel fix node"
 
-# --- sessions -------------------------------------------------------------------------------------
-# nuke.GUI is True in interactive sessions and False in `nuke -t` / `nuke -x` (long-standing API,
-# not in the stored notes: UNVERIFIED). A missing attribute is read as "no GUI".
-GUI_ATTR = "GUI"
+# --- sessions, script, node paths ----------------------------------------------------------------
+GUI_ATTR = "GUI"  # VERIFIED (issue 22): nuke.GUI is False in `nuke -t` / `nuke -x`
+# "nuke.frame() is deprecated": Foundry points to the root's frame knob (nuke_frame.md of the
+# 16.0 guide, reference/nuke.md 1.5); nuke.frame() stays the fallback for an old Nuke.
+ROOT_FRAME_KNOB = "frame"  # VERIFIED
+UNSAVED_ROOT_NAME = "Root"  # INFERRED: the root's name while the script is unsaved
+# nuke.toNode resolves a name in the current group (inside a gizmo while its button runs);
+# "root." + fullName() names a node from the top whatever the current group (public idiom, e.g.
+# `nuke.toNode('root.' + '.'.join(node.fullName().split('.')[:-1])) or nuke.root()`).
+ROOT_PREFIX = "root."  # INFERRED
 
-# --- current frame ------------------------------------------------------------------------------
-# nuke.frame() with no argument returns the current frame: VERIFIED (only setting it through
-# nuke.frame(f) is deprecated). The root's name is "Root" while the script is unsaved: INFERRED.
-UNSAVED_ROOT_NAME = "Root"
+# --- frame ranges -------------------------------------------------------------------------------
+# Nuke writes a stepped range `1001-1100x2` (every 2nd frame from 1001; nuke.FrameRange,
+# https://learn.foundry.com/NUKE/content/getting_started/managing_scripts/defining_frame_ranges.html).
+FRAME_STEP_MARK = "x"  # VERIFIED

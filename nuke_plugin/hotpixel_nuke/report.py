@@ -10,8 +10,8 @@ plugin uses the engine's ``nuke_x``/``nuke_y`` and turns a bbox into Nuke rows w
 import json
 import math
 import os
-import re
 
+from . import frame_ranges
 from .errors import PluginError
 
 SCHEMA = "hotpixel-report"
@@ -90,13 +90,12 @@ def sensor_detections(report):
 
 
 def frame_list(text):
-    """``"1001-1003, 1007"`` (the engine's frame ranges) as ``[1001, 1002, 1003, 1007]``."""
+    """``"1001-1003, 1007"`` (the engine's frame ranges, steps such as ``1011-1015x2``
+    included) as ``[1001, 1002, 1003, 1007]``; raises PluginError on a part it cannot read."""
     frames = []
     for part in text.replace(" ", "").split(","):
-        m = re.fullmatch(r"(-?\d+)(?:-(-?\d+))?", part)
-        if m:
-            last = m.group(2) if m.group(2) is not None else m.group(1)
-            frames.extend(range(int(m.group(1)), int(last) + 1))
+        if part and part != "none":  # the engine writes "none" for no frame
+            frames.extend(frame_ranges.parse(part).frames())
     return frames
 
 

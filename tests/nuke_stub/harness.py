@@ -26,12 +26,18 @@ from hotpixel_nuke import (  # noqa: E402
     engine_process,
     errors,
     farm,
+    feedback,
+    fix_node,
+    frame_ranges,
+    graph,
     jobs,
     nodes,
     paint,
     progress,
     report,
+    selfcheck,
     tracker,
+    tracks_table,
     ui,
 )
 from hotpixel_nuke import nuke_facts as facts  # noqa: E402
@@ -45,15 +51,22 @@ __all__ = [
     "errors",
     "facts",
     "farm",
+    "feedback",
+    "fix_node",
+    "frame_ranges",
+    "graph",
     "jobs",
     "nodes",
     "nuke",
     "paint",
     "progress",
     "report",
+    "selfcheck",
     "tracker",
+    "tracks_table",
     "ui",
 ]
+DOCS = os.path.join(ROOT, "docs", "nuke.md")
 
 CLASSICAL = {"detector": "classical"}
 
@@ -61,6 +74,7 @@ CLASSICAL = {"detector": "classical"}
 def fresh_session(monkeypatch, tmp_path):
     """A new stub session with the gizmos on the plugin path and the test venv as engine."""
     nuke._reset()
+    nodes._running.clear()
     nuke.pluginAddPath(GIZMOS)
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     monkeypatch.setenv(config.ENV_PYTHON, sys.executable)

@@ -7,6 +7,13 @@ in an API call fails a test. Test-only helpers start with an underscore (``_rese
 ``_parse``, ``_keys``...). .nk and .gizmo text is parsed with the TCL rules Nuke's files use
 (brace groups, quoted strings with backslash escapes, the ``set``/``push`` input stack where the
 stack top is input 0), so the plugin's gizmos are loaded from their real files.
+
+Behaviours of the real Nuke that the plugin must survive are modelled (issue 22): a Tracker4
+whose control panel is closed (every node made by ``nuke.nodes``, and all of ``nuke -t``)
+ignores its ``add_track`` button, and its ``tracks`` knob reads and writes the saved table;
+``nuke.toNode`` resolves a name in the current group (the gizmo, while its button runs) unless
+it starts with ``root.``; an Expression node's ``t``/``frame``/``x``/``y`` and channel names win
+over temporary variables of the same name; ``nuke.frame()`` warns that it is deprecated.
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ import runpy
 import sys
 import threading
 import types
+import warnings
 from typing import ClassVar
 
 GUI = False
@@ -70,6 +78,21 @@ class Knob:
 
     def setFlag(self, flag):
         self._flags.add(flag)
+
+    def toScript(self):
+        value = self._value
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        text = str(value)
+        return _quote(text) if not text or re.search(r'[\s"{}\[\]\\$;]', text) else text
+
+    def fromScript(self, text):
+        self.setValue(text)
+        return True
+
+    def _changed(self):
+        """Whether a saved script would hold this knob (its value is not the default)."""
+        return self.expression is not None or self._value != self.default()
 
 
 class String_Knob(Knob):
@@ -166,66 +189,204 @@ class _ButtonKnob(Knob):
 
 
 class _TracksKnob(Knob):
-    """Tracker4 ``tracks``: 31 columns per track, flat index ``track * 31 + column``."""
+    """Tracker4 ``tracks``: a table of 31 cells per track, flat index ``track * 31 + column``.
+
+    A cell is a constant (float), the track's name (str), an animation ({frame: value}) or
+    empty (None). ``toScript``/``fromScript`` use the saved form of a real script (reference/
+    nuke.md 3.1): ``{ 1 31 N } { <31 column descriptors> } { {row} ... }``.
+    """
 
     COLUMNS = 31
+    NAMES = (
+        "enable", "name", "track_x", "track_y", "offset_x", "offset_y", "T", "R", "S", "error",
+        "error_min", "error_max", "pattern_x", "pattern_y", "pattern_r", "pattern_t", "search_x",
+        "search_y", "search_r", "search_t", "key_track", "key_search_x", "key_search_y",
+        "key_search_r", "key_search_t", "key_track_x", "key_track_y", "key_track_r",
+        "key_track_t", "key_centre_offset_x", "key_centre_offset_y",
+    )  # fmt: skip
 
     def default(self):
-        self._cells = {}  # index -> constant value or {frame: value}
-        self.count = 0
+        self.rows = []  # each a list of 31 cells
         return None
 
-    def _check(self, index):
+    @property
+    def count(self):
+        return len(self.rows)
+
+    def _changed(self):
+        return bool(self.rows)
+
+    def _cell(self, index):
         if not 0 <= index < self.count * self.COLUMNS:
             raise IndexError(f"tracks index {index} out of range ({self.count} track(s))")
+        return self.rows[index // self.COLUMNS], index % self.COLUMNS
 
     def setValueAt(self, value, time, index):
-        self._check(index)
-        cell = self._cells.get(index)
-        if not isinstance(cell, dict):
-            cell = self._cells[index] = {}
-        cell[int(time)] = float(value)
+        row, col = self._cell(index)
+        if not isinstance(row[col], dict):
+            row[col] = {}
+        row[col][int(time)] = float(value)
         return True
 
     def setValue(self, value, index=None):
         if index is None:
             raise NotImplementedError("tracks.setValue needs an index")
-        self._check(index)
-        self._cells[index] = float(value)
+        row, col = self._cell(index)
+        row[col] = float(value)
         return True
 
     def removeKeyAt(self, time, index):
-        self._check(index)
-        cell = self._cells.get(index)
-        if isinstance(cell, dict):
-            cell.pop(int(time), None)
+        row, col = self._cell(index)
+        if isinstance(row[col], dict):
+            row[col].pop(int(time), None)
         return True
 
     def valueAt(self, time, index):
-        self._check(index)
-        cell = self._cells.get(index, 0.0)
+        row, col = self._cell(index)
+        cell = row[col]
         if isinstance(cell, dict):
             if int(time) in cell:
                 return cell[int(time)]
+            if len(cell) == 1:  # one key: constant
+                return next(iter(cell.values()))
             raise NotImplementedError("stub tracks interpolate nothing: no key at that frame")
-        return cell
+        if isinstance(cell, str):
+            raise TypeError("the name column holds no number")
+        return 0.0 if cell is None else cell
 
     def isKeyAt(self, time, index):
-        self._check(index)
-        cell = self._cells.get(index)
-        return isinstance(cell, dict) and int(time) in cell
+        row, col = self._cell(index)
+        return isinstance(row[col], dict) and int(time) in row[col]
 
     def _keys(self, index):
-        cell = self._cells.get(index)
-        return dict(cell) if isinstance(cell, dict) else {}
+        row, col = self._cell(index)
+        return dict(row[col]) if isinstance(row[col], dict) else {}
 
     def _add_track(self):
-        self.count += 1
-        base = (self.count - 1) * self.COLUMNS
-        # modelled: a new track is keyed at the current frame (see nuke_facts)
-        self._cells[base + 2] = {frame(): 100.0}
-        self._cells[base + 3] = {frame(): 100.0}
-        self._cells[base + 6] = 1.0
+        """The add_track button: a row keyed at the current frame, as the public idiom expects,
+        but only while the node's control panel is open (issue 22)."""
+        if not getattr(self.node, "_panel_open", False):
+            return  # closed panel (nuke.nodes, nuke -t): nothing happens
+        now = int(_root["frame"].value())
+        row = [None] * self.COLUMNS
+        row[0], row[1] = {now: 1.0}, f"track {self.count + 1}"
+        row[2], row[3], row[4], row[5] = {now: 100.0}, {now: 100.0}, {now: 0.0}, {now: 0.0}
+        row[6], row[7], row[8], row[9] = 1.0, 0.0, 0.0, {now: 0.0}
+        self.rows.append(row)
+
+    def toScript(self):
+        def cell(c):
+            if c is None:
+                return "{}"
+            if isinstance(c, str):
+                return _quote(c)
+            if isinstance(c, dict):
+                keys = " ".join(f"x{f} {v:.10g}" for f, v in sorted(c.items()))
+                return "{curve " + keys + "}"
+            return f"{c:.10g}"
+
+        head = f"{{ 1 {self.COLUMNS} {self.count} }}"
+        cols = " ".join(f"{{ 2 1 0 {n} {n} 1 }}" for n in self.NAMES)
+        rows = "\n".join("{ " + " ".join(cell(c) for c in row) + " }" for row in self.rows)
+        return f"{head}\n{{ {cols} }}\n{{\n{rows}\n}}"
+
+    def fromScript(self, text):
+        """Strict: the header must say 1 31 N, there must be 31 columns and N rows of 31."""
+        groups = _words(text)
+        if len(groups) != 3:
+            raise ValueError(f"tracks: {len(groups)} top-level groups, not header/columns/rows")
+        head = _words(_unbrace(groups[0]))
+        if head[:2] != ["1", str(self.COLUMNS)] or len(head) != 3:
+            raise ValueError(f"tracks header {head}")
+        columns = [_words(_unbrace(c)) for c in _words(_unbrace(groups[1]))]
+        if [c[3] for c in columns] != list(self.NAMES):
+            raise ValueError("tracks columns are not the Tracker4 columns")
+        rows = []
+        for row_text in _words(_unbrace(groups[2])):
+            cells = _words(_unbrace(row_text))
+            if len(cells) != self.COLUMNS:
+                raise ValueError(f"a tracks row has {len(cells)} cells, not {self.COLUMNS}")
+            rows.append([_parse_cell(c) for c in cells])
+        if len(rows) != int(head[2]):
+            raise ValueError(f"tracks header says {head[2]} rows; {len(rows)} given")
+        self.rows = rows
+        return True
+
+
+class _Quoted(str):
+    """A word that was written in double quotes (a name, never a number)."""
+
+
+def _words(text):
+    """Top-level TCL words of ``text``; braced words keep their braces, quoted words come back
+    unescaped as :class:`_Quoted`."""
+    out, i, n = [], 0, len(text)
+    while i < n:
+        c = text[i]
+        if c.isspace():
+            i += 1
+        elif c == "{":
+            depth, j = 0, i
+            while j < n:
+                if text[j] == "\\":
+                    j += 2
+                    continue
+                depth += {"{": 1, "}": -1}.get(text[j], 0)
+                if depth == 0:
+                    break
+                j += 1
+            if j >= n:
+                raise ValueError(f"unbalanced braces in {text[:60]!r}")
+            out.append(text[i : j + 1])
+            i = j + 1
+        elif c == '"':
+            j, chars = i + 1, []
+            while text[j] != '"':
+                if text[j] == "\\":
+                    chars.append({"n": "\n"}.get(text[j + 1], text[j + 1]))
+                    j += 2
+                else:
+                    chars.append(text[j])
+                    j += 1
+            out.append(_Quoted("".join(chars)))
+            i = j + 1
+        else:
+            j = i
+            while j < n and not text[j].isspace():
+                j += 1
+            out.append(text[i:j])
+            i = j
+    return out
+
+
+def _parse_cell(word):
+    if isinstance(word, _Quoted):
+        return str(word)
+    if word == "{}":
+        return None
+    if word.startswith("{"):
+        parts = _unbrace(word).split()
+        if not parts or parts[0] != "curve":
+            raise ValueError(f"tracks cell {word!r}")
+        keys, frame = {}, None
+        for p in parts[1:]:
+            if p.startswith("x"):
+                frame = int(p[1:])
+            elif p.isalpha():
+                continue  # flags such as K
+            else:
+                if frame is None:
+                    raise ValueError(f"tracks curve {word!r} has a value before any x<frame>")
+                keys[frame] = float(p)
+                frame += 1
+        return keys
+    return float(word)
+
+
+def _quote(text):
+    for ch in '\\"[]$':
+        text = text.replace(ch, "\\" + ch)
+    return '"' + text.replace("\n", "\\n") + '"'
 
 
 # ----------------------------------------------------------------------------------- nodes
@@ -257,7 +418,11 @@ _CLASS_KNOBS = {
     "Output": (),
     "AddChannels": ("channels",),
     "Copy": ("from0", "to0", "bbox", "maskChannelMask"),
-    "Expression": ("temp_name0", "temp_expr0", "expr0", "expr1", "expr2", "expr3"),
+    "Expression": (
+        *("temp_name0", "temp_expr0", "temp_name1", "temp_expr1"),
+        *("temp_name2", "temp_expr2", "temp_name3", "temp_expr3"),
+        *("expr0", "expr1", "expr2", "expr3"),
+    ),
     "Dilate": ("channels", "size"),
     "Median": ("channels", "size"),
     "Blur": ("channels", "size"),
@@ -281,6 +446,7 @@ class Node:
         self._inputs: list[Node | None] = []
         self._parent = None
         self._log: list[str] = []
+        self._panel_open = False  # nuke.nodes never opens a control panel
         for name in _COMMON + _CLASS_KNOBS.get(cls, ()):
             kind = Int_Knob if name in _INT_KNOBS else String_Knob
             kind = Boolean_Knob if name in _BOOL_KNOBS else kind
@@ -459,7 +625,13 @@ def root():
 
 
 def toNode(name):
-    node = _root
+    """Like Nuke: a name is looked up in the current group (the gizmo while its button runs);
+    ``root.``-prefixed names from the top."""
+    if name == "root":
+        return _root
+    node = _current_group()
+    if name.startswith("root."):
+        node, name = _root, name[len("root.") :]
     for part in name.split("."):
         if not isinstance(node, Group):
             return None
@@ -478,9 +650,13 @@ def thisGroup():
 
 
 def frame(*args):
+    warnings.warn(
+        "nuke.frame() is deprecated: use nuke.root()['frame']", DeprecationWarning, stacklevel=2
+    )
     if args:
         raise NotImplementedError("nuke.frame(f) is deprecated: set the root's frame")
-    return int(_root["frame"].value())
+    knob = _root.knob("frame")
+    return int(knob.value()) if knob is not None else 1
 
 
 def delete(node):
@@ -624,9 +800,9 @@ def createNode(cls, knobs="", inpanel=True):
     if knobs:
         raise NotImplementedError("stub createNode takes no knob string")
     gizmo = _find_gizmo(cls)
-    if gizmo:
-        return _load_gizmo(gizmo, cls)
-    return getattr(nodes, cls)()
+    node = _load_gizmo(gizmo, cls) if gizmo else getattr(nodes, cls)()
+    node._panel_open = bool(inpanel and GUI)  # a GUI createNode opens the control panel
+    return node
 
 
 def scriptOpen(path):
@@ -634,6 +810,60 @@ def scriptOpen(path):
     with open(path, encoding="utf-8") as fh:
         _build(_parse(fh.read()), _root)
     _root["name"].setValue(os.path.abspath(path))
+
+
+def scriptClear():
+    _reset_graph()
+
+
+def scriptSaveAs(filename, overwrite=-1):
+    """Write the root's nodes as a .nk. The stub writes unconnected plain nodes only (what the
+    self-check saves); anything else raises."""
+    if os.path.exists(filename) and overwrite != 1:
+        raise RuntimeError(f"{filename} exists (pass overwrite=1)")
+    lines = ["version 13.2 v8", "Root {", " inputs 0"]
+    lines += [f" {k.name()} {k.toScript()}" for k in _root._knobs.values() if k._changed()]
+    lines.append("}")
+    for node in _root._children:
+        if isinstance(node, Group) or any(n is not None for n in node._inputs):
+            raise NotImplementedError(f"stub scriptSaveAs cannot write {node.name()}")
+        lines += [f"{node.Class()} {{", " inputs 0"]
+        for knob in node._knobs.values():
+            if isinstance(knob, (_ButtonKnob, PyScript_Knob)) or not knob._changed():
+                continue
+            if knob.expression is not None:
+                raise NotImplementedError("stub scriptSaveAs writes no expressions")
+            text = knob.toScript()
+            braced = isinstance(knob, (_TracksKnob, _CurveKnob))
+            lines.append(f" {knob.name()} {{{text}}}" if braced else f" {knob.name()} {text}")
+        lines.append("}")
+    with open(filename, "w", encoding="utf-8") as fh:
+        fh.write("\n".join(lines) + "\n")
+    _root["name"].setValue(os.path.abspath(filename))
+
+
+class FrameRange:
+    """``nuke.FrameRange("1001-1100x2")``: first, last, increment; iterates its frames."""
+
+    def __init__(self, text):
+        m = re.fullmatch(r"(-?\d+)(?:-(-?\d+)(?:x(\d+))?)?", str(text).strip())
+        if not m:
+            raise ValueError(f"bad frame range {text!r}")
+        self._first = int(m.group(1))
+        self._last = int(m.group(2)) if m.group(2) is not None else self._first
+        self._step = int(m.group(3) or 1)
+
+    def first(self):
+        return self._first
+
+    def last(self):
+        return self._last
+
+    def increment(self):
+        return self._step
+
+    def __iter__(self):
+        return iter(range(self._first, self._last + 1, self._step))
 
 
 # -------------------------------------------------------------------- .nk / .gizmo text
@@ -766,6 +996,8 @@ def _apply_knobs(node, lines):
             node.addKnob(_user_knob(words[1]))
         elif name == "inputs":
             continue
+        elif isinstance(node.knob(name), (_TracksKnob, _CurveKnob)):
+            node[name].fromScript(_unbrace(value))
         elif value.startswith("{{") or value.startswith('{"') or "[" in value:
             node[name].expression = _unbrace(value)  # NameError for a knob the class lacks
         else:
@@ -858,6 +1090,40 @@ def _evaluate(node, knob_name):
     raise NotImplementedError(f"stub cannot evaluate {expr!r}")
 
 
+def _pixel(node, rgba, x=0.5, y=0.5):
+    """What Expression ``node`` outputs for one input pixel ``rgba`` at (x, y), current frame.
+
+    As in Nuke, ``t``/``frame`` (the frame), ``x``/``y`` (the pixel) and ``r g b a`` (its
+    channels) are the expression's own names: a temporary variable with one of those names is
+    set, then shadowed, so ``a >= t`` compares alpha with the frame number (issue 22). Supports
+    arithmetic, comparisons, ``parent.KNOB`` and one ``cond ? a : b``.
+    """
+    if node.Class() != "Expression":
+        raise NotImplementedError("stub _pixel evaluates Expression nodes only")
+    now = float(_root["frame"].value())
+    own = {"t": now, "frame": now, "x": float(x), "y": float(y)}
+    own.update(zip("rgba", rgba, strict=True))
+    temps: dict[str, float] = {}
+    for i in range(4):
+        name = node[f"temp_name{i}"].value().strip()
+        if name:
+            temps[name] = _expression(node, node[f"temp_expr{i}"].value(), {**temps, **own})
+    names = {**temps, **own}  # Nuke's names win
+    out = []
+    for i, channel in enumerate("rgba"):
+        text = node[f"expr{i}"].value().strip()
+        out.append(_expression(node, text, names) if text else own[channel])
+    return tuple(out)
+
+
+def _expression(node, text, names):
+    py = re.sub(r"\bparent\.(\w+)", lambda m: repr(float(node._parent[m.group(1)].value())), text)
+    m = re.fullmatch(r"(.+?)\?(.+):(.+)", py)
+    if m:
+        py = f"({m.group(2)}) if ({m.group(1)}) else ({m.group(3)})"
+    return float(eval(py, {"__builtins__": {}}, dict(names)))
+
+
 # -------------------------------------------------------------------------------- rotopaint
 
 
@@ -935,7 +1201,7 @@ class _Stroke(_Element):
     def serialise(self):
         """Roughly the saved form: ``{cubiccurve NAME ... {a key value ...}}``."""
         points = " ".join(f"{{p {p.x} {p.y}}}" for p in self.points)
-        attrs = " ".join(f"{k} {v:g}" for k, v in self._attrs.values.items())
+        attrs = " ".join(f"{k} {v:.10g}" for k, v in self._attrs.values.items())
         return f"{{cubiccurve {self.name} 512 catmullrom {{cc {points}}} {{a {attrs} }}}}"
 
 
@@ -952,6 +1218,33 @@ class _Layer(_Element):
     def __iter__(self):
         return iter(self.children)
 
+    def serialise(self):
+        return "{layer " + " ".join([self.name] + [c.serialise() for c in self.children]) + "}"
+
+
+def _roto_element(curves, word):
+    """A Layer or Stroke from the stub's saved form (``{layer ...}``, ``{cubiccurve ...}``)."""
+    parts = _words(_unbrace(word))
+    if parts[0] == "layer":
+        layer = _Layer(curves)
+        layer.name = parts[1]
+        layer.children = [_roto_element(curves, w) for w in parts[2:]]
+        return layer
+    if parts[0] != "cubiccurve":
+        raise ValueError(f"stub roto cannot read {parts[0]!r}")
+    stroke = _Stroke(curves)
+    stroke.name = parts[1]
+    for group in parts[4:]:
+        inner = _words(_unbrace(group))
+        if inner[0] == "cc":
+            for p in inner[1:]:
+                _, x, y = _words(_unbrace(p))
+                stroke.append(_AnimControlPoint(float(x), float(y)))
+        elif inner[0] == "a":
+            for key, value in zip(inner[1::2], inner[2::2], strict=True):
+                stroke.getAttributes().set(key, float(value))
+    return stroke
+
 
 class _CurveKnob(Knob):
     def default(self):
@@ -962,6 +1255,16 @@ class _CurveKnob(Knob):
 
     def changed(self):
         self.changed_calls += 1
+
+    def _changed(self):
+        return bool(self.rootLayer.children)
+
+    def toScript(self):
+        return self.rootLayer.serialise()
+
+    def fromScript(self, text):
+        self.rootLayer = _roto_element(self, text)
+        return True
 
     def toElement(self, path):
         element = self.rootLayer

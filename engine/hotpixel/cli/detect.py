@@ -107,19 +107,31 @@ def run(args: argparse.Namespace) -> int:
     result = detect(job, progress)
     if args.html:
         write_html_report(os.path.dirname(result.report_path), result.report)
-    if mode == "bar":
-        print(summary_line(result.report, result.report_path), file=sys.stderr)
+    if not args.quiet and mode != "json":  # --progress none hides progress, not the outcome
+        print(summary_line(result.report, result.report_path, result.recomputed), file=sys.stderr)
     return 1 if args.fail_on_detections and result.report["summary"]["detections"] else 0
 
 
-def summary_line(report: dict[str, Any], report_path: str) -> str:
-    """The one line a person reads at the end of a run or a merge."""
+def summary_line(
+    report: dict[str, Any], report_path: str, recomputed: dict[str, list[int]] | None = None
+) -> str:
+    """The one line a person reads at the end of a run or a merge.
+
+    It names the frames computed again because an earlier result was stale, and the report's
+    warnings (the warnings themselves were printed as they came up).
+    """
     summary = report["summary"]
     kinds = ", ".join(f"{v} {k}" for k, v in summary["by_kind"].items()) or "none"
     pending = summary["frames_pending"]
     waiting = f"; {len(pending)} frame(s) pending" if pending else ""
+    redone = sorted(f for frames in (recomputed or {}).values() for f in frames)
+    why = ", ".join(recomputed or {})
+    again = f"; {len(redone)} frame(s) recomputed ({why})" if redone else ""
+    warnings = report.get("warnings", [])
+    codes = ", ".join(sorted({str(w.get("code", "")).replace("_", " ") for w in warnings}))
+    warned = f"; WARNING: {codes}" if warnings else ""
     return (
         f"{summary['detections']} detection(s) ({kinds}) in "
         f"{summary['frames_with_detections']} of {summary['frames_processed']} frame(s)"
-        f"{waiting}; report: {report_path}"
+        f"{waiting}{again}{warned}; report: {report_path}"
     )

@@ -1,14 +1,22 @@
-"""Describe a plate sequence: frames found, gaps, resolution, channels, windows, compression."""
+"""Describe a plate sequence: frames found, gaps, resolution, channels, windows, compression.
+
+Every frame's header is read (fast: no pixels are decoded), so an unreadable frame or one of
+another size is listed under problems, and the exit code is then 3.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import sys
 from typing import Any
 
 from hotpixel.detect.windows import plan_windows
+from hotpixel.errors import FrameReadError
 from hotpixel.io.frames import read_spec
-from hotpixel.io.sequence import discover, format_ranges
+from hotpixel.io.geometry import Geometry
+from hotpixel.io.sequence import FrameSequence, discover, format_ranges
 
 
 def add_parser(sub: Any, name: str) -> argparse.ArgumentParser:
@@ -24,9 +32,19 @@ def add_parser(sub: Any, name: str) -> argparse.ArgumentParser:
 
 
 def describe(pattern: str) -> dict[str, Any]:
-    """What ``hotpixel info`` prints, as a dict."""
+    """What ``hotpixel info`` prints, as a dict; ``problems`` lists frames whose header is bad.
+
+    The description (resolution, channels, ...) is that of the first readable frame.
+    """
     seq = discover(pattern)
-    geometry, channels, fmt, compression = read_spec(seq.path(seq.first), seq.first)
+    headers, problems = check_headers(seq)
+    if not headers:
+        raise FrameReadError(
+            f"no frame of {seq.pattern.display()} can be read: {problems[0]}",
+            seq.path(seq.first),
+            seq.first,
+        )
+    geometry, channels, fmt, compression = next(iter(headers.values()))
     plan = plan_windows(seq.frames, [seq.first, seq.last])
     return {
         "pattern": seq.pattern.display(),
@@ -40,14 +58,54 @@ def describe(pattern: str) -> dict[str, Any]:
         "compression": compression,
         "first_window": list(plan[0][1]),
         "last_window": list(plan[-1][1]),
+        "problems": problems,
     }
+
+
+def check_headers(
+    seq: FrameSequence,
+) -> tuple[dict[int, tuple[Geometry, tuple[str, ...], str, str]], list[str]]:
+    """Every frame's header; and one line per frame that cannot be read or differs in size.
+
+    A frame cut short inside its pixel data keeps a good header and is found when
+    ``hotpixel detect`` decodes it.
+    """
+    headers: dict[int, tuple[Geometry, tuple[str, ...], str, str]] = {}
+    problems: list[str] = []
+    first: tuple[int, Geometry] | None = None
+    for n in seq.frames:
+        try:
+            spec = read_spec(seq.path(n), n)
+        except FrameReadError as exc:
+            problems.append(str(exc).splitlines()[0])
+            continue
+        headers[n] = spec
+        g = spec[0]
+        if first is None:
+            first = (n, g)
+        elif (g.full_width, g.full_height) != (first[1].full_width, first[1].full_height):
+            problems.append(
+                f"frame {n}: {seq.path(n)!r} is {g.full_width}x{g.full_height} but frame "
+                f"{first[0]} is {first[1].full_width}x{first[1].full_height}; replace it or "
+                "leave it out with --exclude"
+            )
+    return headers, problems
 
 
 def run(args: argparse.Namespace) -> int:
     d = describe(args.pattern)
-    if args.json:
-        print(json.dumps(d, indent=1))
-        return 0
+    try:
+        _print(d, args.json)
+    except BrokenPipeError:  # `hotpixel info ... | head`: the reader has what it wanted
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # so the exit flush does not fail again
+    return 3 if d["problems"] else 0
+
+
+def _print(d: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(d, indent=1), flush=True)
+        return
     for key in (
         "pattern",
         "frames",
@@ -60,4 +118,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"{key:>13}: {d[key]}")
     print(f"{'channels':>13}: {', '.join(d['channels'])}")
     print(f"{'windows':>13}: first {d['first_window']}, last {d['last_window']}")
-    return 0
+    print(f"{'problems':>13}: {len(d['problems']) or 'none'}")
+    for line in d["problems"]:
+        print(f"{'':>13}  {line}")
+    sys.stdout.flush()

@@ -17,10 +17,10 @@ import sys
 import tempfile
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import IO, Any
 
-from hotpixel.detect.run import DetectJob, RunResult, job_targets, run_detect
+from hotpixel.detect.run import DetectJob, RunResult, check_out_folder, job_targets, run_detect
 from hotpixel.errors import ChunkError, UsageError
 from hotpixel.io.sequence import FrameSequence, discover, format_ranges
 from hotpixel.outputs.report import merge_report
@@ -80,6 +80,7 @@ class _Chunk:
     skipped: int = 0
     error: str = ""
     fingerprint: str = ""
+    recomputed: dict[str, list[int]] = field(default_factory=dict)
 
 
 def detect(job: DetectJob, progress: Progress | None = None) -> RunResult:
@@ -94,6 +95,7 @@ def run_parallel(job: DetectJob, progress: Progress | None = None) -> RunResult:
     progress = progress or Progress("none")
     seq = discover(job.pattern)
     targets = job_targets(seq, job)
+    check_out_folder(job.out_dir, seq)
     chunks = split_chunks(targets, job.workers)
     exclude = left_out(seq, targets, job)
     env = {**os.environ, THREADS_ENV: str(max(1, (os.cpu_count() or 1) // len(chunks)))}
@@ -128,10 +130,18 @@ def run_parallel(job: DetectJob, progress: Progress | None = None) -> RunResult:
     report_path = os.path.join(os.path.abspath(job.out_dir), "report.json")
     summary = report["summary"]
     progress.finish(
-        report=report_path, detections=summary["detections"], frames=len(targets), fingerprint=fp
+        report=report_path,
+        detections=summary["detections"],
+        frames=len(targets),
+        fingerprint=fp,
+        warnings=len(report["warnings"]),
     )
     skipped = sum(c.skipped for c in running)
-    return RunResult(report, report_path, len(targets) - skipped, skipped)
+    recomputed: dict[str, list[int]] = {}
+    for c in running:
+        for reason, frames in c.recomputed.items():
+            recomputed[reason] = sorted([*recomputed.get(reason, []), *frames])
+    return RunResult(report, report_path, len(targets) - skipped, skipped, recomputed)
 
 
 def _start(
@@ -202,6 +212,11 @@ def _follow(
                 told = True
         elif kind == "frame":
             progress.frame(int(event["frame"]), int(event.get("detections", 0)))
+        elif kind == "warning":  # each chunk warns of the same flags: Progress says it once
+            progress.warning(str(event.get("message", "")), str(event.get("code", "warning")))
+        elif kind == "recompute":
+            chunk.recomputed = {str(k): list(v) for k, v in dict(event.get("reasons", {})).items()}
+            progress.recompute(chunk.recomputed, str(event.get("text", "")))
         elif kind == "error":
             chunk.error = str(event.get("message", ""))
         elif kind == "done":

@@ -27,9 +27,13 @@ from hotpixel.io.exr_writer import MASK_CHANNEL, write_mask, write_plate_with_ma
 from hotpixel.io.geometry import Geometry, paste
 from hotpixel.io.sequence import FrameSequence, discover, format_ranges, select_frames
 from hotpixel.outputs.report import (
+    INPUT_CHANGED,
+    Stale,
     build_report,
     fingerprint,
-    is_done,
+    input_stamp,
+    no_context_warning,
+    resume_check,
     write_frame_record,
     write_run_record,
 )
@@ -38,6 +42,15 @@ from hotpixel.params import DetectParams
 from hotpixel.progress import Progress
 
 MASK_FLOOR = 0.01  # probabilities below this are stored as 0 in masks (docs/outputs.md)
+# parameter -> detectors that do not read it. With those it changes nothing, so it is left out
+# of the resume fingerprint and a value other than the default draws a warning. Listed as
+# "ignored by" so a detector missing here counts as reading everything: never a false warning
+# and never a stale resume.
+IGNORED_BY: dict[str, tuple[str, ...]] = {
+    "motion_tolerance": ("neural",),
+    "model": ("classical",),
+    "device": ("classical",),
+}
 
 
 @dataclass
@@ -61,10 +74,16 @@ class RunResult:
     report_path: str
     processed: int
     skipped: int
+    recomputed: dict[str, list[int]] = field(default_factory=dict)  # reason -> frames
 
 
 def run_detect(job: DetectJob, progress: Progress | None = None) -> RunResult:
-    """Run detection as ``job`` says; return the report. Raises :class:`HotPixelError` s."""
+    """Run detection as ``job`` says; return the report. Raises :class:`HotPixelError` s.
+
+    A frame finished by an earlier run into the same folder is reused only when its settings,
+    its window and every file the window reads are unchanged (:func:`resume_check`); the
+    frames computed again are reported through ``progress`` with the reason.
+    """
     progress = progress or Progress("none")
     params = params_mod.validate(job.params)
     seq = discover(job.pattern)
@@ -74,9 +93,9 @@ def run_detect(job: DetectJob, progress: Progress | None = None) -> RunResult:
         params = dataclasses.replace(params, threshold=detector.default_threshold)
     context = [f for f in context_frames(seq, targets) if f not in set(job.exclude)]
     plan = plan_windows(context, targets, detector.window_length)
+    read = sorted({n for _, numbers in plan for n in numbers})
     # a chunk with nothing to do still reads one header for the report's geometry
-    needed = sorted({n for _, numbers in plan for n in numbers}) or list(seq.frames[:1])
-    canvas, display = scan_geometry(seq, needed)
+    canvas, display = scan_geometry(seq, read or list(seq.frames[:1]))
     out = os.path.abspath(job.out_dir)
     mask_names = {f: _mask_path(out, seq, f) for f in targets}
     _prepare_output(out, seq, mask_names, job.with_plate)
@@ -85,9 +104,19 @@ def run_detect(job: DetectJob, progress: Progress | None = None) -> RunResult:
         "version": detector.version,
         "model_version": detector.model_version,
     }
-    fp = fingerprint(os.path.abspath(seq.pattern.display()), det_info, params_mod.to_dict(params))
-    pending = [f for f in targets if job.force or not is_done(out, f, fp)]
-    header = _run_header(seq, display, {**det_info, "runtime": detector.runtime}, params)
+    fp = fingerprint(
+        os.path.abspath(seq.pattern.display()), det_info, params_mod.to_dict(effective(params))
+    )
+    stamps = {n: input_stamp(n, seq.path(n)) for n in read}
+    inputs = {f: [stamps[n] for n in sorted(set(w))] for f, w in plan}
+    windows = dict(plan)
+    stale = {f: resume_check(out, f, fp, windows[f], inputs[f]) for f in targets}
+    pending = [f for f in targets if job.force or stale[f] is not None]
+    recomputed = _recomputed(stale) if not job.force else {}
+    flag_warnings = [_inert_warning(name, params) for name in inert_params(params)]
+    alone = [f for f, w in plan if len(set(w)) == 1]
+    header = _run_header(seq, display, {**det_info, "runtime": detector.runtime}, params, job)
+    header["warnings"] = flag_warnings
     write_run_record(out, fp, header)
     progress.start(
         len(pending),
@@ -95,18 +124,85 @@ def run_detect(job: DetectJob, progress: Progress | None = None) -> RunResult:
         frames=format_ranges(targets),
         summary=f"{_model_name(detector)} on {detector.runtime}, threshold {params.threshold:g}",
     )
+    for warning in [*flag_warnings, *([no_context_warning(alone)] if alone else [])]:
+        progress.warning(warning["message"], warning["code"])
+    if recomputed:
+        progress.recompute(recomputed, recompute_text(stale))
     pending_set = set(pending)
     todo = [(f, w) for f, w in plan if f in pending_set]
     try:
-        _process(todo, seq, canvas, detector, params, job, out, mask_names, fp, progress)
+        _process(todo, seq, canvas, detector, params, job, out, mask_names, fp, inputs, progress)
     finally:
         report = build_report(out, fp, header, targets)
     summary = report["summary"]
     report_path = os.path.join(out, "report.json")
     progress.finish(
-        report=report_path, detections=summary["detections"], frames=len(targets), fingerprint=fp
+        report=report_path,
+        detections=summary["detections"],
+        frames=len(targets),
+        fingerprint=fp,
+        warnings=len(report["warnings"]),
     )
-    return RunResult(report, report_path, len(pending), len(targets) - len(pending))
+    skipped = len(targets) - len(pending)
+    return RunResult(report, report_path, len(pending), skipped, recomputed)
+
+
+def inert_params(params: DetectParams) -> list[str]:
+    """Parameters set away from their default that the chosen detector does not read."""
+    defaults = DetectParams()
+    return [
+        name
+        for name, ignoring in IGNORED_BY.items()
+        if params.detector in ignoring and getattr(params, name) != getattr(defaults, name)
+    ]
+
+
+def effective(params: DetectParams) -> DetectParams:
+    """``params`` with the ones the detector ignores put back to their defaults.
+
+    The resume fingerprint is taken from these, so a flag that changes nothing never forces a
+    recompute.
+    """
+    defaults = DetectParams()
+    return dataclasses.replace(params, **{n: getattr(defaults, n) for n in inert_params(params)})
+
+
+def _inert_warning(name: str, params: DetectParams) -> dict[str, Any]:
+    flag = f"--{params_mod.flag_name(name)}"
+    choices = next(f for f in params_mod.param_fields() if f.name == "detector").metadata["choices"]
+    users = " or ".join(d for d in choices if d not in IGNORED_BY[name])
+    return {
+        "code": "inert_parameter",
+        "parameter": name,
+        "message": (
+            f"{flag} {getattr(params, name)!r} does nothing with --detector {params.detector}, "
+            f"which does not read it (results and resume are as without it); it applies to "
+            f"--detector {users}"
+        ),
+    }
+
+
+def _recomputed(stale: dict[int, Stale | None]) -> dict[str, list[int]]:
+    """Reason -> frames, for frames that had a record but cannot reuse it."""
+    out: dict[str, list[int]] = {}
+    for f, s in sorted(stale.items()):
+        if s is not None and s.reason:
+            out.setdefault(s.reason, []).append(f)
+    return out
+
+
+def recompute_text(stale: dict[int, Stale | None]) -> str:
+    """``recomputing 5 frame(s): 1000-1004 (an input frame changed: 1002)`` for people."""
+    by_reason = _recomputed(stale)
+    changed = sorted({c for s in stale.values() if s is not None for c in s.changed})
+    parts = []
+    for reason, frames in by_reason.items():
+        detail = ""
+        if reason == INPUT_CHANGED and changed:
+            detail = f": {format_ranges(changed)}, by size or modification time"
+        parts.append(f"{format_ranges(frames)} ({reason}{detail})")
+    total = sum(len(f) for f in by_reason.values())
+    return f"recomputing {total} frame(s): " + "; ".join(parts)
 
 
 def _model_name(detector: Detector) -> str:
@@ -164,6 +260,7 @@ def _process(
     out: str,
     mask_names: dict[int, str],
     fp: str,
+    inputs: dict[int, list[dict[str, Any]]],
     progress: Progress,
 ) -> None:
     if not todo:
@@ -200,6 +297,7 @@ def _process(
                     fp,
                     detections,
                     oversized,
+                    (numbers, inputs[frame]),
                 )
             )
             progress.frame(frame, len(detections))
@@ -263,7 +361,9 @@ def _write_frame(
     fp: str,
     detections: list[Detection],
     oversized: int,
+    read: tuple[tuple[int, ...], list[dict[str, Any]]],
 ) -> None:
+    """Write one frame's mask (and plate), then its record; ``read`` is (window, input stamps)."""
     own = item.frame.geometry
     own_mask = mask if own == canvas else paste(mask, canvas, own)
     write_mask(mask_path, own_mask, own, meta)
@@ -273,7 +373,10 @@ def _write_frame(
         write_plate_with_mask(
             plate_path, rgb, item.frame.alpha, own_mask, own, item.frame.pixel_format, meta
         )
-    write_frame_record(out, frame, seq.path(frame), mask_path, fp, detections, oversized)
+    window, stamps = read
+    write_frame_record(
+        out, frame, seq.path(frame), mask_path, fp, detections, oversized, window, stamps
+    )
 
 
 def _mask_path(out: str, seq: FrameSequence, frame: int) -> str:
@@ -291,9 +394,21 @@ def mask_pattern(seq: FrameSequence) -> str:
     return f"masks/{stem}.hotpixel.{hashes}.exr"
 
 
+def check_out_folder(out: str, seq: FrameSequence, flag: str = "--out") -> None:
+    """Refuse an output folder that is the plate's own: QC files must not mix into a delivery."""
+    out = os.path.abspath(out)
+    if os.path.realpath(out) == os.path.realpath(seq.pattern.directory or "."):
+        suggestion = os.path.join(os.path.dirname(out), "qc")
+        raise OutputError(
+            f"{flag} {out!r} is the plate's own folder; outputs must not be mixed into the "
+            f"plate's delivery. Pass another folder, e.g. {suggestion!r}"
+        )
+
+
 def _prepare_output(
     out: str, seq: FrameSequence, mask_names: dict[int, str], with_plate: bool
 ) -> None:
+    check_out_folder(out, seq)
     inputs = {os.path.realpath(p) for p in seq.paths.values()}
     ensure_folders(out, ("masks", "frames", "tracks", *(("plate",) if with_plate else ())))
     clash = [p for p in mask_names.values() if os.path.realpath(p) in inputs]
@@ -304,12 +419,21 @@ def _prepare_output(
 
 
 def _run_header(
-    seq: FrameSequence, display: Geometry, det_info: dict[str, str], params: DetectParams
+    seq: FrameSequence,
+    display: Geometry,
+    det_info: dict[str, str],
+    params: DetectParams,
+    job: DetectJob,
 ) -> dict[str, Any]:
-    """What the report says of the run besides its frames (kept as ``runs/<fingerprint>.json``)."""
+    """What the report says of the run besides its frames (kept as ``runs/<fingerprint>.json``).
+
+    The source pattern is absolute, so the report can be opened from any folder; the pattern
+    as the user gave it is kept beside it for display.
+    """
     return {
         "source": {
-            "pattern": seq.pattern.display(),
+            "pattern": os.path.abspath(seq.pattern.display()),
+            "pattern_given": job.pattern,
             "width": display.full_width,
             "height": display.full_height,
             "geometry": display.as_dict(),

@@ -164,6 +164,8 @@ def discover(text: str) -> FrameSequence:
         return _discover_directory(text)
     if os.path.isfile(text) and not _TOKEN.search(os.path.basename(text)):
         return _single_file(text)
+    if not _TOKEN.search(os.path.basename(text)):
+        raise SequenceError(_not_found(text))
     pattern = parse_pattern(text)
     folder = pattern.directory or "."
     if not os.path.isdir(folder):
@@ -177,6 +179,24 @@ def discover(text: str) -> FrameSequence:
             f"no frames match {pattern.display()}; check the path, the padding and the extension"
         )
     return FrameSequence(pattern, tuple(sorted(found)), found)
+
+
+def _not_found(text: str) -> str:
+    """Why a path without a frame token names nothing: a missing path, or a lost ``$F4``."""
+    folder = os.path.dirname(text) or "."
+    name = os.path.basename(text)
+    if not os.path.isdir(folder):
+        what = f"folder {folder!r} does not exist"
+    else:
+        what = f"{text!r} is neither a file nor a folder, and has no frame token"
+    hint = "; pass shot.####.exr, shot.%04d.exr, shot.$F4.exr, a folder or a file"
+    if re.search(r"\.\.|[._-]\.[A-Za-z0-9]+$|\.$", name) or name.endswith(("_", "-")):
+        # `detect shot.$F4.exr` unquoted: the shell replaces $F4 by nothing -> shot..exr
+        hint = (
+            "; if you typed $F4 or $F, the shell replaced it with nothing: quote the pattern "
+            "in single quotes, e.g. 'shot.$F4.exr', or use shot.####.exr"
+        )
+    return what + hint
 
 
 def _scan(folder: str, pattern: FramePattern) -> dict[int, str]:
@@ -249,6 +269,13 @@ def select_frames(
     """
     have = set(seq.frames)
     wanted = list(requested) if requested else list(range(seq.first, seq.last + 1))
+    chosen = [f for f in wanted if f in have]
+    if not chosen:
+        raise SequenceError(
+            f"none of the requested frames {format_ranges(wanted)} exist in "
+            f"{seq.pattern.display()} (found {format_ranges(seq.frames)}); pass --frames "
+            "within what was found"
+        )
     missing = [f for f in wanted if f not in have]
     if missing and not allow_gaps:
         what = (
@@ -256,14 +283,13 @@ def select_frames(
             if len(missing) == 1
             else f"frames {format_ranges(missing)} are"
         )
+        fix = (
+            "pass --allow-gaps to skip them, or --frames within what was found"
+            if requested
+            else "pass --frames or --allow-gaps"
+        )
         raise SequenceError(
             f"{what} missing from {seq.pattern.display()} (found {format_ranges(seq.frames)}); "
-            "pass --frames or --allow-gaps"
-        )
-    chosen = [f for f in wanted if f in have]
-    if not chosen:
-        raise SequenceError(
-            f"none of the requested frames {format_ranges(wanted)} exist in "
-            f"{seq.pattern.display()} (found {format_ranges(seq.frames)})"
+            + fix
         )
     return chosen

@@ -112,6 +112,15 @@ def _chart(report: dict[str, Any]) -> str:
     )
 
 
+def _warnings(report: dict[str, Any]) -> str:
+    """The report's warnings as a box above everything else (reports without the field: none)."""
+    items = [str(w.get("message", "")) for w in report.get("warnings", [])]
+    if not items:
+        return ""
+    lis = "".join(f"<li>{html.escape(m)}</li>" for m in items)
+    return f'<section class="warnings" role="alert"><h2>Warnings</h2><ul>{lis}</ul></section>'
+
+
 def render_page(report: dict[str, Any], cards: list[tuple[dict[str, Any], str]]) -> str:
     source, det, summary = report["source"], report["detector"], report["summary"]
     esc = html.escape
@@ -125,6 +134,8 @@ def render_page(report: dict[str, Any], cards: list[tuple[dict[str, Any], str]])
         ("Detections", f"{summary['detections']} in {summary['frames_with_detections']} frame(s)"),
         ("Pending", ", ".join(map(str, summary["frames_pending"])) or "none"),
     ]
+    if source.get("pattern_given") and source["pattern_given"] != source["pattern"]:
+        facts.insert(1, ("Given as", source["pattern_given"]))
     dl = "".join(f"<dt>{esc(k)}</dt><dd>{esc(str(v))}</dd>" for k, v in facts)
     kinds = sorted({d["kind"] for d, _ in cards})
     options = "".join(f'<option value="{esc(k)}">{esc(k)}</option>' for k in kinds)
@@ -146,6 +157,7 @@ def render_page(report: dict[str, Any], cards: list[tuple[dict[str, Any], str]])
     return _PAGE.format(
         title=esc(title),
         facts=dl,
+        warnings=_warnings(report),
         chart=_chart(report),
         options=options,
         total=len(cards),
@@ -166,10 +178,13 @@ gap: .2em 1em; }} dt {{ color: #999; }} dd {{ margin: 0; }}
 .controls {{ margin: 1em 0; display: flex; gap: 1em; flex-wrap: wrap; align-items: center; }}
 .hit {{ margin: 0 0 1em 0; }} .hit img {{ image-rendering: pixelated; max-width: 100%;
 height: auto; background: #444; }} figcaption {{ color: #bbb; }}
+.warnings {{ border: 2px solid #e0a030; background: #3a2e14; padding: .2em 1em;
+margin: 0 0 1em 0; }} .warnings h2 {{ font-size: 1.1em; color: #f0c050; }}
 input, select {{ background: #333; color: #ddd; border: 1px solid #555; }}
 </style></head>
 <body data-total="{total}">
 <h1>{title}</h1>
+{warnings}
 <dl>{facts}</dl>
 {chart}
 <div class="controls">

@@ -9,11 +9,14 @@ Layout of an output folder::
     detections.csv                      the same detections, one row each
     tracks/<kind>_<frame>_<n>.txt       Nuke Tracker "Time+value Ascii": `frame x y` (Nuke coords)
 
-Per-frame records carry a fingerprint of the source and the parameters, so a rerun resumes only
-where the fingerprint matches. The report is rebuilt from the records (and the run record their
-fingerprint names) under a folder lock: chunks of one shot run as separate processes into the
-same folder, in any order, and whichever finishes last leaves a report of every finished frame;
-:func:`merge_report` rebuilds it on demand (``hotpixel merge``).
+Per-frame records carry a fingerprint of the source and the parameters, the frame numbers of the
+window the frame was judged with, and a stamp (absolute path, size, modification time) of every
+file that window read. A rerun resumes a frame only when all of these still match
+(:func:`resume_check`); otherwise the frame is recomputed and the run says why. The report is
+rebuilt from the records (and the run record their fingerprint names) under a folder lock:
+chunks of one shot run as separate processes into the same folder, in any order, and whichever
+finishes last leaves a report of every finished frame; :func:`merge_report` rebuilds it on
+demand (``hotpixel merge``).
 """
 
 from __future__ import annotations
@@ -26,10 +29,12 @@ import json
 import os
 import re
 from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from hotpixel import __version__
-from hotpixel.errors import InputError
+from hotpixel.errors import FrameReadError, InputError
 from hotpixel.io.atomic import folder_lock, write_text
 from hotpixel.io.documents import read_document
 from hotpixel.io.sequence import format_ranges
@@ -71,6 +76,77 @@ def fingerprint(source: str, detector: dict[str, str], params: dict[str, Any]) -
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
+def input_stamp(frame: int, path: str) -> dict[str, Any]:
+    """What resume compares of one input file: ``frame``, absolute ``path``, ``size``, ``mtime_ns``.
+
+    Size and modification time, not a content hash: hashing would read every byte of every
+    plate frame again on each rerun, which costs about as much as decoding it, while a
+    re-rendered or re-delivered frame gets a new modification time. A different file copied in
+    with its old size and time preserved (``cp -p``, ``rsync -t``) is not noticed; ``--force``
+    redoes everything.
+    """
+    try:
+        st = os.stat(path)
+    except OSError as exc:
+        raise FrameReadError(
+            f"frame {frame}: {path!r} cannot be read ({exc.strerror}); restore the file or "
+            "leave it out with --exclude",
+            path,
+            frame,
+        ) from exc
+    return {
+        "frame": frame,
+        "path": os.path.abspath(path),
+        "size": st.st_size,
+        "mtime_ns": st.st_mtime_ns,
+    }
+
+
+# why a frame is computed again although it has a record (see resume_check)
+OTHER_SETTINGS = "made with other settings"
+MASK_MISSING = "its mask is missing"
+WINDOW_CHANGED = "its temporal window changed"
+NOT_STAMPED = "its record predates input checks"
+INPUT_CHANGED = "an input frame changed"
+
+
+@dataclass(frozen=True)
+class Stale:
+    """Why a frame's record cannot be reused: ``reason``, and for INPUT_CHANGED the frames."""
+
+    reason: str
+    changed: tuple[int, ...] = ()
+
+
+def resume_check(
+    out_dir: str, frame: int, fp: str, window: Sequence[int], inputs: list[dict[str, Any]]
+) -> Stale | None:
+    """None when ``frame``'s record can be reused; else why it must be computed again.
+
+    Reusable means: same fingerprint, mask present, the same ``window`` (frame numbers as
+    read, after mirroring and ``--exclude``), and every input file's stamp
+    (:func:`input_stamp`) unchanged. A frame without a record gives ``Stale("")``: new work,
+    not a recompute.
+    """
+    record = read_frame_record(out_dir, frame)
+    if record is None:
+        return Stale("")
+    if record.get("fingerprint") != fp:
+        return Stale(OTHER_SETTINGS)
+    if not os.path.isfile(os.path.join(out_dir, str(record.get("mask", "")))):
+        return Stale(MASK_MISSING)
+    if record.get("window") != list(window):
+        return Stale(WINDOW_CHANGED)
+    before = record.get("inputs")
+    if not isinstance(before, list):
+        return Stale(NOT_STAMPED)
+    if before != inputs:
+        old = {int(i.get("frame", 0)): i for i in before if isinstance(i, dict)}
+        changed = tuple(sorted(i["frame"] for i in inputs if old.get(i["frame"]) != i))
+        return Stale(INPUT_CHANGED, changed)
+    return None
+
+
 def frame_record_path(out_dir: str, frame: int) -> str:
     return os.path.join(out_dir, "frames", f"{frame}.json")
 
@@ -83,15 +159,23 @@ def write_frame_record(
     fp: str,
     detections: list[Detection],
     oversized_regions: int,
+    window: Sequence[int] = (),
+    inputs: list[dict[str, Any]] | None = None,
 ) -> None:
-    """Write one frame's record atomically (after its mask, so a record means a finished frame)."""
+    """Write one frame's record atomically (after its mask, so a record means a finished frame).
+
+    ``window`` is the frame numbers the detector saw, ``inputs`` the :func:`input_stamp` of each
+    file they came from; resume compares both.
+    """
     record = {
         "schema": FRAME_SCHEMA,
         "schema_version": SCHEMA_VERSION,
         "fingerprint": fp,
         "frame": frame,
-        "file": source_file,
+        "file": os.path.abspath(source_file),
         "mask": os.path.relpath(mask_file, out_dir),
+        "window": list(window),
+        "inputs": inputs or [],
         "oversized_regions": oversized_regions,
         "detections": [d.as_dict() for d in detections],
     }
@@ -108,14 +192,6 @@ def read_frame_record(out_dir: str, frame: int) -> dict[str, Any] | None:
     if not isinstance(record, dict) or record.get("schema") != FRAME_SCHEMA:
         return None
     return record
-
-
-def is_done(out_dir: str, frame: int, fp: str) -> bool:
-    """True when ``frame`` has a record with fingerprint ``fp`` and its mask exists."""
-    record = read_frame_record(out_dir, frame)
-    if record is None or record.get("fingerprint") != fp:
-        return False
-    return os.path.isfile(os.path.join(out_dir, str(record.get("mask", ""))))
 
 
 def read_report(out_dir: str) -> dict[str, Any]:
@@ -214,18 +290,11 @@ def _assemble(
             pending.append(f)
             continue
         detections.extend(record["detections"])
-        frame_rows.append(
-            {
-                "frame": f,
-                "file": record["file"],
-                "mask": record["mask"],
-                "detections": len(record["detections"]),
-                "oversized_regions": record["oversized_regions"],
-            }
-        )
+        frame_rows.append(_frame_row(f, record))
     kinds = Counter(d["kind"] for d in detections)
-    skip = ("schema", "schema_version", "fingerprint")
+    skip = ("schema", "schema_version", "fingerprint", "warnings")
     fields = {k: v for k, v in header.items() if k not in skip}
+    warnings = [*header.get("warnings", []), *frame_warnings(frame_rows)]
     source = dict(fields.pop("source"))
     source.update(
         {
@@ -251,10 +320,52 @@ def _assemble(
             "by_kind": dict(sorted(kinds.items())),
             "frames_with_detections": sum(1 for r in frame_rows if r["detections"]),
         },
+        "warnings": warnings,
         "frames": frame_rows,
         "detections": detections,
         "sensor": sensor_section(out_dir),
     }
+
+
+def _frame_row(frame: int, record: dict[str, Any]) -> dict[str, Any]:
+    """The report's line for one finished frame; ``size``/``mtime_ns`` of its own file if known."""
+    row = {
+        "frame": frame,
+        "file": record["file"],
+        "mask": record["mask"],
+        "detections": len(record["detections"]),
+        "oversized_regions": record["oversized_regions"],
+    }
+    if "window" in record:
+        row["window"] = record["window"]
+    own = [i for i in record.get("inputs", []) if isinstance(i, dict) and i.get("frame") == frame]
+    if own:
+        row["size"], row["mtime_ns"] = own[0].get("size"), own[0].get("mtime_ns")
+    return row
+
+
+NO_CONTEXT = "no_temporal_context"
+
+
+def no_context_warning(frames: Sequence[int]) -> dict[str, Any]:
+    """The warning for frames judged without neighbours (a single image, a one-frame run)."""
+    which = f"frame {frames[0]}" if len(frames) == 1 else f"frames {format_ranges(frames)}"
+    return {
+        "code": NO_CONTEXT,
+        "frames": format_ranges(frames),
+        "message": (
+            f"{which} had no temporal context (no neighbouring frame to compare with): judged "
+            "on spatial evidence only, so real small bright things (glints, lights, stars) are "
+            "flagged as defects too and false alerts are far more likely than on a sequence. "
+            "For a temporal check, run on the sequence so that the neighbouring frames are read"
+        ),
+    }
+
+
+def frame_warnings(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Warnings that follow from the finished frames' records (frames without context)."""
+    alone = [int(r["frame"]) for r in rows if r.get("window") and len(set(r["window"])) == 1]
+    return [no_context_warning(alone)] if alone else []
 
 
 def sensor_section(out_dir: str) -> dict[str, Any] | None:

@@ -68,7 +68,8 @@ class DetectionRecord(TypedDict, total=False):
 class Source(TypedDict, total=False):
     """Where a run's frames came from: the pattern, the image size, the frames covered."""
 
-    pattern: str
+    pattern: str  # absolute, #### form
+    pattern_given: str  # as the user typed it, for display
     width: int  # display window
     height: int
     geometry: dict[str, int]  # data and display windows
@@ -93,7 +94,8 @@ class ReportDocument(TypedDict):
     params: dict[str, Any]
     mask: dict[str, Any]  # channel, content, floor, pattern
     summary: dict[str, Any]  # frames_processed, frames_pending, detections, by_kind, ...
-    frames: list[dict[str, Any]]  # one row per finished frame
+    warnings: list[dict[str, Any]]  # code, message (+ frames or parameter); docs/cli.md#warnings
+    frames: list[dict[str, Any]]  # one row per finished frame (+ window, size, mtime_ns)
     detections: list[DetectionRecord]
     sensor: dict[str, Any] | None  # the shot-level pass's findings, when it ran
 
