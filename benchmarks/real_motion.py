@@ -37,7 +37,7 @@ from scipy import ndimage
 from hotpixel.detect import candidates as cand
 from hotpixel.detect.motion import MotionCache, align
 from hotpixel.ml import realvideo
-from hotpixel.synth.defects import Defect, inject, placement_heatmap
+from hotpixel.ml.synth.defects import Defect, inject, placement_heatmap
 
 CLASSES = ("locked", "pan", "handheld")
 HD = 1920 * 1080
@@ -203,9 +203,9 @@ def main(argv: list[str] | None = None) -> int:
     sweep = sorted({*SWEEP, args.threshold})
     neural = None
     if not args.no_neural:
-        from hotpixel.detectors.neural import NeuralDetector
-        from hotpixel.model_file import default_model_path
-        from hotpixel.window import Window
+        from hotpixel.detect.detectors.neural import NeuralDetector
+        from hotpixel.detect.model_file import default_model_path
+        from hotpixel.detect.windows import Window
 
         neural = NeuralDetector(default_model_path(), "cpu")
     results: dict[str, dict[float, Tally]] = {}
