@@ -29,6 +29,7 @@ import sys
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import Any
 
 import cv2
 import numpy as np
@@ -180,6 +181,89 @@ def segment(
     return moved, clean, labels, placed
 
 
+@dataclass
+class Run:
+    """Everything one benchmark run accumulates."""
+
+    sweep: list[float]
+    results: dict[str, dict[float, Tally]] = field(default_factory=dict)  # flow, by class
+    baseline: dict[str, dict[float, Tally]] = field(default_factory=dict)  # +-3 px, by class
+    dense: dict[str, Tally] = field(default_factory=dict)  # temporal-v2, by class
+    per_clip: dict[str, Tally] = field(default_factory=dict)  # flow at --threshold
+    sizes: dict[str, tuple[int, int]] = field(default_factory=dict)
+    timing: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    dump: dict[str, list[np.ndarray]] = field(default_factory=lambda: defaultdict(list))
+
+
+def evaluate_window(
+    run: Run,
+    args: argparse.Namespace,
+    key: tuple[str, str],
+    moved: np.ndarray,
+    clean: np.ndarray,
+    label: np.ndarray,
+    defects: list[Defect],
+    centre: int,
+    cache: MotionCache,
+    neural: Any,
+) -> None:
+    """Score the window centred on ``centre`` of ``moved`` for every method."""
+    clip, motion = key
+    idx = list(range(centre - 2, centre + 3))
+    window = moved[idx]
+    grown, ids = footprints(label, defects)
+    contrast = visible_contrast(clean[centre], moved[centre], label, ids)
+    t0 = time.perf_counter()
+    aligned = align(window, idx, cache)
+    t1 = time.perf_counter()
+    low = min(run.sweep)
+    found, _ = cand.find(
+        aligned.frames, aligned.confidence, aligned.flow, cand.CandidateParams(threshold=low)
+    )
+    run.timing["flow"].append(t1 - t0)
+    run.timing["candidates"].append(time.perf_counter() - t1)
+    score_points(run.results[motion], found.y, found.x, found.score, grown, ids, contrast)
+    score_points(
+        {args.threshold: run.per_clip[f"{clip}/{motion}"]},
+        found.y,
+        found.x,
+        found.score,
+        grown,
+        ids,
+        contrast,
+    )
+    raw, _ = cand.find(window, params=cand.CandidateParams(threshold=low, tolerance=3))
+    score_points(run.baseline[motion], raw.y, raw.x, raw.score, grown, ids, contrast)
+    if neural is not None:
+        from hotpixel.detect.windows import Window
+
+        t2 = time.perf_counter()
+        prob = neural(Window(tuple(window), tuple(idx), 2))
+        run.timing["neural"].append(time.perf_counter() - t2)
+        neural_alerts(prob, grown, ids, contrast, run.dense[motion])
+    for table in (
+        *run.results[motion].values(),
+        *run.baseline[motion].values(),
+        run.dense[motion],
+        run.per_clip[f"{clip}/{motion}"],
+    ):
+        table.frames += 1
+        table.pixels += window.shape[1] * window.shape[2]
+    if args.dump:
+        keep = found.score >= args.threshold
+        chosen = found.select(keep)
+        features, _ = chosen.features()
+        run.dump["features"].append(features)
+        run.dump["real"].append(grown[chosen.y, chosen.x] > 0)  # on an injected defect
+        run.dump["aligned"].append(
+            cand.cutouts(aligned.frames, chosen.y, chosen.x).astype(np.float16)
+        )
+        run.dump["raw"].append(cand.cutouts(window, chosen.y, chosen.x).astype(np.float16))
+        run.dump["confidence"].append(
+            cand.cutouts(aligned.confidence[..., None], chosen.y, chosen.x).astype(np.float16)
+        )
+
+
 def main(argv: list[str] | None = None) -> int:
     """Print the per-motion-class candidate table (see the module's doc)."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -197,81 +281,61 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--split", default="test", choices=list(realvideo.SPLITS))
     ap.add_argument("--no-neural", action="store_true", help="skip temporal-v2")
     ap.add_argument("--timing-1080p", type=int, default=4, help="windows timed at 1920x1080")
+    ap.add_argument(
+        "--dump",
+        default="",
+        help="write the candidates' cutouts, features and "
+        "labels (on a defect or not) at --threshold to this .npz, for a classifier",
+    )
     args = ap.parse_args(argv)
     rng = np.random.Generator(np.random.PCG64(args.seed))
     clips = realvideo.SPLITS[args.split]
-    sweep = sorted({*SWEEP, args.threshold})
+    run = Run(sorted({*SWEEP, args.threshold}))
     neural = None
     if not args.no_neural:
         from hotpixel.detect.detectors.neural import NeuralDetector
         from hotpixel.detect.model_file import default_model_path
-        from hotpixel.detect.windows import Window
 
         neural = NeuralDetector(default_model_path(), "cpu")
-    results: dict[str, dict[float, Tally]] = {}
-    baseline: dict[str, dict[float, Tally]] = {}
-    dense: dict[str, Tally] = {}
-    sizes: dict[str, tuple[int, int]] = {}
-    timing: dict[str, list[float]] = defaultdict(list)
-    base_params = cand.CandidateParams(threshold=min(sweep), tolerance=3)
-    flow_params = cand.CandidateParams(threshold=min(sweep))
     for motion in CLASSES:
-        results[motion] = {t: Tally() for t in sweep}
-        baseline[motion] = {t: Tally() for t in sweep}
-        dense[motion] = Tally()
+        run.results[motion] = {t: Tally() for t in run.sweep}
+        run.baseline[motion] = {t: Tally() for t in run.sweep}
+        run.dense[motion] = Tally()
         per_clip = -(-args.frames // len(clips))
         for clip in clips:
             moved, clean, labels, placed = segment(
                 clip, motion, per_clip, rng, args.defects, args.uniform_share
             )
-            sizes[f"{clip}/{motion}"] = moved.shape[1:3]
+            run.sizes[f"{clip}/{motion}"] = moved.shape[1:3]
+            run.per_clip[f"{clip}/{motion}"] = Tally()
             cache = MotionCache(args.preset)
             for centre in range(2, len(moved) - 2):
-                idx = list(range(centre - 2, centre + 3))
-                window = moved[idx]
-                grown, ids = footprints(labels[centre], placed[centre])
-                contrast = visible_contrast(clean[centre], moved[centre], labels[centre], ids)
-                t0 = time.perf_counter()
-                aligned = align(window, idx, cache)
-                t1 = time.perf_counter()
-                found, _ = cand.find(aligned.frames, aligned.confidence, aligned.flow, flow_params)
-                t2 = time.perf_counter()
-                timing["flow"].append(t1 - t0)
-                timing["candidates"].append(t2 - t1)
-                score_points(results[motion], found.y, found.x, found.score, grown, ids, contrast)
-                raw, _ = cand.find(window, params=base_params)
-                score_points(baseline[motion], raw.y, raw.x, raw.score, grown, ids, contrast)
-                if neural is not None:
-                    t3 = time.perf_counter()
-                    prob = neural(Window(tuple(window), tuple(idx), 2))
-                    timing["neural"].append(time.perf_counter() - t3)
-                    neural_alerts(prob, grown, ids, contrast, dense[motion])
-                for table in (*results[motion].values(), *baseline[motion].values(), dense[motion]):
-                    table.frames += 1
-                    table.pixels += window.shape[1] * window.shape[2]
+                evaluate_window(
+                    run,
+                    args,
+                    (clip, motion),
+                    moved,
+                    clean,
+                    labels[centre],
+                    placed[centre],
+                    centre,
+                    cache,
+                    neural,
+                )
         print(f"{motion}: done", file=sys.stderr, flush=True)
-    _print(args, clips, sizes, results, baseline, dense, sweep, neural is not None)
-    _print_timing(timing, args, rng)
+    _print(args, clips, run, neural is not None)
+    _print_timing(run.timing, args)
+    if args.dump:
+        arrays = {k: np.concatenate(v) for k, v in run.dump.items()}
+        np.savez_compressed(args.dump, **arrays)  # type: ignore[arg-type]
+        print(f"candidates written to {args.dump}")
     return 0
 
 
-def _print(
-    args: argparse.Namespace,
-    clips: tuple[str, ...],
-    sizes: dict[str, tuple[int, int]],
-    results: dict[str, dict[float, Tally]],
-    baseline: dict[str, dict[float, Tally]],
-    dense: dict[str, Tally],
-    sweep: list[float],
-    with_neural: bool,
-) -> None:
+def _print(args: argparse.Namespace, clips: tuple[str, ...], run: Run, neural: bool) -> None:
     print(
         f"real-motion candidates: clips {', '.join(clips)} ({args.split} split), seed "
         f"{args.seed}, {args.defects} defects/frame, DIS preset {args.preset}"
-    )
-    print(
-        "frame sizes (h, w) after the camera move's crop: "
-        + ", ".join(f"{k} {v[0]}x{v[1]}" for k, v in sizes.items())
     )
     head = (
         f"{'method':<28}{'class':<10}{'frames':>7}{'clear':>8}{'>=0.5x':>8}"
@@ -279,34 +343,35 @@ def _print(
     )
     print(head)
     print("-" * len(head))
-    for name, table in (("flow +-1px, z>={}", results), ("no flow +-3px, z>={}", baseline)):
-        for thr in sweep:
+    for name, table in (("flow +-1px, z>={}", run.results), ("no flow +-3px, z>={}", run.baseline)):
+        for thr in run.sweep:
             for motion in CLASSES:
-                t = table[motion][thr]
-                r = t.row()
-                print(
-                    f"{name.format(thr):<28}{motion:<10}{t.frames:>7}{r[0]:>8.4f}{r[1]:>8.4f}"
-                    f"{r[2]:>9.1f}{r[3]:>9.1f}{r[4]:>9.1f}"
-                )
-    if with_neural:
+                _row(name.format(thr), motion, table[motion][thr])
+    if neural:
         for motion in CLASSES:
-            t = dense[motion]
-            r = t.row()
-            print(
-                f"{'temporal-v2 @0.8 (alerts)':<28}{motion:<10}{t.frames:>7}{r[0]:>8.4f}"
-                f"{r[1]:>8.4f}{r[2]:>9.2f}{r[3]:>9.2f}{r[4]:>9.2f}"
-            )
+            _row("temporal-v2 @0.8 (alerts)", motion, run.dense[motion], 2)
+    print(f"per clip, flow +-1px, z>={args.threshold} (size h x w after the camera move's crop):")
+    for key, t in run.per_clip.items():
+        h, w = run.sizes[key]
+        _row(f"  {key} {h}x{w}", "", t)
     print(
-        "defects counted: clear (contrast >= 1, peak >= 2x level) / all (contrast >= 0.5): "
+        "defects counted, clear (visible contrast >= 1: peak >= 2x level) / all (>= 0.5): "
         + ", ".join(
-            f"{m} {results[m][sweep[0]].clear}/{results[m][sweep[0]].all_}" for m in CLASSES
+            f"{m} {run.results[m][run.sweep[0]].clear}/{run.results[m][run.sweep[0]].all_}"
+            for m in CLASSES
         )
     )
 
 
-def _print_timing(
-    timing: dict[str, list[float]], args: argparse.Namespace, rng: np.random.Generator
-) -> None:
+def _row(name: str, motion: str, t: Tally, digits: int = 1) -> None:
+    r = t.row()
+    print(
+        f"{name:<28}{motion:<10}{t.frames:>7}{r[0]:>8.4f}{r[1]:>8.4f}"
+        f"{r[2]:>9.{digits}f}{r[3]:>9.{digits}f}{r[4]:>9.{digits}f}"
+    )
+
+
+def _print_timing(timing: dict[str, list[float]], args: argparse.Namespace) -> None:
     for k, v in timing.items():
         print(
             f"time per frame at clip size, {k}: median {np.median(v):.3f} s "
