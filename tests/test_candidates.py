@@ -101,3 +101,16 @@ def test_local_level_ignores_the_3x3_core():
 def test_cutouts_check_arguments():
     with pytest.raises(ValueError, match="odd"):
         cutouts(np.zeros((5, 8, 8, 3)), np.array([1]), np.array([1]), 4)
+
+
+def test_defect_next_to_a_cut_is_found_from_the_frames_on_its_side():
+    """Regression (issue 16): across a cut the far neighbours' content hid defects."""
+    frames = moving_window(15, dx=2.0)
+    other = moving_window(16, dx=2.0) * 3.0  # a brighter, different shot after the cut
+    frames[3:] = other[3:]
+    y, x = 40, 60
+    frames[2, y, x] += 2.0 * max(float(frames[2, y, x].max()), 0.02)
+    aligned = align(frames, range(5), MotionCache())
+    found, _ = find(aligned.frames, aligned.confidence, aligned.flow)
+    assert np.any((np.abs(found.y - y) <= 1) & (np.abs(found.x - x) <= 1))
+    assert len(found) <= 5

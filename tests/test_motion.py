@@ -120,3 +120,10 @@ def test_align_checks_shapes():
         align(np.zeros((5, 8, 8, 3), np.float32), [0, 1, 2], MotionCache())
     with pytest.raises(ValueError, match="unknown DIS preset"):
         MotionCache("slowest")
+
+
+def test_unrelated_pictures_across_a_cut_get_low_confidence():
+    a = texture(np.random.Generator(np.random.PCG64(7)))
+    b = texture(np.random.Generator(np.random.PCG64(8))) * 3.0
+    motion = MotionCache().motion(0, a, 1, b)
+    assert np.median(motion.confidence) < 0.3

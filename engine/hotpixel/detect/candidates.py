@@ -14,6 +14,10 @@ brightest channel or the luminance):
 - ``score`` = residual / sigma, where the centre is also above its local spatial level (the
   mean of the ring 2 px out): a one-frame brightening of a whole area is not a hot pixel.
 
+Each pixel is compared only with the neighbours whose flow is trusted there (confidence at
+least ``min_confidence``): across a cut, or where the point is occluded in a neighbour, that
+neighbour says nothing about it. Where no neighbour is trusted, all are used.
+
 Candidates are the local maxima of the best channel's score above ``threshold``, at least
 ``spacing`` px apart. Each carries the features a classifier needs (:class:`Candidates`), and
 :func:`cutouts` cuts ``(N, T, h, w, C)`` patches around them from any stack (the aligned window,
@@ -27,7 +31,9 @@ from dataclasses import dataclass, fields
 import cv2
 import numpy as np
 
-RANGE_TO_SIGMA = 2.06  # expected range of 4 normal samples, in standard deviations
+# expected range of n normal samples, in standard deviations, by n (1 sample: no range; the
+# division by inf makes its disagreement 0 and the other noise terms answer)
+RANGE_TO_SIGMA_BY_COUNT = np.array([np.inf, np.inf, 1.128, 1.693, 2.059, 2.326], np.float32)
 # mean |x - mean of 4 others| of normal samples, in standard deviations: 0.798 * sqrt(1 + 1/4)
 DEVIATION_TO_SIGMA = 0.89
 
@@ -47,6 +53,7 @@ class CandidateParams:
     # ring around the pixel (the 7x7 box less the 3x3 core): a centre frame that is processed
     # differently (a sharper intra-coded frame, a flow misfit along an edge) raises it there
     centre_noise: bool = True
+    min_confidence: float = 0.3  # neighbours less sure than this at a pixel are left out there
 
 
 @dataclass(frozen=True)
@@ -127,26 +134,50 @@ def local_level(frame: np.ndarray) -> np.ndarray:
     return level
 
 
+def trusted(confidence: np.ndarray | None, shape: tuple[int, ...], least: float) -> np.ndarray:
+    """``(K, H, W, 1)`` bool: which neighbours to compare each pixel with.
+
+    Those whose flow confidence there is at least ``least`` (a neighbour across a cut or with the
+    point occluded says nothing about it); where none is, all of them (so nothing is found on
+    flow failure alone). ``confidence`` ``(K, H, W)``, or None for all.
+    """
+    if confidence is None:
+        return np.ones((*shape[:3], 1), bool)
+    valid = confidence >= least
+    valid |= ~valid.any(axis=0, keepdims=True)
+    out: np.ndarray = valid[..., None]
+    return out
+
+
 def evidence(
-    centre: np.ndarray, neighbours: np.ndarray, params: CandidateParams | None = None
+    centre: np.ndarray,
+    neighbours: np.ndarray,
+    params: CandidateParams | None = None,
+    confidence: np.ndarray | None = None,
 ) -> Evidence:
     """Per-channel evidence that ``centre`` ``(H, W, C)`` holds something its window does not.
 
     ``neighbours`` ``(K, H, W, C)`` float32 are the other frames of the window aligned onto the
-    centre (or raw, for a tolerance-only comparison). Values are scene-linear; NaN/Inf must be
-    removed before.
+    centre (or raw, for a tolerance-only comparison), ``confidence`` ``(K, H, W)`` their flow
+    confidence: each pixel is compared only with the neighbours trusted there (:func:`trusted`).
+    Values are scene-linear; NaN/Inf must be removed before.
     """
     p = params or CandidateParams()
     if neighbours.ndim != 4 or neighbours.shape[1:] != centre.shape:
         raise ValueError(f"neighbours {neighbours.shape} do not match centre {centre.shape}")
-    reference = _max_filter(neighbours[0], p.tolerance)
-    for n in neighbours[1:]:
-        np.maximum(reference, _max_filter(n, p.tolerance), out=reference)
+    valid = trusted(confidence, neighbours.shape, p.min_confidence)  # (K, H, W, 1)
+    reference = np.full(centre.shape, -np.inf, np.float32)
+    for n, ok in zip(neighbours, valid, strict=True):
+        np.maximum(reference, np.where(ok, _max_filter(n, p.tolerance), -np.inf), out=reference)
     residual = centre - reference
-    spread = neighbours.max(axis=0) - neighbours.min(axis=0)
-    disagreement = _box(spread, p.noise_radius) / RANGE_TO_SIGMA
+    count = valid.sum(axis=0)  # (H, W, 1), 1..K
+    high = np.where(valid, neighbours, -np.inf).max(axis=0)
+    low = np.where(valid, neighbours, np.inf).min(axis=0)
+    expected_range = RANGE_TO_SIGMA_BY_COUNT[np.minimum(count, len(RANGE_TO_SIGMA_BY_COUNT) - 1)]
+    disagreement = _box((high - low) / expected_range, p.noise_radius)
     if p.centre_noise:
-        deviation = np.abs(centre - neighbours.mean(axis=0))
+        mean = np.where(valid, neighbours, 0.0).sum(axis=0) / count
+        deviation = np.abs(centre - mean).astype(np.float32)
         ring = (_box(deviation, 3) * 49.0 - _box(deviation, 1) * 9.0) / 40.0
         np.maximum(disagreement, ring / DEVIATION_TO_SIGMA, out=disagreement)
     level = local_level(centre)
@@ -197,7 +228,8 @@ def find(
     t = len(frames) // 2
     centre = frames[t]
     neighbours = np.delete(frames, t, axis=0)
-    ev = evidence(centre, neighbours, p)
+    conf = None if confidence is None else np.delete(confidence, t, axis=0)
+    ev = evidence(centre, neighbours, p, conf)
     best = ev.score.argmax(axis=2)  # (H, W)
     score2d = np.take_along_axis(ev.score, best[..., None], axis=2)[..., 0]
     ys, xs = peaks(score2d, p.threshold, p.spacing)
@@ -205,9 +237,9 @@ def find(
     value = centre[ys, xs, ch]
     level = ev.level[ys, xs, ch]
     n = len(ys)
-    if confidence is not None:
-        conf = np.delete(confidence, t, axis=0)[:, ys, xs]  # (K, N)
-        low, mean = conf.min(axis=0), conf.mean(axis=0)
+    if conf is not None:
+        at = conf[:, ys, xs]  # (K, N)
+        low, mean = at.min(axis=0), at.mean(axis=0)
     else:
         low = mean = np.ones(n, np.float32)
     if flow is not None:
