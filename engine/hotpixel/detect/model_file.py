@@ -45,6 +45,12 @@ def load_session(path: str, device: str) -> tuple[object, ModelInfo]:
 
     Raises :class:`ModelError` naming the file and what is wrong with it.
     """
+    session = open_session(path, device)
+    return session, check_metadata(path, session)
+
+
+def open_session(path: str, device: str) -> object:
+    """An onnxruntime session for any model file of the engine, on ``device``."""
     import onnxruntime as ort
 
     if not os.path.isfile(path):
@@ -66,10 +72,9 @@ def load_session(path: str, device: str) -> tuple[object, ModelInfo]:
     if threads:
         options.intra_op_num_threads = threads
     try:
-        session = ort.InferenceSession(path, options, providers=providers)
+        return ort.InferenceSession(path, options, providers=providers)
     except Exception as exc:  # onnxruntime raises its own untyped errors
         raise ModelError(f"model file {path!r} cannot be loaded: {exc}") from exc
-    return session, check_metadata(path, session)
 
 
 def _threads_from_env() -> int:
@@ -115,3 +120,47 @@ def check_metadata(path: str, session: object) -> ModelInfo:
         float(meta.get("threshold") or 0.5),
         meta,
     )
+
+
+CLASSIFIER_FORMAT = "hotpixel-cascade-1"
+CLASSIFIER_REQUIRED = ("format", "model_version", "patch", "scalars", "threshold", "candidates")
+
+
+@dataclass(frozen=True)
+class ClassifierInfo:
+    """The cascade classifier's contract: inputs ``patches`` ``(N, K, patch, patch)`` and
+    ``scalars`` ``(N, S)``, output ``probability`` ``(N, 1)``."""
+
+    path: str
+    version: str
+    patch: int
+    scalars: tuple[str, ...]
+    threshold: float  # the operating point chosen on validation clips
+    candidate_threshold: float  # the candidate stage's threshold it was trained behind
+    metadata: dict[str, str]
+
+
+def load_classifier(path: str, device: str) -> tuple[object, ClassifierInfo]:
+    """An onnxruntime session for the cascade classifier at ``path`` and its checked info."""
+    session = open_session(path, device)
+    meta: dict[str, str] = dict(session.get_modelmeta().custom_metadata_map)  # type: ignore[attr-defined]
+    missing = [k for k in CLASSIFIER_REQUIRED if k not in meta]
+    if missing or meta.get("format") != CLASSIFIER_FORMAT:
+        raise ModelError(
+            f"classifier file {path!r} is not a {CLASSIFIER_FORMAT} model (missing "
+            f"{', '.join(missing) or 'nothing'}, format {meta.get('format')!r}); export it with "
+            "`python -m hotpixel.ml.training.cascade`"
+        )
+    inputs = [i.name for i in session.get_inputs()]  # type: ignore[attr-defined]
+    if inputs != ["patches", "scalars"]:
+        raise ModelError(f"classifier file {path!r} has inputs {inputs}; expected patches, scalars")
+    info = ClassifierInfo(
+        path,
+        meta["model_version"],
+        int(meta["patch"]),
+        tuple(meta["scalars"].split(",")),
+        float(meta["threshold"]),
+        float(meta["candidates"]),
+        meta,
+    )
+    return session, info

@@ -1,0 +1,107 @@
+"""The cascade detector: classifier input encoding, the footprint map, export parity, and the
+shipped classifier finding a defect in a moving plate while ignoring a moving light (issue 16)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from hotpixel.detect import candidates as cand
+from hotpixel.detect.detectors.cascade import (
+    CHANNELS,
+    PATCH,
+    SCALARS,
+    encode,
+    footprint_map,
+)
+from hotpixel.detect.motion import MotionCache, align
+
+
+def _moving_plate(rng: np.random.Generator, n: int = 5, h: int = 96, w: int = 128) -> np.ndarray:
+    """``(n, h, w, 3)`` textured scene panning 2.5 px/frame, grain, scene-linear."""
+    yy, xx = np.mgrid[0 : h + 40, 0 : w + 40].astype(np.float32)
+    scene = 0.05 + 0.04 * np.sin(xx / 7.0) * np.cos(yy / 11.0) + 0.02 * np.sin((xx + yy) / 3.0)
+    scene = np.repeat(scene[..., None], 3, axis=2) * np.array([1.0, 0.9, 0.8], np.float32)
+    frames = []
+    for t in range(n):
+        dx = 2.5 * t
+        x0 = int(dx)
+        f = dx - x0
+        crop = (1 - f) * scene[20 : 20 + h, x0 : x0 + w] + f * scene[
+            20 : 20 + h, x0 + 1 : x0 + 1 + w
+        ]
+        frames.append(crop + rng.normal(0.0, 0.002, crop.shape).astype(np.float32))
+    return np.stack(frames).astype(np.float32)
+
+
+def test_encode_shapes_and_the_defect_stands_out():
+    frames = _moving_plate(np.random.default_rng(1))
+    frames[2, 40, 60] *= np.array([1.0, 1.0, 6.0], np.float32)  # a blue-only hot photosite
+    aligned = align(frames, [0, 1, 2, 3, 4], MotionCache())
+    found, _ = cand.find(aligned.frames, aligned.confidence, aligned.flow)
+    i = int(np.flatnonzero((found.y == 40) & (found.x == 60))[0])
+    assert found.channel[i] == 2
+    e = encode(aligned.frames, frames, aligned.confidence, found)
+    assert e.patches.shape == (len(found), CHANNELS, PATCH, PATCH)
+    assert e.scalars.shape == (len(found), len(SCALARS))
+    assert np.isfinite(e.patches).all() and np.isfinite(e.scalars).all()
+    c = PATCH // 2
+    blue_centre = e.patches[i, 2 * 3 + 2, c, c]  # frame t (index 2), channel B, in stops
+    blue_before = e.patches[i, 1 * 3 + 2, c, c]
+    assert blue_centre > 2.0 > abs(blue_before)
+
+
+def test_footprint_map_is_zero_away_from_candidates():
+    found = cand.Candidates(
+        *(np.array([10, 30]), np.array([12, 40]), np.array([0, 1])),
+        *(np.ones(2, np.float32) for _ in range(9)),
+    )
+    score = np.zeros((48, 64), np.float32)
+    score[10, 13] = 9.0  # a second pixel of the first defect
+    score[40, 5] = 9.0  # far from any candidate: never painted
+    m = footprint_map((48, 64), found, np.array([0.9, 0.0], np.float32), score)
+    assert m[10, 12] == pytest.approx(0.9) and m[10, 13] == pytest.approx(0.9)
+    assert m[30, 40] == 0.0 and m[40, 5] == 0.0
+    assert np.count_nonzero(m) == 2
+
+
+def test_classifier_export_matches_pytorch(tmp_path):
+    torch = pytest.importorskip("torch")
+    pytest.importorskip("onnx")
+    import onnxruntime as ort
+
+    from hotpixel.detect.model_file import load_classifier
+    from hotpixel.ml.training.cascade import CascadeNet, export
+
+    torch.manual_seed(0)
+    net = CascadeNet()
+    path = str(tmp_path / "c.onnx")
+    meta = {
+        "format": "hotpixel-cascade-1",
+        "model_version": "test",
+        "patch": str(PATCH),
+        "scalars": ",".join(SCALARS),
+        "threshold": "0.5",
+        "candidates": "4.0",
+    }
+    export(net, path, meta)
+    rng = np.random.default_rng(2)
+    patches = rng.normal(size=(7, CHANNELS, PATCH, PATCH)).astype(np.float32)
+    scalars = rng.normal(size=(7, len(SCALARS))).astype(np.float32)
+    session = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
+    got = session.run(["probability"], {"patches": patches, "scalars": scalars})[0]
+    with torch.no_grad():
+        want = torch.sigmoid(net(torch.from_numpy(patches), torch.from_numpy(scalars))).numpy()
+    np.testing.assert_allclose(got, want, atol=1e-5)
+    _, info = load_classifier(path, "cpu")
+    assert (info.version, info.patch, info.threshold) == ("test", PATCH, 0.5)
+
+
+def test_encode_with_no_candidates_is_empty_not_an_error():
+    frames = _moving_plate(np.random.default_rng(4))
+    aligned = align(frames, [0, 1, 2, 3, 4], MotionCache())
+    none = cand.Candidates(
+        *(np.zeros(0, np.int64) for _ in range(3)), *(np.zeros(0) for _ in range(9))
+    )
+    e = encode(aligned.frames, frames, aligned.confidence, none)
+    assert e.patches.shape == (0, CHANNELS, PATCH, PATCH) and e.scalars.shape == (0, len(SCALARS))
