@@ -17,7 +17,8 @@ from hotpixel.io.geometry import Geometry
 from hotpixel.ml.synth.persistent import PersistentDefect, inject, shot_path
 from hotpixel.ml.synth.plates import load_plate, put_in_motion
 from hotpixel.sensor import SensorParams, ShotAnalysis, as_detections, load_sensor_result
-from hotpixel.sensor.motion import MotionTracker, shift_int
+from hotpixel.sensor.background import log_tone, residual
+from hotpixel.sensor.motion import MotionEvidence
 from imagegen import CLASSICAL, read_channel, write_image, write_sequence
 
 W, H, FRAMES = 128, 96, 20
@@ -124,19 +125,29 @@ def test_nonfinite_values_do_not_crash_or_count():
     assert not any(tuple(m) == (10.5, 10.5) for d in findings.defects for m in d["members"])
 
 
-def test_phase_correlation_reads_the_camera_direction():
+def test_motion_evidence_follows_the_content_under_each_photosite():
+    """A camera move of 5, -3 px makes a frame evidence nearly everywhere, and the key's
+    residual is taken from where the content came from; the same frame again is evidence
+    nowhere (issue 19)."""
     rng = np.random.default_rng(3)
-    still = load_plate("city")
-    path = np.array([[0.0, 0.0], [5.0, -3.0]])
-    a, b = put_in_motion(still, path, (W, H), rng, grain=0.0)
-    tracker = MotionTracker()
-    zero = np.zeros((H, W, 3), np.float32)
-    tracker.observe(np.repeat(a.mean(-1, keepdims=True), 3, -1), zero)
-    step = tracker.observe(np.repeat(b.mean(-1, keepdims=True), 3, -1), zero)
-    # the camera moved +5, -3 through the still: content moves -5, +3 in the frame
-    assert step.evidence and step.shift == pytest.approx((-5.0, 3.0), abs=0.3)
-    moved = shift_int(np.arange(12.0).reshape(3, 4), 1, -1)
-    assert moved[0, 1] == 4.0 and moved[2, 0] == 0.0
+    path = np.array([[0.0, 0.0], [5.0, -3.0], [5.0, -3.0]])
+    frames = put_in_motion(load_plate("city"), path, (W, H), rng, grain=0.0)
+    tracker = MotionEvidence(H, W)
+    steps = []
+    for f in frames:
+        r, _, _ = residual(log_tone(f), 3.0)
+        steps.append(tracker.observe(f, r))
+    assert steps[0].label == "first" and steps[0].evidence is None
+    moved = steps[1]
+    assert moved.label == "moving" and moved.evidence is not None
+    assert moved.evidence[10:-10, 10:-10].mean() > 0.8
+    assert moved.low is not None and moved.high is not None
+    # the content moved -5, +3 in the frame: the key range brackets the new residual
+    r1, _, _ = residual(log_tone(frames[1]), 3.0)
+    inner = moved.evidence[..., None] & (np.abs(r1) > 0.05)
+    inside = (moved.low - 0.02 <= r1) & (r1 <= moved.high + 0.02)
+    assert inside[inner].mean() > 0.9
+    assert steps[2].evidence is None and steps[2].label == "static"
 
 
 @pytest.fixture(scope="module")

@@ -58,6 +58,20 @@ class DetectParams:
         "are scene changes, not hot pixels.",
         range=(1, 100000),
     )
+    colorspace: str = param_field(
+        "",
+        "Colour space the plate is encoded in: a colour space, alias or role of the OCIO "
+        "config, such as 'ARRI LogC3 (EI800)', 'S-Log3 S-Gamut3' or 'ACEScct'. Frames are "
+        "decoded from it to the config's scene_linear before detection. Empty: from the "
+        "file's metadata (oiio:ColorSpace, DPX transfer, EXR chromaticities); a DPX without "
+        "any is taken as ARRI LogC3, with a warning.",
+    )
+    ocio: str = param_field(
+        "",
+        "OpenColorIO config that names the colour spaces: a .ocio file or an ocio:// URI. "
+        "Empty: $OCIO when set, else the config built into OpenImageIO "
+        "(ocio://studio-config-latest).",
+    )
 
 
 def param_fields() -> tuple[dataclasses.Field[Any], ...]:

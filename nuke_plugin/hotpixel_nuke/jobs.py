@@ -16,7 +16,16 @@ SCHEMA_VERSION = 1
 JOB_NAME = "hotpixel_job.json"
 # The engine's detection parameters (hotpixel.params.DetectParams), which are also the
 # HotPixelDetect knob names; a test checks both lists against the engine.
-PARAM_NAMES = ("threshold", "detector", "model", "device", "motion_tolerance", "max_area")
+PARAM_NAMES = (
+    "threshold",
+    "detector",
+    "model",
+    "device",
+    "motion_tolerance",
+    "max_area",
+    "colorspace",
+    "ocio",
+)
 # Whether the engine reads step ranges ("1001-1100x2": analyse every 2nd frame, read the frames
 # in between as neighbours) in a job file and in ``merge --expect``. The engine of this release
 # reads FIRST-LAST only, so the plugin refuses a step before anything runs (docs/nuke.md).

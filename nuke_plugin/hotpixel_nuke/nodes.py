@@ -99,6 +99,8 @@ def params(node):
         "device": str(node["device"].value()),
         "motion_tolerance": int(node["motion_tolerance"].value()),
         "max_area": int(node["max_area"].value()),
+        "colorspace": str(node["colorspace"].value()).strip(),
+        "ocio": os.path.expanduser(str(node["ocio"].value()).strip()),
     }
 
 

@@ -2,7 +2,8 @@
 
 The canvas is the union of every frame's data window (:func:`scan_geometry`); each decoded frame
 is pasted onto it (:func:`load_frame`) so that windows line up pixel for pixel. Non-finite values
-are filled from their finite neighbours and reported separately.
+are filled from their finite neighbours and reported separately. The plate's encoding is chosen
+once per run (:func:`choose_colour`) and each frame decoded to scene-linear as it is read.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ import numpy as np
 from scipy import ndimage
 
 from hotpixel.errors import FrameReadError
-from hotpixel.io.frames import Frame, read_frame, read_spec
+from hotpixel.io.colour import Decoder, InputColour, choose_input
+from hotpixel.io.frames import Frame, read_frame, read_header, read_spec
 from hotpixel.io.geometry import Geometry, paste
 from hotpixel.io.sequence import FrameSequence
 
@@ -27,8 +29,11 @@ class Loaded:
     nonfinite: np.ndarray | None  # (H, W) bool, None when every value is finite
 
 
-def load_frame(seq: FrameSequence, n: int, canvas: Geometry) -> Loaded:
-    frame = read_frame(seq.path(n), n)
+def load_frame(
+    seq: FrameSequence, n: int, canvas: Geometry, colour: Decoder | None = None
+) -> Loaded:
+    """Frame ``n`` decoded (to scene-linear through ``colour`` when given) onto ``canvas``."""
+    frame = read_frame(seq.path(n), n, colour)
     g = frame.geometry
     if (g.full_width, g.full_height) != (canvas.full_width, canvas.full_height):
         raise size_error(seq, n, g, canvas)
@@ -42,6 +47,21 @@ def load_frame(seq: FrameSequence, n: int, canvas: Geometry) -> Loaded:
         rgb = paste(rgb, g, canvas)
         nonfinite = None if nonfinite is None else paste(nonfinite, g, canvas)
     return Loaded(frame, rgb, nonfinite)
+
+
+def choose_colour(
+    seq: FrameSequence, frames: list[int], colorspace: str = "", ocio: str = ""
+) -> InputColour:
+    """The run's input encoding: ``colorspace`` if given, else the first frame's metadata.
+
+    ``colorspace`` and ``ocio`` are the detection parameters of the same names ("" = not
+    set). The frames of one sequence share one encoding, so one header is read. Raises
+    :class:`~hotpixel.errors.UsageError` for an unknown name or an OCIO config that does not
+    load.
+    """
+    first = frames[0] if frames else seq.frames[0]
+    path = seq.path(first)
+    return choose_input(read_header(path, first), path, first, colorspace, ocio)
 
 
 def fill_nonfinite(rgb: np.ndarray, finite: np.ndarray) -> np.ndarray:

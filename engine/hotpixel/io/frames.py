@@ -3,6 +3,10 @@
 RGB is found by channel name, never by position (OpenImageIO reorders channels on read). A
 multi-part EXR gives its first part holding R, G and B; a grayscale image (one channel, or ``Y``)
 is repeated into three channels. Alpha is kept for ``--with-plate`` output but not detected on.
+
+Given a :class:`~hotpixel.io.colour.Decoder`, the read decodes the plate's encoding to
+scene-linear on the way: pixels are read in their stored codes and mapped straight to linear
+float32, so the transform replaces OpenImageIO's own conversion to float (docs/colour.md).
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import numpy as np
 import OpenImageIO as oiio
 
 from hotpixel.errors import FrameReadError
+from hotpixel.io.colour import Decoder, unit_float
 from hotpixel.io.geometry import Geometry, paste
 
 _FIX = "re-render or re-copy the file, or leave it out with --frames (e.g. 1001-1046,1048-1100)"
@@ -44,16 +49,19 @@ class ChannelLayout:
     spec: oiio.ImageSpec
 
 
-def read_frame(path: str, frame: int) -> Frame:
+def read_frame(path: str, frame: int, colour: Decoder | None = None) -> Frame:
     """Decode ``path`` (frame number ``frame``) into a :class:`Frame`.
 
+    Without ``colour`` the values are as stored (float); with it, RGB is decoded to
+    scene-linear by the run's one colour processor. Alpha is never colour-converted.
     Raises :class:`FrameReadError` naming the file and the frame when the file cannot be opened,
     has no usable colour channels, or is truncated.
     """
     inp = open_image(path, frame)
     try:
         layout = find_layout(inp, path, frame)
-        pixels = inp.read_image(layout.subimage, 0, layout.chbegin, layout.chend, "float")
+        kind = "float" if colour is None else colour.read_type(layout.spec.format)
+        pixels = inp.read_image(layout.subimage, 0, layout.chbegin, layout.chend, kind)
         if pixels is None or not isinstance(pixels, np.ndarray):
             detail = inp.geterror().strip() or "pixel data could not be decoded"
             raise FrameReadError(
@@ -63,8 +71,11 @@ def read_frame(path: str, frame: int) -> Frame:
         inp.close()
     spec = layout.spec
     pixels = pixels.reshape(spec.height, spec.width, layout.chend - layout.chbegin)
-    rgb = np.ascontiguousarray(pixels[..., list(layout.rgb)], dtype=np.float32)
-    alpha = None if layout.alpha is None else np.array(pixels[..., layout.alpha], np.float32)
+    if colour is None:
+        rgb = np.ascontiguousarray(pixels[..., list(layout.rgb)], dtype=np.float32)
+    else:
+        rgb = colour.decode(pixels, layout.rgb)
+    alpha = None if layout.alpha is None else unit_float(pixels[..., layout.alpha])
     geometry = Geometry(
         spec.x,
         spec.y,
@@ -84,6 +95,15 @@ def read_frame(path: str, frame: int) -> Frame:
         pixel_format=str(spec.format),
         compression=str(spec.getattribute("compression") or "none"),
     )
+
+
+def read_header(path: str, frame: int) -> oiio.ImageSpec:
+    """The header (with its metadata) of the part a read of ``path`` decodes."""
+    inp = open_image(path, frame)
+    try:
+        return find_layout(inp, path, frame).spec
+    finally:
+        inp.close()
 
 
 def read_spec(path: str, frame: int) -> tuple[Geometry, tuple[str, ...], str, str]:
@@ -161,9 +181,12 @@ def _gray_layout(subimage: int, spec: oiio.ImageSpec, names: list[str]) -> Chann
     return None
 
 
-def read_display(path: str, frame: int) -> np.ndarray:
-    """RGB of a frame placed on its display window ``(H, W, 3)``, zero outside the data window."""
-    fr = read_frame(path, frame)
+def read_display(path: str, frame: int, colour: Decoder | None = None) -> np.ndarray:
+    """RGB of a frame placed on its display window ``(H, W, 3)``, zero outside the data window.
+
+    ``colour`` decodes it to scene-linear as :func:`read_frame` does.
+    """
+    fr = read_frame(path, frame, colour)
     g = fr.geometry
     display = Geometry(
         g.full_x,

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy import ndimage
+from scipy.stats import binom
 
 from hotpixel.params import param_field
 from hotpixel.sensor.background import NOISE_FLOOR, median5
@@ -38,6 +39,11 @@ BLACK = 2.0**-8  # linear level (~0.004) at or below which a photosite reads bla
 # tone units (~0.2 stop, 13% in gain): the least mean departure the persistence score confirms
 PERSISTENT_FLOOR = 2.0 * NOISE_FLOOR
 MIN_UNEXPLAINED = 2  # one unexplained departure is one frame of chance, not a fixed photosite
+CHANCE = 1e-7  # the counting test's chance of a pixel's departures (about 1 in a 4K frame)
+MIN_RATE = 0.03  # least chance rate of a same-way departure in an evidence frame
+KIND_FLAT = 0.3  # kind only: a confirmed defect varying this little against its neighbours is stuck
+CLIP_PIXELS = 16  # pixels that must share a channel's brightest value for it to be a clip level
+PERSISTENT_FRAMES = 6  # evidence frames the persistence score needs (its clip caps one at 2.5)
 
 
 @dataclass(frozen=True)
@@ -74,9 +80,10 @@ class SensorParams:
         range=(0.0, 1000.0),
     )
     stuck_ratio: float = param_field(
-        0.3,
+        0.2,
         "A photosite is invariant when its variation in time is at most this share of its "
-        "neighbours' (dead and stuck pixels).",
+        "neighbours', overall and in every channel whose neighbours vary (dead and stuck "
+        "pixels).",
         range=(0.0, 1.0),
     )
     min_frames: int = param_field(
@@ -135,7 +142,7 @@ def pixel_maps(stats: ShotStats, p: SensorParams) -> PixelMaps:
     r_sign = np.where(mean_r[0] >= -mean_r[1], 1, -1).astype(np.int8)
     sign = np.where(motion, m_sign, r_sign).astype(np.int8)
     support = _support(stats)
-    flat = std.mean(axis=-1) <= p.stuck_ratio * neigh_std.mean(axis=-1)
+    flat = std.mean(axis=-1) <= max(p.stuck_ratio, KIND_FLAT) * neigh_std.mean(axis=-1)
     enough = stats.n >= p.min_frames
     # black reads dead whatever its noise; a constant non-black value is stuck; a photosite far
     # below its neighbours that still follows the scene (low response) counts as dead too
@@ -177,11 +184,38 @@ def _persistence_test(
     darker = ndimage.maximum_filter(np.where(sign < 0, strength, 0.0), size=window)
     opposite = np.where(sign > 0, darker, brighter)
     passed = (
-        (stats.n_ev >= p.min_evidence) & (strength >= p.persistence) & (opposite < 2.0 * strength)
+        (stats.n_ev >= max(p.min_evidence, PERSISTENT_FRAMES))
+        & (strength >= p.persistence)
+        & (opposite < 2.0 * strength)
     )
     # 0.5 at the threshold, 0.75 at twice it
     conf = 1.0 - np.exp2(-strength / max(p.persistence, 1e-6))
     return passed, sign, conf.astype(np.float32)
+
+
+def _chance(stats: ShotStats, same: np.ndarray, unexplained: np.ndarray) -> np.ndarray:
+    """Probability ``(H, W, 3)`` of at least ``unexplained`` same-way departures in a pixel's
+    evidence frames by chance, at the rate the pixels 3 to 7 px around it depart that way in theirs.
+
+    Real moving content (clothing, foliage, compression) departs often, and a photosite that
+    only a few frames of moving content passed over can look consistent by luck; the rate is
+    floored at :data:`MIN_RATE` so that flat ground never makes a chance coincidence look
+    significant."""
+
+    # the ring between 5x5 and 15x15: a cluster and its shadow in the median do not count
+    def ring(a: np.ndarray) -> np.ndarray:
+        big = ndimage.uniform_filter(a, size=(15, 15, 1)) * np.float32(225.0)
+        small = ndimage.uniform_filter(a, size=(5, 5, 1)) * np.float32(25.0)
+        out: np.ndarray = big - small
+        return out
+
+    rate = ring(same.astype(np.float32)) / np.maximum(
+        ring(stats.n_ev.astype(np.float32)[..., None]), 1e-6
+    )
+    rate = np.clip(rate, MIN_RATE, 0.9)
+    n = np.broadcast_to(stats.n_ev[..., None], same.shape)
+    out: np.ndarray = binom.sf(unexplained - 1, n, rate)
+    return out
 
 
 def _counting_test(stats: ShotStats, p: SensorParams) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -199,6 +233,8 @@ def _counting_test(stats: ShotStats, p: SensorParams) -> tuple[np.ndarray, np.nd
             & (unexplained >= 0.5 * same)
             & (unexplained >= MIN_UNEXPLAINED)
         )
+        if ok.any():
+            ok &= _chance(stats, same, unexplained) <= CHANCE
         score = np.where(ok, unexplained / np.maximum(ev, 1.0), 0.0).max(axis=-1)
         better = score > best
         sign[better] = s
@@ -227,15 +263,41 @@ def _invariance_test(
     ratio = own / np.maximum(reference, 1e-9)
     # neighbours that barely vary (clipped, noise-free CG, quantised blacks) prove nothing
     floor = np.maximum(0.003 * np.abs(median5(level)), 1e-5)
+    # and in every channel whose neighbours vary: compressed video holds some pixels of a static
+    # scene still in one channel (quantised, copied blocks) while another follows the grain
+    # a channel held at black while another is not (the blue of dark grass) is the picture's floor
+    black = mean_lin <= BLACK
+    judged = (neigh_std >= floor[..., None]) & (~black | black.all(axis=-1, keepdims=True))
+    worst = np.where(judged, std / np.maximum(neigh_std, 1e-9), 0.0).max(axis=-1)
     n = stats.n.astype(np.float32)
     ok = (
         (stats.n >= p.min_frames)
+        & ~clipped(stats)
         & (reference >= floor)
         & (ratio <= p.stuck_ratio)
+        & (worst <= p.stuck_ratio)
+        & judged.any(axis=-1)
         & (stats.seen >= p.coverage * n)
     )
     conf = (1.0 - ratio / max(p.stuck_ratio, 1e-6)) * (1.0 - np.exp(-n / 4.0))
     return ok, np.clip(conf, 0.0, 1.0).astype(np.float32)
+
+
+def clipped(stats: ShotStats) -> np.ndarray:
+    """``(H, W)`` bool: pixels within 2 px of one that reached the shot's ceiling in some
+    channel and frame.
+
+    The ceiling is a channel's brightest value in the shot, when at least :data:`CLIP_PIXELS`
+    pixels reach it (a clip level, such as 1.0 in display-referred video, not one glint). A
+    clipped highlight does not vary either, but that is the picture, not a stuck photosite; a
+    photosite stuck at the clip level is left to the motion test.
+    """
+    top = stats.max_lin.reshape(-1, 3).max(axis=0)  # (3,) per channel
+    at_top = stats.max_lin >= np.float32(0.999) * top
+    shared = at_top.reshape(-1, 3).sum(axis=0) >= CLIP_PIXELS
+    # and the pixels beside it: resampling and blur hold them near the clip level as well
+    out: np.ndarray = ndimage.binary_dilation((at_top & shared).any(axis=-1), _EIGHT, 2)
+    return out
 
 
 def noise_model(level: np.ndarray, std: np.ndarray, min_pixels: int = 64) -> np.ndarray:

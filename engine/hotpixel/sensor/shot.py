@@ -16,9 +16,10 @@ from hotpixel.io.geometry import Geometry, to_nuke
 from hotpixel.io.sequence import format_ranges, runs
 from hotpixel.sensor.background import log_tone, residual
 from hotpixel.sensor.classify import Cluster, SensorParams, candidates, clusters, pixel_maps
-from hotpixel.sensor.motion import MotionTracker, Step
+from hotpixel.sensor.motion import MotionEvidence
 from hotpixel.sensor.stats import ShotStats
 
+EVIDENCE_SHARE = 0.25  # a span's evidence frames: frames that are evidence for this share of it
 CANDIDATE_LIMIT = 200  # unconfirmed positions listed in sensor.json (all are counted)
 MIN_STATIC_SPAN = 3  # static runs shorter than this in a moving shot are not worth a warning
 
@@ -45,8 +46,9 @@ class ShotAnalysis:
     def __init__(self, height: int, width: int, params: SensorParams | None = None) -> None:
         self.params = params or SensorParams()
         self.stats = ShotStats(height, width, self.params.sigma)
-        self.tracker = MotionTracker()
-        self.steps: list[Step] = []
+        self.tracker = MotionEvidence(height, width)
+        self.labels: list[str] = []  # per frame: "first", "static", "moving" or "changed"
+        self.shares: list[float] = []  # per frame: share of the picture it is evidence for
 
     def add(self, frame: int, rgb: np.ndarray) -> int:
         """Accumulate frame ``frame`` (``(H, W, 3)``); return its count of departing pixels."""
@@ -58,9 +60,10 @@ class ShotAnalysis:
         valid = finite.all(axis=-1)
         lin = np.where(finite, rgb, np.float32(0.0)).astype(np.float32, copy=False)
         lin = np.clip(lin, -65504.0, 65504.0)
-        r, bg, thr = residual(log_tone(lin), self.params.sigma)
-        step = self.tracker.observe(bg, r)
-        self.steps.append(step)
+        r, _, thr = residual(log_tone(lin), self.params.sigma)
+        step = self.tracker.observe(lin, r)
+        self.labels.append(step.label)
+        self.shares.append(step.evidence_share)
         return self.stats.add(frame, lin, r, thr, valid, step)
 
     def finish(self, canvas: Geometry) -> Findings:
@@ -84,7 +87,8 @@ class ShotAnalysis:
             for c, r, s in listed
         ]
         spans = self._spans()
-        evidence = sum(1 for s in self.steps if s.evidence)
+        # the typical photosite's independent evidence frames (locked-off: 0 however much moves)
+        evidence = int(np.median(self.stats.n_ev)) if self.stats.n_ev.size else 0
         return Findings(
             defects=defects,
             candidates=cands,
@@ -129,29 +133,54 @@ class ShotAnalysis:
             "last_frame": seen[-1] if seen else None,
             "confidence": round(c.confidence, 4),
             "evidence": c.evidence,
+            "evidence_frames": int(self.stats.n_ev[rows, cols].max()),
+            "reason": self._reason(c, rows, cols),
             "response": round(c.response, 4),
             "mean_rgb": [round(v, 6) for v in c.mean_rgb],
             "seen": seen,
         }
 
+    def _reason(self, c: Cluster, rows: np.ndarray, cols: np.ndarray) -> str:
+        """Why the position was confirmed, in words, from its strongest member's counts."""
+        st = self.stats
+        parts = []
+        if "motion" in c.evidence:
+            i = int(np.argmax(st.n_ev[rows, cols]))
+            y, x = rows[i], cols[i]
+            same = max(int(st.pos_un[y, x].max()), int(st.neg_un[y, x].max()))
+            way = "brighter" if st.pos_un[y, x].max() >= st.neg_un[y, x].max() else "darker"
+            parts.append(
+                f"motion: the content under it changed in {int(st.n_ev[y, x])} frame(s); it "
+                f"stayed {way} than its neighbours, beyond what the moved content explains, in "
+                f"{same} of them"
+            )
+        if "invariance" in c.evidence:
+            parts.append(
+                f"invariance: over {int(st.n[rows, cols].max())} frames it varied at most "
+                f"{self.params.stuck_ratio:g} as much as its neighbours, in every channel, "
+                "while they varied, and it is not at the shot's clip level"
+            )
+        return "; ".join(parts)
+
     def _spans(self) -> list[dict[str, Any]]:
         frames = self.stats.frames
-        labels = ["static" if s.label == "static" else "moving" for s in self.steps]
-        if len(labels) > 1 and self.steps[0].label == "first":
+        labels = ["static" if label == "static" else "moving" for label in self.labels]
+        if len(labels) > 1 and self.labels[0] == "first":
             labels[0] = labels[1]
         out: list[dict[str, Any]] = []
         start = 0
         for i in range(1, len(labels) + 1):
             if i == len(labels) or labels[i] != labels[start]:
-                part = self.steps[start:i]
+                shares = self.shares[start:i]
                 out.append(
                     {
                         "frames": format_ranges(frames[start:i]),
                         "first_frame": frames[start],
                         "last_frame": frames[i - 1],
                         "motion": labels[start],
-                        "evidence_frames": sum(1 for s in part if s.evidence),
-                        "changed_frames": sum(1 for s in part if s.label == "changed"),
+                        "evidence_frames": sum(1 for s in shares if s >= EVIDENCE_SHARE),
+                        "evidence_share": round(float(np.mean(shares)), 4),
+                        "changed_frames": self.labels[start:i].count("changed"),
                         "frame_count": i - start,
                     }
                 )
@@ -164,17 +193,18 @@ class ShotAnalysis:
             return [
                 _insufficient(
                     frames,
-                    f"{evidence} frame(s) with camera motion, {self.params.min_evidence} needed: "
-                    "persistent hot pixels cannot be told from small static lights; dead and "
-                    "stuck photosites are still confirmed where they do not vary in time and "
-                    "their neighbours do",
+                    f"the typical photosite has {evidence} frame(s) in which the content under it "
+                    f"moved, {self.params.min_evidence} needed: where nothing moves, persistent "
+                    "hot pixels cannot be told from small static lights; defects are still "
+                    "confirmed where moving content passes over them, and dead and stuck ones "
+                    "where they do not vary in time and their neighbours do",
                 )
             ]
         out = []
         for span in spans:
             if span["motion"] == "static" and span["frame_count"] >= MIN_STATIC_SPAN:
                 chosen = [f for f in frames if span["first_frame"] <= f <= span["last_frame"]]
-                out.append(_insufficient(chosen, "these frames add no evidence"))
+                out.append(_insufficient(chosen, "the picture holds still in these frames"))
         return out
 
 

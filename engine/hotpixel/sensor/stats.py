@@ -1,8 +1,8 @@
 """Per-photosite statistics accumulated over a whole shot in one pass.
 
 Memory is a fixed number of ``(H, W)`` and ``(H, W, 3)`` arrays, whatever the shot's length
-(about 165 bytes per pixel: 340 MB at 1920x1080), plus a bounded log of the frame runs in which
-persistently departing pixels were seen.
+(about 180 bytes per pixel with the motion state: 370 MB at 1920x1080), plus a bounded log of
+the frame runs in which persistently departing pixels were seen.
 """
 
 from __future__ import annotations
@@ -10,9 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy import ndimage
 
-from hotpixel.sensor.motion import Step, shift_int
+from hotpixel.sensor.motion import Step
 
 RUN_LOG_LIMIT = 4_000_000  # logged (pixel, first, last) runs; beyond it frames seen are ranges
 PROMISING = 0.5  # a pixel's closed runs are logged while it departs in this share of its frames
@@ -47,6 +46,7 @@ class ShotStats:
         self.sum_r = np.zeros(hw3, np.float32)
         self.sum_lin = np.zeros(hw3, np.float64)
         self.sum_lin2 = np.zeros(hw3, np.float64)
+        self.max_lin = np.full(hw3, -np.inf, np.float32)  # brightest value seen (clip level)
         self.run_start = np.full(hw, -1, np.int32)
         self.run_end = np.full(hw, -1, np.int32)
         self._log: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
@@ -78,10 +78,11 @@ class ShotStats:
         lv = np.where(v3, lin, np.float32(0.0)).astype(np.float64)
         self.sum_lin += lv
         self.sum_lin2 += lv * lv
+        np.maximum(self.max_lin, np.where(v3, lin, -np.inf), out=self.max_lin)
         seen = (pos | neg).any(axis=-1)
         self.seen += seen
         self._runs(index, seen)
-        if step.evidence:
+        if step.evidence is not None:
             noise = thr / np.float32(self.sigma)  # (H, W, 3) local noise sigma, > 0
             self._evidence(r, noise, pos, neg, valid, step)
         return int(seen.sum())
@@ -95,33 +96,21 @@ class ShotStats:
         valid: np.ndarray,
         step: Step,
     ) -> None:
-        if step.key_residual is None:  # changed picture: nothing in it can be predicted
-            self.n_ev += valid
-            self.pos_ev += pos
-            self.neg_ev += neg
-            self.pos_un += pos
-            self.neg_un += neg
-            self.sum_un += np.where(valid[..., None], np.clip(r / noise, -CLIP, CLIP), 0.0)
-            return
-        # the key frame's residual moved with the camera predicts what content should do here;
-        # 3x3 tolerance for sub-pixel rounding and parallax. Where the move brings in content
-        # the key never saw (the frame's edges), nothing is predicted: no evidence there.
-        dx, dy = round(step.shift[0]), round(step.shift[1])
-        moved = shift_int(step.key_residual, dx, dy)
-        inside = shift_int(np.ones(valid.shape, bool), dx, dy)
-        inside = ndimage.binary_erosion(inside, structure=np.ones((5, 5), bool)) & valid
-        i3 = inside[..., None]
-        high = ndimage.maximum_filter(moved, size=(3, 3, 1))
-        low = ndimage.minimum_filter(moved, size=(3, 3, 1))
+        """Count the photosites this frame is evidence for (:mod:`.motion`): there the content
+        under them is new, and ``step.low``..``step.high`` is what the moved key content
+        predicts (0..0 after a cut, where nothing is predicted)."""
+        assert step.evidence is not None and step.low is not None and step.high is not None
+        ev = step.evidence & valid
+        e3 = ev[..., None]
         half = np.float32(0.5) * r
-        self.n_ev += inside
-        self.pos_ev += pos & i3
-        self.neg_ev += neg & i3
-        self.pos_un += pos & i3 & (high < half)
-        self.neg_un += neg & i3 & (low > half)
+        self.n_ev += ev
+        self.pos_ev += pos & e3
+        self.neg_ev += neg & e3
+        self.pos_un += pos & e3 & (step.high < half)
+        self.neg_un += neg & e3 & (step.low > half)
         # the part of the residual outside the range the moved content spans (0 inside it)
-        beyond = (r - np.clip(r, low, high)) / noise
-        self.sum_un += np.where(i3, np.clip(beyond, -CLIP, CLIP), np.float32(0.0))
+        beyond = (r - np.clip(r, step.low, step.high)) / noise
+        self.sum_un += np.where(e3, np.clip(beyond, -CLIP, CLIP), np.float32(0.0))
 
     def _runs(self, index: int, seen: np.ndarray) -> None:
         """Keep the current run of frames each pixel departs in; log closed runs if promising."""

@@ -11,6 +11,11 @@ one or two), too few to compare two detectors on. So a second set, :func:`hard_n
 packs 150-250 persistent lights, stars and glints and a few stuck photosites into every frame,
 with no defects: every detection there is false, and :func:`matched_recall` compares two
 detectors' false alerts on it at thresholds where they find the same share of defects.
+
+:func:`encoded_set` stores the same windows in another encoding (ARRI LogC3 or S-Log3 as 10-bit
+DPX codes, ACEScct as half floats) and decodes them back as a plate read would
+(:class:`hotpixel.io.colour.Decoder`), so that "the same plate in another encoding gives the
+same answer" is measured (docs/colour.md).
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ import numpy as np
 
 from hotpixel.detect.grouping import find_detections
 from hotpixel.detect.windows import Window
+from hotpixel.io.colour import BUILTIN_CONFIG, Decoder, InputColour, encode
 from hotpixel.io.geometry import Geometry
 from hotpixel.ml.synth.plates import load_plate
 from hotpixel.ml.synth.windows import Sample, WindowConfig, make_window
@@ -55,6 +61,13 @@ EVAL_CONFIG = WindowConfig(
 HARD_CONFIG = replace(EVAL_CONFIG, defects=(0, 0), points=(150, 250), stuck=(2, 5))
 
 ProbabilityFn = Callable[[Window], np.ndarray]
+# name -> (colour space of the built-in OCIO config, how it is stored); "linear" is as generated
+ENCODINGS: dict[str, tuple[str, str] | None] = {
+    "linear": None,
+    "logc3-dpx10": ("ARRI LogC3 (EI800)", "dpx10"),
+    "slog3-dpx10": ("S-Log3 S-Gamut3", "dpx10"),
+    "acescct-exr": ("ACEScct", "half"),
+}
 
 
 @dataclass
@@ -89,6 +102,39 @@ def evaluation_set(
 def hard_negative_set(plates: list[str], count: int, seed: int) -> list[Sample]:
     """Windows like the evaluation set's, crowded with hard negatives and holding no defect."""
     return evaluation_set(plates, count, seed, HARD_CONFIG)
+
+
+def encoded_set(samples: list[Sample], encoding: str) -> list[Sample]:
+    """``samples`` stored in ``encoding`` (a key of :data:`ENCODINGS`) and decoded back.
+
+    The generated values are taken as the config's scene_linear (ACEScg), encoded to the
+    colour space, stored (10-bit DPX codes as OpenImageIO reads them, or half floats) and
+    decoded by the same :class:`Decoder` a ``hotpixel detect`` run uses. Truths are unchanged.
+    """
+    spec = ENCODINGS[encoding]
+    if spec is None:
+        return samples
+    space, stored = spec
+    colour = InputColour(space, "flag", f"eval --encoding {encoding}", BUILTIN_CONFIG, "ACEScg")
+    decoder = Decoder(colour)
+    out = []
+    for s in samples:
+        frames = np.stack(
+            [decoder.decode(_stored(encode(f, colour), stored), (0, 1, 2)) for f in s.frames]
+        )
+        out.append(replace(s, frames=frames))
+    return out
+
+
+def _stored(values: np.ndarray, stored: str) -> np.ndarray:
+    """Encoded ``(h, w, 3)`` values as a read returns them: 10-bit DPX codes widened to 16 bits
+    by bit replication (as OpenImageIO does), or half floats."""
+    if stored == "half":
+        with np.errstate(over="ignore"):
+            return values.astype(np.float16)
+    codes = np.round(np.clip(np.nan_to_num(values), 0.0, 1.0) * 1023).astype(np.uint16)
+    widened: np.ndarray = (codes << 6) | (codes >> 4)
+    return widened
 
 
 def score_detector(fn: ProbabilityFn, samples: list[Sample], temporal: bool = True) -> Scored:

@@ -139,3 +139,35 @@ def row(sc: Scored, threshold: float) -> dict[str, float]:
         "false_alerts_per_1080p_frame": m["false_alerts_per_frame"] * scale,
         "f1": m["f1"],
     }
+
+
+def table(
+    scored: dict[str, dict[str, Scored]], thresholds: dict[str, float]
+) -> dict[str, dict[str, dict[str, float]]]:
+    """``{motion: {detector: row}}`` with each detector at its own operating threshold."""
+    return {
+        motion: {name: row(sc, thresholds[name]) for name, sc in runs.items()}
+        for motion, runs in scored.items()
+    }
+
+
+def print_table(rows: dict[str, dict[str, dict[str, float]]], frames: int) -> None:
+    """The per-motion-class table, one block per class."""
+    heads = ("thr", "clear", ">=0.5x", "FA/frame", "FA/1080p", "F1")
+    keys = (
+        "threshold",
+        "recall_clear",
+        "recall_all",
+        "false_alerts_per_frame",
+        "false_alerts_per_1080p_frame",
+        "f1",
+    )
+    print(
+        f"real-motion set: {frames} frames per class from the held-out clips "
+        f"({', '.join(realvideo.SPLITS['test'])}); recall of clear defects (>= 2x their local "
+        "level) and of all >= 0.5x above it; false alerts per frame and per 1080p-equivalent"
+    )
+    for motion, by_name in rows.items():
+        print(f"{motion:<34}" + "".join(f"{h:>10}" for h in heads))
+        for name, r in by_name.items():
+            print(f"  {name:<32}" + "".join(f"{r[k]:>10.4f}" for k in keys))
