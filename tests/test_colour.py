@@ -281,3 +281,35 @@ def test_eval_windows_encoded_and_decoded_back(encoding):
         bright = before.frames > 0.01  # the 10-bit toe is coarse below this
         np.testing.assert_allclose(after.frames[bright], before.frames[bright], rtol=0.03)
         assert not np.array_equal(after.frames, before.frames)  # quantised: not a no-op
+
+
+def test_detect_decodes_a_logc3_dpx_sequence_like_its_linear_plate(tmp_path):
+    """Issue 18, end to end: the same plate as linear EXR and as LogC3 10-bit DPX without colour
+    metadata gives the same hot pixel; the report says which encoding and how it was chosen."""
+    import json
+
+    from hotpixel.cli.main import main
+
+    rng = np.random.default_rng(7)
+    frames = [np.abs(dark_plate(rng)) * 2 + 0.02 for _ in range(5)]
+    frames[2][11, 20] = (3.0, 2.6, 2.2)
+    write_sequence(str(tmp_path / "lin"), frames)
+    logc = [encode(f, _colour(LOGC3)) for f in frames]
+    write_sequence(str(tmp_path / "log"), logc, ext="dpx", fmt="uint16", compression=None, bits=10)
+    found = {}
+    for name, ext in (("lin", "exr"), ("log", "dpx")):
+        out = tmp_path / f"qc_{name}"
+        args = [
+            "detect", str(tmp_path / name / f"shot.####.{ext}"), "--out", str(out),
+            "--detector", "classical", "--quiet",
+        ]  # fmt: skip
+        assert main(args) == 0
+        report = json.loads((out / "report.json").read_text())
+        found[name] = [(d["frame"], int(d["x"]), int(d["y"])) for d in report["detections"]]
+        found[name + "_colour"] = report["colour"]
+        found[name + "_warnings"] = [w["code"] for w in report["warnings"]]
+    assert found["lin"] == found["log"] == [(1003, 20, 11)]
+    assert found["lin_colour"]["chosen_by"] == "linear" and found["lin_warnings"] == []
+    assert found["log_colour"]["colorspace"] == LOGC3
+    assert found["log_colour"]["chosen_by"] == "assumed"
+    assert "colour_assumed" in found["log_warnings"]

@@ -32,6 +32,10 @@ def add_parser(sub: Any, name: str) -> argparse.ArgumentParser:
     )
     add_output_flags(p, progress="bar", gate="a defective photosite is found")
     add_param_flags(p, SensorParams)
+    p.add_argument(
+        "--colorspace", default="", help="the plate's encoding (OCIO name); empty: its metadata"
+    )
+    p.add_argument("--ocio", default="", help="OCIO config; empty: $OCIO, else the built-in one")
     p.set_defaults(run=run)
     return p
 
@@ -49,6 +53,8 @@ def run(args: argparse.Namespace) -> int:
         params=params,
         frames=frame_flag(args.frames),
         allow_gaps=args.allow_gaps,
+        colorspace=args.colorspace,
+        ocio=args.ocio,
     )
     result = run_sensor(job, progress).result
     if read_run_records(os.path.abspath(args.out)):  # a detect report lives here: fold us in
@@ -66,6 +72,7 @@ def summary_line(result: dict[str, Any]) -> str:
     kinds = ", ".join(f"{v} {k}" for k, v in s["by_kind"].items()) or "none"
     return (
         f"{s['defects']} defective position(s) ({kinds}) over {result['source']['frame_count']} "
-        f"frame(s), {result['motion']['evidence_frames']} with camera motion; "
+        f"frame(s), {result['motion']['evidence_frames']} of them evidence for a typical "
+        "photosite (its content moved); "
         f"{s['candidates']} unconfirmed; sensor.json in {result['mask']['path'].split('/')[0]}/"
     )

@@ -22,7 +22,8 @@ from hotpixel.detect.grouping import find_detections
 from hotpixel.detect.windows import ReadAhead, Window, plan_windows
 from hotpixel.errors import OutputError, SequenceError
 from hotpixel.io.atomic import ensure_folders
-from hotpixel.io.canvas import Loaded, load_frame, scan_geometry
+from hotpixel.io.canvas import Loaded, choose_colour, load_frame, scan_geometry
+from hotpixel.io.colour import Decoder
 from hotpixel.io.exr_writer import MASK_CHANNEL, write_mask, write_plate_with_mask
 from hotpixel.io.geometry import Geometry, paste
 from hotpixel.io.sequence import FrameSequence, discover, format_ranges, select_frames
@@ -96,6 +97,10 @@ def run_detect(job: DetectJob, progress: Progress | None = None) -> RunResult:
     read = sorted({n for _, numbers in plan for n in numbers})
     # a chunk with nothing to do still reads one header for the report's geometry
     canvas, display = scan_geometry(seq, read or list(seq.frames[:1]))
+    # from the sequence's first usable frame, so every chunk of a shot chooses alike
+    first = [next((f for f in seq.frames if f not in set(job.exclude)), seq.frames[0])]
+    colour = choose_colour(seq, first, params.colorspace, params.ocio)
+    decoder = Decoder(colour)
     out = os.path.abspath(job.out_dir)
     mask_names = {f: _mask_path(out, seq, f) for f in targets}
     _prepare_output(out, seq, mask_names, job.with_plate)
@@ -104,8 +109,12 @@ def run_detect(job: DetectJob, progress: Progress | None = None) -> RunResult:
         "version": detector.version,
         "model_version": detector.model_version,
     }
+    # the encoding as resolved (a changed $OCIO or file metadata changes what the frames are)
+    resolved = {"colorspace": colour.colorspace, "ocio": colour.config}
     fp = fingerprint(
-        os.path.abspath(seq.pattern.display()), det_info, params_mod.to_dict(effective(params))
+        os.path.abspath(seq.pattern.display()),
+        det_info,
+        {**params_mod.to_dict(effective(params)), **resolved},
     )
     stamps = {n: input_stamp(n, seq.path(n)) for n in read}
     inputs = {f: [stamps[n] for n in sorted(set(w))] for f, w in plan}
@@ -114,15 +123,20 @@ def run_detect(job: DetectJob, progress: Progress | None = None) -> RunResult:
     pending = [f for f in targets if job.force or stale[f] is not None]
     recomputed = _recomputed(stale) if not job.force else {}
     flag_warnings = [_inert_warning(name, params) for name in inert_params(params)]
+    if colour.warning:
+        flag_warnings.append({"code": "colour_assumed", "message": colour.warning})
     alone = [f for f, w in plan if len(set(w)) == 1]
     header = _run_header(seq, display, {**det_info, "runtime": detector.runtime}, params, job)
     header["warnings"] = flag_warnings
+    header["colour"] = colour.as_dict()
     write_run_record(out, fp, header)
     progress.start(
         len(pending),
         skipped=len(targets) - len(pending),
         frames=format_ranges(targets),
-        summary=f"{_model_name(detector)} on {detector.runtime}, threshold {params.threshold:g}",
+        summary=f"{_model_name(detector)} on {detector.runtime}, threshold "
+        f"{params.threshold:g}"
+        + ("" if colour.chosen_by == "linear" else f"; {colour.describe()}"),
     )
     for warning in [*flag_warnings, *([no_context_warning(alone)] if alone else [])]:
         progress.warning(warning["message"], warning["code"])
@@ -131,7 +145,9 @@ def run_detect(job: DetectJob, progress: Progress | None = None) -> RunResult:
     pending_set = set(pending)
     todo = [(f, w) for f, w in plan if f in pending_set]
     try:
-        _process(todo, seq, canvas, detector, params, job, out, mask_names, fp, inputs, progress)
+        _process(
+            todo, seq, canvas, detector, params, job, out, mask_names, fp, inputs, progress, decoder
+        )
     finally:
         report = build_report(out, fp, header, targets)
     summary = report["summary"]
@@ -262,10 +278,11 @@ def _process(
     fp: str,
     inputs: dict[int, list[dict[str, Any]]],
     progress: Progress,
+    decoder: Decoder | None = None,
 ) -> None:
     if not todo:
         return
-    reader: ReadAhead[Loaded] = ReadAhead(todo, lambda n: load_frame(seq, n, canvas))
+    reader: ReadAhead[Loaded] = ReadAhead(todo, lambda n: load_frame(seq, n, canvas, decoder))
     meta = {
         "hotpixel:detector": detector.name,
         "hotpixel:detector_version": detector.version,
@@ -279,6 +296,8 @@ def _process(
             centre = items[len(items) // 2]
             window = Window(tuple(i.rgb for i in items), numbers, len(items) // 2)
             prob = detector(window)  # (H, W) on the canvas
+            for code, text in _detector_warnings(detector):
+                progress.warning(text, code)
             detections, mask, oversized = _analyse(prob, centre, canvas, frame, params)
             while len(writes) >= 2:  # bound memory: at most two frames waiting to be written
                 writes.pop(0).result()
@@ -303,6 +322,13 @@ def _process(
             progress.frame(frame, len(detections))
         for w in writes:
             w.result()
+
+
+def _detector_warnings(detector: Detector) -> list[tuple[str, str]]:
+    """``(code, message)`` a detector has for the user since it was last asked (a detector
+    with a ``take_warnings`` method: the cascade's cap on candidates per frame)."""
+    take: Callable[[], list[tuple[str, str]]] | None = getattr(detector, "take_warnings", None)
+    return take() if take is not None else []
 
 
 def excess_weight(prob: np.ndarray, rgb: np.ndarray) -> Callable[[np.ndarray, np.ndarray], Any]:

@@ -98,6 +98,7 @@ class ReportDocument(TypedDict):
     frames: list[dict[str, Any]]  # one row per finished frame (+ window, size, mtime_ns)
     detections: list[DetectionRecord]
     sensor: dict[str, Any] | None  # the shot-level pass's findings, when it ran
+    colour: dict[str, Any]  # the plate's encoding, how it was chosen, what it was decoded to
 
 
 class SensorDocument(TypedDict, total=False):

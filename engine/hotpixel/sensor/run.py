@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hotpixel import __version__
-from hotpixel.io.canvas import load_frame, scan_geometry
+from hotpixel.io.canvas import choose_colour, load_frame, scan_geometry
+from hotpixel.io.colour import Decoder
 from hotpixel.io.exr_writer import MASK_CHANNEL
 from hotpixel.io.geometry import Geometry
 from hotpixel.io.sequence import FrameSequence, discover, format_ranges, select_frames
@@ -30,6 +31,8 @@ class SensorJob:
     params: SensorParams = field(default_factory=SensorParams)
     frames: Sequence[int] | None = None
     allow_gaps: bool = False
+    colorspace: str = ""  # the plate's encoding ("": from its metadata; docs/colour.md)
+    ocio: str = ""  # the OCIO config ("": $OCIO, else the built-in one)
 
 
 @dataclass
@@ -45,15 +48,20 @@ def run_sensor(job: SensorJob, progress: Progress | None = None) -> SensorRun:
     seq = discover(job.pattern)
     frames = select_frames(seq, job.frames, job.allow_gaps)
     canvas, _ = scan_geometry(seq, frames)
+    colour = choose_colour(seq, frames, job.colorspace, job.ocio)
+    decoder = Decoder(colour)
     out = os.path.abspath(job.out_dir)
     output.prepare(out, {os.path.realpath(p) for p in seq.paths.values()})
     analysis = ShotAnalysis(canvas.height, canvas.width, params)
     progress.start(len(frames), frames=format_ranges(frames))
     for f in frames:
-        departing = analysis.add(f, load_frame(seq, f, canvas).rgb)
+        departing = analysis.add(f, load_frame(seq, f, canvas, decoder).rgb)
         progress.frame(f, departing)
     findings = analysis.finish(canvas)
     document = _document(seq, frames, canvas, params, findings)
+    document["colour"] = colour.as_dict()
+    if colour.warning:
+        document["warnings"].append({"code": "colour_assumed", "message": colour.warning})
     seen = [d.pop("seen") for d in document["defects"]]
     path = output.write(out, document, seen, findings.mask, canvas)
     progress.finish(result=path, defects=len(findings.defects), frames=len(frames))
