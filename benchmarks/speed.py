@@ -8,7 +8,11 @@ memory is per configuration:
   the pipeline uses), nothing else;
 - end to end: ``run_detect`` over the same frames into a fresh folder (masks, report, tracks).
 
-It prints seconds per frame for both, their ratio, frames per second and peak RSS.
+It prints seconds per frame for both, their ratio, frames per second and peak RSS, then the
+end-to-end run's time by stage (decode, flow, candidates, classifier, analysis, writes; see
+:func:`print_stages`), the cascade's candidates per frame and DIS runs per frame. The cascade,
+not yet a choice of ``--detector``, is handed to the run in place of the registry's detector;
+until a classifier is shipped it is timed with an untrained one of the same architecture.
 Run: ``.venv/bin/python benchmarks/speed.py`` (or ``make bench``); ``--help`` for options.
 Machines are noisy: compare ratios from one run.
 """
@@ -24,6 +28,8 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import OpenImageIO as oiio
@@ -77,37 +83,127 @@ def write(path: str, rgb: np.ndarray, fmt: str) -> None:
     out.close()
 
 
-def child(mode: str, pattern: str, out: str, detector: str, workers: str = "1") -> dict[str, float]:
-    """Runs in a subprocess: time one pass, report peak RSS (of the largest process)."""
+def child(
+    mode: str, pattern: str, out: str, detector: str, workers: str = "1", classifier: str = ""
+) -> dict[str, object]:
+    """Runs in a subprocess: time one pass, report peak RSS (of the largest process) and, for
+    a detection, the time by stage."""
     seq = discover(pattern)
+    stages: dict[str, float] = {}
+    extra: dict[str, object] = {}
     t0 = time.perf_counter()
     if mode == "decode":
         for f in seq.frames:
             read_frame(seq.path(f), f)
     else:
         shutil.rmtree(out, ignore_errors=True)
-        params = DetectParams(detector=detector)
+        made = _instrument(stages, detector, classifier)
+        params = DetectParams(detector="classical" if detector == "cascade" else detector)
         detect(DetectJob(pattern, out, params=params, workers=int(workers)))
+        extra = _detector_stages(made, stages)
     seconds = time.perf_counter() - t0
     usage = [resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)]
     rss = max(u.ru_maxrss for u in usage) / 1024.0
-    return {"seconds": seconds, "frames": len(seq.frames), "rss_mib": rss}
+    return {
+        "seconds": seconds,
+        "frames": len(seq.frames),
+        "rss_mib": rss,
+        "stages": stages,
+        **extra,
+    }
 
 
-def measure(mode: str, pattern: str, out: str, detector: str, workers: int = 1) -> dict[str, float]:
+def _timed(stages: dict[str, float], name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
+    def timed(*args: Any, **kwargs: Any) -> Any:
+        t0 = time.perf_counter()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            stages[name] = stages.get(name, 0.0) + time.perf_counter() - t0
+
+    return timed
+
+
+class _TimedDetector:
+    """A detector that adds its calls' time to ``stages["detector"]``."""
+
+    def __init__(self, inner: Any, stages: dict[str, float]) -> None:
+        self.inner = inner
+        self._call = _timed(stages, "detector", inner.__call__)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+    def __call__(self, window: Any) -> Any:
+        return self._call(window)
+
+
+def _instrument(stages: dict[str, float], detector: str, classifier: str) -> list[Any]:
+    """Time the run's stages in this process: decoding (the read-ahead thread), the detector,
+    the analysis of its map (grouping, on the main thread) and writes (the writer thread).
+
+    The cascade is not a choice of ``--detector`` yet: it is made here and handed to the run
+    in place of the registry's detector (the rest of the run is the product's).
+    """
+    from hotpixel.detect import run as run_mod
+
+    run_mod.load_frame = _timed(stages, "decode", run_mod.load_frame)  # type: ignore[assignment]
+    run_mod._write_frame = _timed(stages, "writes", run_mod._write_frame)  # type: ignore[assignment]
+    run_mod._analyse = _timed(stages, "analysis", run_mod._analyse)  # type: ignore[assignment]
+    made: list[Any] = []
+    create = run_mod.create
+
+    def instrumented(params: DetectParams) -> Any:
+        if detector == "cascade":
+            from hotpixel.detect.detectors.cascade import CascadeDetector
+
+            made.append(CascadeDetector(classifier or None, params.device))
+        else:
+            made.append(create(params))
+        return _TimedDetector(made[-1], stages)
+
+    run_mod.create = instrumented  # type: ignore[assignment]
+    return made
+
+
+def _detector_stages(made: list[Any], stages: dict[str, float]) -> dict[str, object]:
+    """The cascade's own split (flow, confidence and warps as thread time), candidates and
+    DIS runs per frame."""
+    if not made or not hasattr(made[0], "cache"):
+        return {}
+    cascade = made[0]  # getattr: older versions, timed for comparison, lack the counters
+    stages.update({f"cascade_{k}": v for k, v in getattr(cascade, "seconds", {}).items()})
+    stages.update({f"motion_{k}": v for k, v in getattr(cascade.cache, "seconds", {}).items()})
+    counts = getattr(cascade, "candidate_counts", [])
+    return {
+        "candidates": [
+            min(counts, default=0),
+            float(np.mean(counts or [0])),
+            max(counts, default=0),
+        ],
+        "dis_runs": cascade.cache.computed,
+    }
+
+
+def measure(
+    mode: str, pattern: str, out: str, detector: str, classifier: str = "", workers: int = 1
+) -> dict[str, Any]:
     cmd = [sys.executable, __file__, "--child", mode, pattern, out, detector, str(workers)]
-    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    proc = subprocess.run([*cmd, classifier], capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         raise RuntimeError(f"{mode} run failed:\n{proc.stderr}")
-    result: dict[str, float] = json.loads(proc.stdout.splitlines()[-1])
+    result: dict[str, Any] = json.loads(proc.stdout.splitlines()[-1])
     return result
 
 
-def run_config(work: str, size_key: str, fmt: str, frames: int, detector: str) -> dict[str, object]:
+def run_config(
+    work: str, size_key: str, fmt: str, frames: int, detector: str, classifier: str
+) -> dict[str, Any]:
     folder = os.path.join(work, f"{size_key}_{fmt}")
     pattern = make_sequence(folder, SIZES[size_key], fmt, frames, seed=1)
     decode = measure("decode", pattern, "", detector)
-    e2e = measure("detect", pattern, os.path.join(work, f"out_{size_key}_{fmt}"), detector)
+    out = os.path.join(work, f"out_{size_key}_{fmt}")
+    e2e = measure("detect", pattern, out, detector, classifier)
     d = decode["seconds"] / decode["frames"]
     e = e2e["seconds"] / e2e["frames"]
     return {
@@ -121,10 +217,67 @@ def run_config(work: str, size_key: str, fmt: str, frames: int, detector: str) -
         "fps": 1.0 / e,
         "peak_rss_mib": e2e["rss_mib"],
         "decode_rss_mib": decode["rss_mib"],
+        "stages_s": {k: v / e2e["frames"] for k, v in e2e["stages"].items()},
+        "candidates": e2e.get("candidates"),
+        "dis_runs_per_frame": e2e.get("dis_runs", 0) / e2e["frames"],
     }
 
 
-def print_table(rows: list[dict[str, object]]) -> None:
+STAGES = (
+    ("decode", "decode"),
+    ("detector", "detector"),
+    ("flow", "motion_flow"),
+    ("conf", "motion_confidence"),
+    ("warp", "motion_warp"),
+    ("align", "cascade_align"),
+    ("cands", "cascade_candidates"),
+    ("classify", "cascade_classifier"),
+    ("analysis", "analysis"),
+    ("writes", "writes"),
+)
+
+
+def print_stages(rows: list[dict[str, Any]]) -> None:
+    """Seconds per frame by stage. decode and writes run on their own threads, flow/conf/warp
+    on the flow threads (summed thread time: two at once count twice); align (their wall
+    time), cands and classify are the parts of detector, on the main thread with analysis."""
+    head = ("resolution", "format", "detector", *(s for s, _ in STAGES), "cand/frame", "DIS/frame")
+    print("".join(f"{h:>11}" for h in head))
+    for r in rows:
+        stages = r["stages_s"]
+        cells = [r["resolution"], r["format"], r["detector"]]
+        cells += [f"{stages[k]:.3f}" if k in stages else "-" for _, k in STAGES]
+        c = r.get("candidates")
+        cells += [f"{c[1]:.0f} ({c[0]}-{c[2]})" if c else "-", f"{r['dis_runs_per_frame']:.1f}"]
+        print("".join(f"{c!s:>11}" for c in cells))
+
+
+def stand_in_classifier(work: str) -> str:
+    """An untrained classifier of the shipped architecture, for timing before one is shipped.
+
+    Its probabilities mean nothing; its cost is the real one's (the same network).
+    """
+    import torch
+
+    from hotpixel.detect.detectors.cascade import PATCH, SCALARS
+    from hotpixel.ml.training.cascade import CascadeNet, export
+
+    torch.manual_seed(0)
+    path = os.path.join(work, "stand-in-cascade.onnx")
+    os.makedirs(work, exist_ok=True)
+    meta = {
+        "format": "hotpixel-cascade-1",
+        "model_version": "untrained stand-in",
+        "patch": str(PATCH),
+        "scalars": ",".join(SCALARS),
+        "threshold": "0.5",
+        "candidates": "5.0",
+    }
+    export(CascadeNet(), path, meta)
+    return path
+
+
+def print_table(rows: list[dict[str, Any]]) -> None:
     head = (
         "resolution",
         "format",
@@ -154,26 +307,43 @@ def print_table(rows: list[dict[str, object]]) -> None:
 
 def main() -> int:
     if len(sys.argv) > 1 and sys.argv[1] == "--child":
-        print(json.dumps(child(*sys.argv[2:7])))
+        print(json.dumps(child(*sys.argv[2:8])))
         return 0
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--sizes", default="1080,2160", help="comma list of 1080, 2160")
     p.add_argument("--formats", default="zip,piz,dpx10", help="comma list of zip, piz, dpx10")
     p.add_argument("--frames", type=int, default=10, help="frames per sequence")
-    p.add_argument("--detectors", default="neural,classical", help="comma list of detectors")
+    p.add_argument(
+        "--detectors", default="cascade,neural", help="comma list of cascade, neural, classical"
+    )
+    p.add_argument(
+        "--classifier",
+        default="",
+        help="cascade classifier (default: the shipped one, else an untrained stand-in)",
+    )
     p.add_argument("--work", default="bench_out", help="scratch folder")
     p.add_argument("--json", help="also write the rows here")
     args = p.parse_args()
     print(f"{platform.platform()}, {os.cpu_count()} CPUs, python {platform.python_version()}")
     print(f"command: {' '.join(sys.argv)}")
+    classifier = args.classifier
+    if "cascade" in args.detectors.split(",") and not classifier:
+        from hotpixel.detect.detectors.cascade import default_classifier_path
+
+        classifier = default_classifier_path()
+        if not os.path.exists(classifier):
+            classifier = stand_in_classifier(args.work)
+        print(f"cascade classifier: {classifier}")
     rows = []
     for size_key in args.sizes.split(","):
         for fmt in args.formats.split(","):
             for detector in args.detectors.split(","):
-                rows.append(run_config(args.work, size_key, fmt, args.frames, detector))
+                rows.append(run_config(args.work, size_key, fmt, args.frames, detector, classifier))
                 print_table(rows[-1:])
     print()
     print_table(rows)
+    print()
+    print_stages(rows)
     if args.json:
         with open(args.json, "w", encoding="utf-8") as fh:
             json.dump(rows, fh, indent=1)

@@ -11,16 +11,18 @@ from hotpixel.detect.detectors.cascade import (
     CHANNELS,
     PATCH,
     SCALARS,
+    CascadeDetector,
     encode,
     footprint_map,
 )
 from hotpixel.detect.motion import MotionCache, align
+from hotpixel.detect.windows import Window
 
 
 def _moving_plate(rng: np.random.Generator, n: int = 5, h: int = 96, w: int = 128) -> np.ndarray:
     """``(n, h, w, 3)`` textured scene panning 2.5 px/frame, grain, scene-linear."""
     yy, xx = np.mgrid[0 : h + 40, 0 : w + 40].astype(np.float32)
-    scene = 0.05 + 0.04 * np.sin(xx / 7.0) * np.cos(yy / 11.0) + 0.02 * np.sin((xx + yy) / 3.0)
+    scene = 0.08 + 0.03 * np.sin(xx / 7.0) * np.cos(yy / 11.0) + 0.01 * np.sin((xx + yy) / 3.0)
     scene = np.repeat(scene[..., None], 3, axis=2) * np.array([1.0, 0.9, 0.8], np.float32)
     frames = []
     for t in range(n):
@@ -105,3 +107,33 @@ def test_encode_with_no_candidates_is_empty_not_an_error():
     )
     e = encode(aligned.frames, frames, aligned.confidence, none)
     assert e.patches.shape == (0, CHANNELS, PATCH, PATCH) and e.scalars.shape == (0, len(SCALARS))
+
+
+def test_shipped_cascade_finds_a_defect_on_a_pan_and_not_a_moving_light():
+    detector = CascadeDetector(device="cpu")
+    frames = _moving_plate(np.random.default_rng(3))
+    frames[2, 50, 70] *= 8.0  # a one-frame hot pixel, 7x above its surroundings
+    for t in range(5):  # a small light moving with the scene, in every frame
+        x = 100 - round(2.5 * t)
+        frames[t, 30, x] = 2.0
+    window = Window(tuple(frames), (0, 1, 2, 3, 4), 2)
+    prob = detector(window)
+    assert prob.shape == frames.shape[1:3]
+    assert prob[50, 70] >= detector.default_threshold
+    assert prob[28:33, 90:102].max() < detector.default_threshold
+    assert (prob >= detector.default_threshold).sum() <= 4
+
+
+def test_the_flow_cache_forgets_a_frame_number_that_shows_another_picture():
+    """Windows numbered alike but showing other pictures (an evaluation, another shot) must not
+    reuse each other's flows: the second result equals a fresh detector's."""
+    detector = CascadeDetector(device="cpu")
+    first = _moving_plate(np.random.default_rng(5))
+    second = _moving_plate(np.random.default_rng(6))[:, ::-1].copy()  # another picture
+    second[2, 40, 30] *= 8.0  # a hot pixel in the second picture
+    numbers = (0, 1, 2, 3, 4)
+    detector(Window(tuple(first), numbers, 2))
+    again = detector(Window(tuple(second), numbers, 2))
+    fresh = CascadeDetector(device="cpu")(Window(tuple(second), numbers, 2))
+    np.testing.assert_array_equal(again, fresh)
+    assert again[40, 30] >= detector.default_threshold

@@ -32,13 +32,15 @@ class DetectParams:
     )
     detector: str = param_field(
         "neural",
-        "Detector to run: 'neural' (the temporal network, see --model) or 'classical' "
+        "Detector to run: 'neural' (the temporal network, see --model), 'cascade' "
+        "(motion-compensated candidates judged by a classifier) or 'classical' "
         "(spatial + temporal contrast test, the fallback).",
-        choices=("neural", "classical"),
+        choices=("neural", "cascade", "classical"),
     )
     model: str = param_field(
         "",
-        "ONNX model for the neural detector; empty means the model shipped with hotpixel.",
+        "ONNX model for the neural detector (or the cascade's classifier); empty means the "
+        "model shipped with hotpixel.",
     )
     device: str = param_field(
         "auto",

@@ -26,6 +26,7 @@ the raw window, the confidence maps).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, fields
 
 import cv2
@@ -134,16 +135,18 @@ def local_level(frame: np.ndarray) -> np.ndarray:
     return level
 
 
-def trusted(confidence: np.ndarray | None, shape: tuple[int, ...], least: float) -> np.ndarray:
+def trusted(
+    confidence: np.ndarray | Sequence[np.ndarray] | None, shape: tuple[int, ...], least: float
+) -> np.ndarray:
     """``(K, H, W, 1)`` bool: which neighbours to compare each pixel with.
 
     Those whose flow confidence there is at least ``least`` (a neighbour across a cut or with the
     point occluded says nothing about it); where none is, all of them (so nothing is found on
-    flow failure alone). ``confidence`` ``(K, H, W)``, or None for all.
+    flow failure alone). ``confidence`` ``(K, H, W)`` (or K ``(H, W)`` arrays), or None for all.
     """
     if confidence is None:
         return np.ones((*shape[:3], 1), bool)
-    valid = confidence >= least
+    valid = np.stack([c >= least for c in confidence])
     valid |= ~valid.any(axis=0, keepdims=True)
     out: np.ndarray = valid[..., None]
     return out
@@ -151,41 +154,91 @@ def trusted(confidence: np.ndarray | None, shape: tuple[int, ...], least: float)
 
 def evidence(
     centre: np.ndarray,
-    neighbours: np.ndarray,
+    neighbours: np.ndarray | Sequence[np.ndarray],
     params: CandidateParams | None = None,
-    confidence: np.ndarray | None = None,
+    confidence: np.ndarray | Sequence[np.ndarray] | None = None,
 ) -> Evidence:
     """Per-channel evidence that ``centre`` ``(H, W, C)`` holds something its window does not.
 
     ``neighbours`` ``(K, H, W, C)`` float32 are the other frames of the window aligned onto the
-    centre (or raw, for a tolerance-only comparison), ``confidence`` ``(K, H, W)`` their flow
-    confidence: each pixel is compared only with the neighbours trusted there (:func:`trusted`).
-    Values are scene-linear; NaN/Inf must be removed before.
+    centre (or raw, for a tolerance-only comparison; a sequence of K ``(H, W, C)`` arrays
+    works too), ``confidence`` ``(K, H, W)`` their flow confidence: each pixel is compared only
+    with the neighbours trusted there (:func:`trusted`). Values are scene-linear; NaN/Inf must
+    be removed before.
     """
     p = params or CandidateParams()
-    if neighbours.ndim != 4 or neighbours.shape[1:] != centre.shape:
-        raise ValueError(f"neighbours {neighbours.shape} do not match centre {centre.shape}")
-    valid = trusted(confidence, neighbours.shape, p.min_confidence)  # (K, H, W, 1)
+    if any(n.shape != centre.shape for n in neighbours) or len(neighbours) == 0:
+        shape = np.shape(neighbours) if isinstance(neighbours, np.ndarray) else len(neighbours)
+        raise ValueError(f"neighbours {shape} do not match centre {centre.shape}")
+    shape = (len(neighbours), *centre.shape)
+    valid = trusted(confidence, shape, p.min_confidence)  # (K, H, W, 1)
+    # Every expression below is the plain one of the candidate stage's definition, evaluated
+    # with the same float32 (and float64) operations in the same order, in place and one
+    # neighbour at a time: the classifier is trained on exactly these numbers.
+    every = [bool(ok.all()) for ok in valid]
     reference = np.full(centre.shape, -np.inf, np.float32)
-    for n, ok in zip(neighbours, valid, strict=True):
-        np.maximum(reference, np.where(ok, _max_filter(n, p.tolerance), -np.inf), out=reference)
-    residual = centre - reference
-    count = valid.sum(axis=0)  # (H, W, 1), 1..K
-    high = np.where(valid, neighbours, -np.inf).max(axis=0)
-    low = np.where(valid, neighbours, np.inf).min(axis=0)
+    high = np.full(centre.shape, -np.inf, np.float32)
+    low = np.full(centre.shape, np.inf, np.float32)
+    total = np.zeros(centre.shape, np.float32)
+    for n, ok, all_ok in zip(neighbours, valid, every, strict=True):
+        spread = _max_filter(n, p.tolerance)
+        if all_ok:
+            np.maximum(reference, spread, out=reference)
+            np.maximum(high, n, out=high)
+            np.minimum(low, n, out=low)
+            total += n
+        else:
+            np.maximum(reference, np.where(ok, spread, -np.inf), out=reference)
+            np.maximum(high, np.where(ok, n, -np.inf), out=high)
+            np.minimum(low, np.where(ok, n, np.inf), out=low)
+            total += np.where(ok, n, 0.0)
+    residual = np.subtract(centre, reference, out=reference)
+    count = valid.sum(axis=0, dtype=np.uint8)  # (H, W, 1), 1..K
     expected_range = RANGE_TO_SIGMA_BY_COUNT[np.minimum(count, len(RANGE_TO_SIGMA_BY_COUNT) - 1)]
-    disagreement = _box((high - low) / expected_range, p.noise_radius)
+    high -= low
+    high /= expected_range
+    disagreement = _box(high, p.noise_radius)
+    del high, low, expected_range  # memory: each is a frame's worth
     if p.centre_noise:
-        mean = np.where(valid, neighbours, 0.0).sum(axis=0) / count
-        deviation = np.abs(centre - mean).astype(np.float32)
-        ring = (_box(deviation, 3) * 49.0 - _box(deviation, 1) * 9.0) / 40.0
-        np.maximum(disagreement, ring / DEVIATION_TO_SIGMA, out=disagreement)
+        deviation = _deviation(centre, total, count)
+        ring = _box(deviation, 3)
+        ring *= np.float32(49.0)
+        core = _box(deviation, 1)
+        core *= np.float32(9.0)
+        ring -= core
+        ring /= np.float32(40.0)
+        ring /= np.float32(DEVIATION_TO_SIGMA)
+        np.maximum(disagreement, ring, out=disagreement)
+        del deviation, ring, core
     level = local_level(centre)
-    floor = p.floor + p.floor_relative * np.maximum(level, 0.0)
-    sigma = np.sqrt(disagreement**2 + floor**2)
-    above = centre - level > p.min_excess * np.maximum(level, 0.0) + sigma
-    score = np.where(above, residual / sigma, 0.0).astype(np.float32)
+    positive = np.maximum(level, np.float32(0.0))
+    floor = positive * np.float32(p.floor_relative)
+    floor += np.float32(p.floor)
+    sigma = np.square(disagreement, out=disagreement)
+    sigma += np.square(floor, out=floor)
+    np.sqrt(sigma, out=sigma)
+    del floor
+    excess = np.subtract(centre, level, out=total)
+    positive *= np.float32(p.min_excess)
+    positive += sigma
+    above = excess > positive
+    score = np.zeros(centre.shape, np.float32)
+    np.divide(residual, sigma, out=score, where=above)
     return Evidence(residual, sigma, level, score)
+
+
+def _deviation(centre: np.ndarray, total: np.ndarray, count: np.ndarray) -> np.ndarray:
+    """``|centre - total / count|`` as float32, computed in float64 (as the definition's integer
+    count makes it), a band of rows at a time so the float64 temporaries stay small."""
+    out = np.empty(centre.shape, np.float32)
+    step = max(1, (1 << 16) // max(1, centre.shape[1] * centre.shape[2]))
+    for y in range(0, centre.shape[0], step):
+        rows = slice(y, y + step)
+        mean = total[rows] / count[rows].astype(np.float64)  # as float32 / int64 would give
+        np.subtract(centre[rows], mean, out=mean)
+        np.abs(mean, out=mean)
+        out[rows] = mean
+    return out
 
 
 def peaks(score: np.ndarray, threshold: float, spacing: int) -> tuple[np.ndarray, np.ndarray]:
@@ -213,23 +266,24 @@ def peaks(score: np.ndarray, threshold: float, spacing: int) -> tuple[np.ndarray
 
 
 def find(
-    frames: np.ndarray,
-    confidence: np.ndarray | None = None,
-    flow: np.ndarray | None = None,
+    frames: np.ndarray | Sequence[np.ndarray],
+    confidence: np.ndarray | Sequence[np.ndarray] | None = None,
+    flow: np.ndarray | Sequence[np.ndarray] | None = None,
     params: CandidateParams | None = None,
 ) -> tuple[Candidates, Evidence]:
     """Candidates in the centre frame of a window ``frames`` ``(T, H, W, C)`` float32.
 
     ``frames`` are aligned onto the centre (:func:`hotpixel.detect.motion.align`), or raw for a
     tolerance-only baseline. ``confidence`` ``(T, H, W)`` and ``flow`` ``(T, H, W, 2)`` from the
-    alignment fill the candidates' motion features (1 and 0 when absent).
+    alignment fill the candidates' motion features (1 and 0 when absent). Each may also be a
+    sequence of T per-frame arrays (:func:`hotpixel.detect.motion.align_slots`).
     """
     p = params or CandidateParams()
     t = len(frames) // 2
     centre = frames[t]
-    neighbours = np.delete(frames, t, axis=0)
-    conf = None if confidence is None else np.delete(confidence, t, axis=0)
-    ev = evidence(centre, neighbours, p, conf)
+    others = [k for k in range(len(frames)) if k != t]
+    conf = None if confidence is None else [confidence[k] for k in others]  # K x (H, W)
+    ev = evidence(centre, [frames[k] for k in others], p, conf)  # views, no copies
     best = ev.score.argmax(axis=2)  # (H, W)
     score2d = np.take_along_axis(ev.score, best[..., None], axis=2)[..., 0]
     ys, xs = peaks(score2d, p.threshold, p.spacing)
@@ -237,15 +291,12 @@ def find(
     value = centre[ys, xs, ch]
     level = ev.level[ys, xs, ch]
     n = len(ys)
-    if conf is not None:
-        at = conf[:, ys, xs]  # (K, N)
+    if confidence is not None:
+        at = np.stack([confidence[k][ys, xs] for k in others])  # (K, N)
         low, mean = at.min(axis=0), at.mean(axis=0)
     else:
         low = mean = np.ones(n, np.float32)
-    if flow is not None:
-        motion = np.hypot(flow[:, ys, xs, 0], flow[:, ys, xs, 1]).max(axis=0)
-    else:
-        motion = np.zeros(n, np.float32)
+    motion = np.zeros(n, np.float32) if flow is None else motion_at(flow, ys, xs)
     found = Candidates(
         y=ys,
         x=xs,
@@ -263,19 +314,49 @@ def find(
     return found, ev
 
 
-def cutouts(stack: np.ndarray, ys: np.ndarray, xs: np.ndarray, size: int = 15) -> np.ndarray:
-    """Patches ``(N, T, size, size, C)`` centred on ``(ys, xs)`` from ``stack`` ``(T, H, W, C)``.
+def motion_at(
+    flow: np.ndarray | Sequence[np.ndarray], ys: np.ndarray, xs: np.ndarray
+) -> np.ndarray:
+    """``(N,)``: the largest flow magnitude (px) at ``(ys, xs)`` over the window's slots, from
+    ``(T, H, W, 2)`` flows (or T ``(H, W, 2)`` arrays)."""
+    at = np.stack([f[ys, xs] for f in flow]).reshape(len(flow), len(ys), 2)  # (T, N, 2)
+    out: np.ndarray = np.hypot(at[..., 0], at[..., 1]).max(axis=0)
+    return out
+
+
+def cutouts(
+    stack: np.ndarray | Sequence[np.ndarray], ys: np.ndarray, xs: np.ndarray, size: int = 15
+) -> np.ndarray:
+    """Patches ``(N, T, size, size, C)`` centred on ``(ys, xs)`` from ``stack`` ``(T, H, W, C)``
+    (or T ``(H, W, C)`` arrays).
 
     ``size`` is odd; the picture is reflected at its borders. Works on the aligned window, the
     raw window, or confidence maps given as ``(T, H, W, 1)``.
     """
-    if size % 2 != 1 or stack.ndim != 4:
-        raise ValueError(f"size must be odd and stack (T, H, W, C); got {size}, {stack.shape}")
+    if size % 2 != 1 or any(np.ndim(f) != 3 for f in stack):
+        raise ValueError(
+            f"size must be odd and stack (T, H, W, C); got {size}, {np.shape(stack[0])[:3]}"
+        )
     r = size // 2
-    padded = np.pad(stack, ((0, 0), (r, r), (r, r), (0, 0)), mode="reflect")
-    offs = np.arange(size)
-    rows = (np.asarray(ys)[:, None] + offs[None, :])[:, :, None]  # (N, size, 1)
-    cols = (np.asarray(xs)[:, None] + offs[None, :])[:, None, :]  # (N, 1, size)
-    patches = padded[:, rows, cols, :]  # (T, N, size, size, C)
-    out: np.ndarray = np.ascontiguousarray(patches.transpose(1, 0, 2, 3, 4))
+    frames = list(stack)
+    h, w = frames[0].shape[:2]
+    offs = np.arange(-r, r + 1)
+    if r >= min(h, w):  # reflections of reflections: let np.pad say what they are
+        frames = [np.pad(f, ((r, r), (r, r), (0, 0)), mode="reflect") for f in frames]
+        offs, h, w = offs + r, h + 2 * r, w + 2 * r
+    # the picture reflected at its borders without repeating the edge (np.pad's "reflect"),
+    # read straight from the frames instead of padding all of them: -1 -> 1, h -> h - 2
+    rows = _reflect(np.asarray(ys)[:, None] + offs[None, :], h)[:, :, None]  # (N, size, 1)
+    cols = _reflect(np.asarray(xs)[:, None] + offs[None, :], w)[:, None, :]  # (N, 1, size)
+    out: np.ndarray = np.stack([f[rows, cols, :] for f in frames], axis=1)  # (N, T, s, s, C)
+    return out
+
+
+def _reflect(index: np.ndarray, n: int) -> np.ndarray:
+    """``index`` folded into ``0..n-1`` by reflection about the first and last element, for
+    indices at most ``n - 1`` outside."""
+    if n == 1:
+        return np.zeros_like(index)
+    folded = np.abs(index)
+    out: np.ndarray = np.where(folded > n - 1, 2 * (n - 1) - folded, folded)
     return out

@@ -20,10 +20,15 @@ frame, t -> t+1, t+1 -> t, t -> t+2 and t+2 -> t.
 
 from __future__ import annotations
 
+import os
+import threading
+import time
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import TypeVar
+from functools import lru_cache
+from typing import Any, TypeVar
 
 import cv2
 import numpy as np
@@ -55,6 +60,15 @@ def flow_image(frame: np.ndarray) -> np.ndarray:
     return image
 
 
+@lru_cache(maxsize=4)
+def _grid(h: int, w: int) -> tuple[np.ndarray, np.ndarray]:
+    """Pixel column and row coordinates ``(H, W)`` float32 each, shared (read-only)."""
+    xx, yy = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
+    xx.setflags(write=False)
+    yy.setflags(write=False)
+    return xx, yy
+
+
 def warp(frame: np.ndarray, flow: np.ndarray) -> np.ndarray:
     """``frame`` ``(H, W, C)`` or ``(H, W)`` resampled along ``flow`` ``(H, W, 2)``: bilinear.
 
@@ -62,7 +76,7 @@ def warp(frame: np.ndarray, flow: np.ndarray) -> np.ndarray:
     pixel is repeated (confidence marks those pixels).
     """
     h, w = flow.shape[:2]
-    xx, yy = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
+    xx, yy = _grid(h, w)
     out: np.ndarray = cv2.remap(
         frame,
         xx + flow[..., 0],
@@ -79,18 +93,31 @@ def consistency(forward: np.ndarray, backward: np.ndarray) -> np.ndarray:
     The round trip error ``|F(x) + B(x + F(x))|`` in pixels, against a tolerance of 0.7 px
     plus 5 % of the motion; points carried outside the picture get 0.
     """
+    # the same float32 operations in the same order as the plain expression
+    # exp(-0.5 * (|F + B'| / (0.7 + 0.05 (|F| + |B'|)))**2), done in place: this runs four
+    # times per frame over the whole picture
     h, w = forward.shape[:2]
-    back = warp(backward, forward)  # (H, W, 2): B sampled where each point of a lands in b
-    error = np.hypot(*(forward + back).transpose(2, 0, 1))
-    tolerance = 0.7 + 0.05 * (
-        np.hypot(*forward.transpose(2, 0, 1)) + np.hypot(*back.transpose(2, 0, 1))
-    )
-    confidence = np.exp(-0.5 * (error / tolerance) ** 2)
-    xx, yy = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
-    tx, ty = xx + forward[..., 0], yy + forward[..., 1]
-    inside = (tx >= 0) & (tx <= w - 1) & (ty >= 0) & (ty <= h - 1)
-    out: np.ndarray = np.where(inside, confidence, 0.0).astype(np.float32)
-    return out
+    fx, fy = forward[..., 0], forward[..., 1]
+    xx, yy = _grid(h, w)
+    tx, ty = xx + fx, yy + fy
+    back = cv2.remap(backward, tx, ty, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    bx, by = back[..., 0], back[..., 1]
+    tolerance = np.hypot(fx, fy)
+    tolerance += np.hypot(bx, by)
+    tolerance *= np.float32(0.05)
+    tolerance += np.float32(0.7)
+    back += forward  # the round trip
+    error = np.hypot(bx, by)
+    error /= tolerance
+    np.square(error, out=error)
+    error *= np.float32(-0.5)
+    confidence = np.exp(error, out=error)
+    inside = tx >= 0
+    inside &= tx <= w - 1
+    inside &= ty >= 0
+    inside &= ty <= h - 1
+    confidence[~inside] = 0.0
+    return confidence
 
 
 def photometric(image_a: np.ndarray, image_b: np.ndarray, flow: np.ndarray) -> np.ndarray:
@@ -102,8 +129,12 @@ def photometric(image_a: np.ndarray, image_b: np.ndarray, flow: np.ndarray) -> n
     be smooth and consistent both ways; it does not match.
     """
     warped = warp(image_b.astype(np.float32), flow)
-    error = cv2.blur(np.abs(image_a.astype(np.float32) - warped), (7, 7))
-    out: np.ndarray = np.exp(-0.5 * (error / 12.0) ** 2).astype(np.float32)
+    np.subtract(image_a, warped, out=warped)  # uint8 - float32 is float32
+    error: np.ndarray = cv2.blur(np.abs(warped, out=warped), (7, 7))
+    error /= np.float32(12.0)
+    np.square(error, out=error)
+    error *= np.float32(-0.5)
+    out: np.ndarray = np.exp(error, out=error)
     return out
 
 
@@ -134,19 +165,42 @@ class MotionCache:
 
     Frames are known by their numbers: give the same number only for the same picture (call
     :meth:`clear` between sequences). ``capacity`` flows are kept (least recently used go
-    first); a sequence's windows need at most 8 at a time.
+    first); a sequence's windows need at most 12 at a time (the 8 of a window, 4 of them made
+    by the two windows before it, and the 4 new ones the two windows after it reuse).
+
+    ``workers`` DIS runs (and the confidence and warp of each neighbour) go on at once, each
+    in its own thread with its own DIS instance: OpenCV releases the GIL and a DIS run barely
+    uses a second core by itself. The results do not depend on it. ``scale`` below 1 computes
+    the flow on images shrunk by that factor and scales it back up: faster, but not the same
+    flow (for measuring; the default is full resolution).
     """
 
-    def __init__(self, preset: str = "medium", capacity: int = 12) -> None:
+    def __init__(
+        self,
+        preset: str = "medium",
+        capacity: int = 12,
+        workers: int | None = None,
+        scale: float = 1.0,
+    ) -> None:
         if preset not in PRESETS:
             raise ValueError(f"unknown DIS preset {preset!r}; choose one of {', '.join(PRESETS)}")
+        if not 0.0 < scale <= 1.0:
+            raise ValueError(f"flow scale must be in (0, 1]; got {scale}")
         self.preset = preset
         self.capacity = capacity
-        self._dis = cv2.DISOpticalFlow.create(PRESETS[preset])
+        self.scale = scale
+        self.workers = max(1, workers if workers is not None else min(2, os.cpu_count() or 1))
+        self._local = threading.local()  # one DIS instance per thread: they hold state
+        self._pool: ThreadPoolExecutor | None = None
         self._images: OrderedDict[int, np.ndarray] = OrderedDict()
         self._flows: OrderedDict[tuple[int, int], np.ndarray] = OrderedDict()
+        # confidences are asked for by the window of their centre only (a window's distinct
+        # neighbours are at most 4): keep few, they are a frame each
         self._motions: OrderedDict[tuple[int, int], Motion] = OrderedDict()
+        self._motion_capacity = 5
         self.computed = 0  # DIS runs so far, for tests and benchmarks
+        self.seconds = {"flow": 0.0, "confidence": 0.0, "warp": 0.0}  # thread time, summed
+        self._clock = threading.Lock()
 
     def clear(self) -> None:
         self._images.clear()
@@ -162,6 +216,35 @@ class MotionCache:
         _trim(self._images, self.capacity)
         return image
 
+    def _calc(self, image_a: np.ndarray, image_b: np.ndarray) -> np.ndarray:
+        """One DIS run on this thread's instance: ``(H, W, 2)`` float32 flow a -> b."""
+        t0 = time.perf_counter()
+        dis = getattr(self._local, "dis", None)
+        if dis is None:
+            dis = self._local.dis = cv2.DISOpticalFlow.create(PRESETS[self.preset])
+        if self.scale == 1.0:
+            flow = np.asarray(dis.calc(image_a, image_b, None))  # type: ignore[call-overload]
+        else:
+            h, w = image_a.shape
+            small = [
+                cv2.resize(i, None, fx=self.scale, fy=self.scale, interpolation=cv2.INTER_AREA)
+                for i in (image_a, image_b)
+            ]
+            coarse = np.asarray(dis.calc(small[0], small[1], None))  # type: ignore[call-overload]
+            flow = cv2.resize(coarse, (w, h), interpolation=cv2.INTER_LINEAR) / self.scale
+        self._count("flow", t0)
+        return flow.astype(np.float32, copy=False)
+
+    def _count(self, stage: str, t0: float) -> None:
+        with self._clock:
+            self.seconds[stage] += time.perf_counter() - t0
+
+    def _store(self, cache: OrderedDict[K, V], key: K, value: V) -> V:
+        cache[key] = value
+        cache.move_to_end(key)
+        _trim(cache, self._motion_capacity if cache is self._motions else self.capacity)
+        return value
+
     def flow(self, a: int, frame_a: np.ndarray, b: int, frame_b: np.ndarray) -> np.ndarray:
         """``(H, W, 2)`` float32 flow from frame ``a`` to frame ``b`` (see the module's doc)."""
         key = (a, b)
@@ -170,13 +253,9 @@ class MotionCache:
             if a == b:
                 flow = np.zeros((*frame_a.shape[:2], 2), np.float32)
             else:
-                ia, ib = self._image(a, frame_a), self._image(b, frame_b)
-                flow = np.asarray(self._dis.calc(ia, ib, None))  # type: ignore[call-overload]
+                flow = self._calc(self._image(a, frame_a), self._image(b, frame_b))
                 self.computed += 1
-            self._flows[key] = flow
-        self._flows.move_to_end(key)
-        _trim(self._flows, self.capacity)
-        return flow
+        return self._store(self._flows, key, flow)
 
     def motion(self, a: int, frame_a: np.ndarray, b: int, frame_b: np.ndarray) -> Motion:
         """Flow from ``a`` to ``b`` and its confidence: forward-backward consistency times
@@ -188,13 +267,72 @@ class MotionCache:
             if a == b:
                 confidence = np.ones(frame_a.shape[:2], np.float32)
             else:
-                confidence = consistency(forward, self.flow(b, frame_b, a, frame_a))
-                confidence *= photometric(self._image(a, frame_a), self._image(b, frame_b), forward)
+                backward = self.flow(b, frame_b, a, frame_a)
+                confidence = self._confidence(
+                    forward, backward, self._image(a, frame_a), self._image(b, frame_b)
+                )
             found = Motion(forward, confidence)
-            self._motions[key] = found
-        self._motions.move_to_end(key)
-        _trim(self._motions, self.capacity)
-        return found
+        return self._store(self._motions, key, found)
+
+    def _confidence(
+        self, forward: np.ndarray, backward: np.ndarray, image_a: np.ndarray, image_b: np.ndarray
+    ) -> np.ndarray:
+        t0 = time.perf_counter()
+        confidence = consistency(forward, backward)
+        confidence *= photometric(image_a, image_b, forward)
+        self._count("confidence", t0)
+        return confidence
+
+    def _map(self, fn: Callable[[Any], V], jobs: Sequence[Any]) -> list[V]:
+        """``fn`` over ``jobs``, ``workers`` at a time (in order)."""
+        if self.workers == 1 or len(jobs) < 2:
+            return [fn(j) for j in jobs]
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="hotpixel-flow")
+        return list(self._pool.map(fn, jobs))
+
+    def motions(
+        self, a: int, frame_a: np.ndarray, others: Sequence[tuple[int, np.ndarray]]
+    ) -> dict[int, Motion]:
+        """:meth:`motion` from ``a`` to each ``(number, frame)`` of ``others``, by number.
+
+        The flows not cached yet are computed ``workers`` at a time, then the confidences;
+        the results are those of :meth:`motion` one by one.
+        """
+        frames = {b: f for b, f in others if b != a}
+        missing = [b for b in frames if (a, b) not in self._motions]
+        pairs: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]] = {}
+        for b in missing:
+            for x, fx, y, fy in ((a, frame_a, b, frames[b]), (b, frames[b], a, frame_a)):
+                if (x, y) not in self._flows:
+                    pairs[(x, y)] = (self._image(x, fx), self._image(y, fy))
+        flows = self._map(lambda images: self._calc(*images), list(pairs.values()))
+        new = dict(zip(pairs, flows, strict=True))
+        self.computed += len(new)
+        got = {k: new[k] if k in new else self._flows[k] for b in missing for k in ((a, b), (b, a))}
+        for key, flow in new.items():
+            self._store(self._flows, key, flow)
+        jobs = [
+            (got[(a, b)], got[(b, a)], self._image(a, frame_a), self._image(b, frames[b]))
+            for b in missing
+        ]
+        confidences = self._map(lambda job: self._confidence(*job), jobs)
+        for b, job, confidence in zip(missing, jobs, confidences, strict=True):
+            self._store(self._motions, (a, b), Motion(job[0], confidence))
+        out = {b: self.motion(a, frame_a, b, f) for b, f in frames.items()}  # refresh LRU
+        out[a] = self.motion(a, frame_a, a, frame_a)
+        return out
+
+    def warp_all(self, jobs: Sequence[tuple[np.ndarray, np.ndarray]]) -> list[np.ndarray]:
+        """:func:`warp` of each ``(frame, flow)``, ``workers`` at a time."""
+
+        def one(job: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+            t0 = time.perf_counter()
+            out = warp(*job)
+            self._count("warp", t0)
+            return out
+
+        return self._map(one, jobs)
 
 
 def _trim(cache: OrderedDict[K, V], capacity: int) -> None:
@@ -213,14 +351,36 @@ def align(frames: np.ndarray, numbers: Sequence[int], cache: MotionCache) -> Ali
             f"frames must be (T, H, W, C) with one number each; got {frames.shape} and "
             f"{len(numbers)} numbers"
         )
-    centre = len(frames) // 2
-    c = numbers[centre]
-    out = np.empty_like(frames)
-    confidence = np.empty(frames.shape[:3], np.float32)
-    flows = np.zeros((*frames.shape[:3], 2), np.float32)
-    for t, (n, frame) in enumerate(zip(numbers, frames, strict=True)):
-        m = cache.motion(c, frames[centre], n, frame)
-        out[t] = frame if n == c else warp(frame, m.flow)
-        confidence[t] = m.confidence
-        flows[t] = m.flow
-    return Aligned(out, confidence, flows)
+    slots = align_slots(list(frames), numbers, cache)
+    return Aligned(np.stack(slots.frames), np.stack(slots.confidence), np.stack(slots.flow))
+
+
+@dataclass(frozen=True)
+class AlignedSlots:
+    """:class:`Aligned` as one array per slot, not stacked: ``frames`` T x ``(H, W, C)``,
+    ``confidence`` T x ``(H, W)``, ``flow`` T x ``(H, W, 2)``. Slots of the same frame number
+    share arrays, the centre slot is the centre frame itself and flows are the cache's own:
+    read only. At 4K this saves a copy of the window and of its flows (about 0.8 GB)."""
+
+    frames: list[np.ndarray]
+    confidence: list[np.ndarray]
+    flow: list[np.ndarray]
+
+
+def align_slots(
+    frames: Sequence[np.ndarray], numbers: Sequence[int], cache: MotionCache
+) -> AlignedSlots:
+    """:func:`align` for T ``(H, W, C)`` float32 frames, giving :class:`AlignedSlots`."""
+    if len(numbers) != len(frames) or any(f.ndim != 3 for f in frames):
+        raise ValueError(f"frames must be T (H, W, C) arrays, one number each; got {len(numbers)}")
+    c = numbers[len(frames) // 2]
+    slots = {n: t for t, n in enumerate(numbers)}  # one slot per distinct number
+    motions = cache.motions(c, frames[slots[c]], [(n, frames[t]) for n, t in slots.items()])
+    moved = [n for n in slots if n != c]
+    warped = cache.warp_all([(frames[slots[n]], motions[n].flow) for n in moved])
+    by_number = {c: frames[slots[c]], **dict(zip(moved, warped, strict=True))}
+    return AlignedSlots(
+        [by_number[n] for n in numbers],
+        [motions[n].confidence for n in numbers],
+        [motions[n].flow for n in numbers],
+    )

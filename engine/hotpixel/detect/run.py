@@ -48,7 +48,7 @@ MASK_FLOOR = 0.01  # probabilities below this are stored as 0 in masks (docs/out
 # "ignored by" so a detector missing here counts as reading everything: never a false warning
 # and never a stale resume.
 IGNORED_BY: dict[str, tuple[str, ...]] = {
-    "motion_tolerance": ("neural",),
+    "motion_tolerance": ("neural", "cascade"),
     "model": ("classical",),
     "device": ("classical",),
 }

@@ -48,8 +48,15 @@ def _neural(params: DetectParams) -> Detector:
     return NeuralDetector(params.model or default_model_path(), params.device)
 
 
+def _cascade(params: DetectParams) -> Detector:
+    from hotpixel.detect.detectors.cascade import CascadeDetector
+
+    return CascadeDetector(params.model or None, params.device)
+
+
 DETECTORS: dict[str, Callable[[DetectParams], Detector]] = {
     "neural": _neural,
+    "cascade": _cascade,
     "classical": _classical,
 }
 

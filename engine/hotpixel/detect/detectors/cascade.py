@@ -18,6 +18,8 @@ the pixels of its footprint (where the centre stands out of its window), zero el
 from __future__ import annotations
 
 import os
+import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
 
@@ -26,7 +28,7 @@ import numpy as np
 from hotpixel.detect import candidates as cand
 from hotpixel.detect.detectors.classical import ClassicalDetector
 from hotpixel.detect.model_file import load_classifier
-from hotpixel.detect.motion import MotionCache, align
+from hotpixel.detect.motion import MotionCache, align_slots
 from hotpixel.detect.windows import Window
 
 DEFAULT_CLASSIFIER = "hotpixel-cascade-v1.onnx"
@@ -69,16 +71,17 @@ class Encoded:
 
 
 def encode(
-    aligned: np.ndarray,
-    raw: np.ndarray,
-    confidence: np.ndarray,
+    aligned: np.ndarray | Sequence[np.ndarray],
+    raw: np.ndarray | Sequence[np.ndarray],
+    confidence: np.ndarray | Sequence[np.ndarray],
     found: cand.Candidates,
     size: int = PATCH,
 ) -> Encoded:
     """Cut and normalise the classifier's input for ``found`` in one window.
 
     ``aligned`` and ``raw`` ``(T, H, W, C)`` float32 (the window aligned onto its centre at
-    ``T // 2``, and as decoded), ``confidence`` ``(T, H, W)``.
+    ``T // 2``, and as decoded), ``confidence`` ``(T, H, W)``; each may also be T per-frame
+    arrays (:func:`hotpixel.detect.motion.align_slots`).
     Normalising by each candidate's own level and noise makes a dark plate, a bright one and a
     log-encoded one look alike to the network.
     """
@@ -89,7 +92,8 @@ def encode(
             np.zeros((0, CHANNELS, size, size), np.float32), np.zeros((0, len(SCALARS)), np.float32)
         )
     stack = cand.cutouts(aligned, found.y, found.x, size)  # (N, T, s, s, C)
-    conf = cand.cutouts(confidence[..., None], found.y, found.x, size)[..., 0]  # (N, T, s, s)
+    per_frame = [c[..., None] for c in confidence]  # T x (H, W, 1), views
+    conf = cand.cutouts(per_frame, found.y, found.x, size)[..., 0]  # (N, T, s, s)
     level = np.maximum(found.level, 0.0).astype(np.float32)  # (N,)
     soft = (0.05 * level + 1e-4)[:, None, None, None, None]
     base = np.log2(level[:, None, None, None, None] + soft)
@@ -177,6 +181,9 @@ class CascadeDetector:
         self.cache = MotionCache(preset)
         self.max_candidates = max_candidates
         self.last_candidates = 0  # for benchmarks and warnings
+        self.seconds: dict[str, float] = {}  # wall time by stage, summed over windows
+        self.candidate_counts: list[int] = []  # per window, after the cap
+        self._warnings: list[tuple[str, str]] = []
         self._seen: dict[int, bytes] = {}  # frame number -> a sample of its pixels
         self._spatial = ClassicalDetector()
         self._threads = os.cpu_count() or 1
@@ -217,17 +224,54 @@ class CascadeDetector:
             for n in sorted(self._seen)[: len(self._seen) - 32]:
                 del self._seen[n]
 
+    def take_warnings(self) -> list[tuple[str, str]]:
+        """``(code, message)`` for what the run must tell the user since the last call."""
+        out, self._warnings = self._warnings, []
+        return out
+
+    def _cap(self, found: cand.Candidates, frame: int) -> cand.Candidates:
+        """The ``max_candidates`` best-scoring candidates, with a warning when that drops some.
+
+        Far more candidates than normal (a flash, a cut, heavy noise or grain, a wrong colour
+        space) would make the classifier the slowest stage; the rest are left unjudged,
+        and the user is told which frame and why rather than seeing a silent slowdown.
+        """
+        if len(found) <= self.max_candidates:
+            return found
+        self._warnings.append(
+            (
+                "candidates_capped",
+                f"frame {frame}: {len(found):,} candidates, more than the cap of "
+                f"{self.max_candidates:,} a frame; only the {self.max_candidates:,} that stand "
+                "out most were classified, so fainter defects on this frame may be missed. "
+                "A flash, a cut or heavy noise does this; check the frame",
+            )
+        )
+        keep = np.argsort(-found.score, kind="stable")[: self.max_candidates]
+        return found.select(keep)
+
     def __call__(self, window: Window) -> np.ndarray:
         if not window.has_context:
             return self._spatial(window)
-        frames = window.array()  # (T, H, W, C)
+        frames = list(window.frames)  # T x (H, W, C): never stacked, at 4K that is 0.5 GB
         self._forget_other_pictures(window)
-        aligned = align(frames, window.numbers, self.cache)
+        t0 = time.perf_counter()
+        aligned = align_slots(frames, window.numbers, self.cache)
+        t1 = time.perf_counter()
         found, ev = cand.find(aligned.frames, aligned.confidence, aligned.flow, self.params)
-        if len(found) > self.max_candidates:
-            keep = np.argsort(-found.score, kind="stable")[: self.max_candidates]
-            found = found.select(keep)
+        found = self._cap(found, window.numbers[window.centre])
         self.last_candidates = len(found)
-        prob = self.classify(encode(aligned.frames, frames, aligned.confidence, found))
         best = ev.score.max(axis=2)  # (H, W)
-        return footprint_map(frames.shape[1:3], found, prob, best)
+        del ev
+        t2 = time.perf_counter()
+        prob = self.classify(encode(aligned.frames, frames, aligned.confidence, found))
+        t3 = time.perf_counter()
+        out = footprint_map(frames[0].shape[:2], found, prob, best)
+        for stage, seconds in (
+            ("align", t1 - t0),
+            ("candidates", t2 - t1),
+            ("classifier", t3 - t2),
+        ):
+            self.seconds[stage] = self.seconds.get(stage, 0.0) + seconds
+        self.candidate_counts.append(len(found))
+        return out
