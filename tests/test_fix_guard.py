@@ -132,7 +132,7 @@ def test_fix_says_which_frames_it_did_not_write(qc, tmp_path, capsys):
     write_sequence(str(tmp_path / "plate"), [dark_plate(np.random.default_rng(3))], first=1007)
     capsys.readouterr()
     assert _fix(pattern, out, tmp_path / "all") == 0  # 1007 arrived after the QC
-    assert "frames 1007 are not in the report and were not written" in capsys.readouterr().err
+    assert "frames 1007 are not in the QC folder and were not written" in capsys.readouterr().err
 
 
 def test_fix_refusal_as_a_subprocess(qc, tmp_path):

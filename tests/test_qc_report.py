@@ -1,7 +1,13 @@
-"""report.html: one card per detection with its crops, filters that work in a real browser."""
+"""report.html (issue 21): hits grouped by place, the pixel marked, a frame timeline, ids, a
+sensor section and the plate's colour space (issues 18, 19), checked in a real browser.
+
+The browser tests run headless Chromium and leave screenshots in their tmp_path
+(``qc_groups.png``, ``qc_timeline_1005.png``, ``qc_sensor_only.png``).
+"""
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import re
@@ -12,6 +18,13 @@ import numpy as np
 import pytest
 
 from hotpixel.cli.main import main
+from hotpixel.io.colour import Decoder, InputColour
+from hotpixel.io.frames import read_display
+from hotpixel.ml.synth.persistent import PersistentDefect, inject, shot_path
+from hotpixel.ml.synth.plates import load_plate, put_in_motion
+from hotpixel.outputs.qc_page import frame_loader, report_decoder, write_html_report
+from hotpixel.outputs.report import read_report
+from hotpixel.outputs.schema import KINDS
 from imagegen import CLASSICAL, dark_plate, write_sequence
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -19,11 +32,12 @@ needs_browser = pytest.mark.skipif(
     CHROMIUM is None and not os.environ.get("HOTPIXEL_REQUIRE_BROWSER"),
     reason="chromium not installed (make test installs it and then requires it)",
 )
+BLINK = (60, 20)  # x, y of a pixel that lights up in frames 1002, 1005 and 1008: one place
 
 
 @pytest.fixture(scope="module")
 def qc(tmp_path_factory):
-    """A shot with three hot pixels and a NaN pixel, detected with report.html written."""
+    """Three single hot pixels, a NaN pixel and one place flagged in three frames."""
     root = tmp_path_factory.mktemp("qc")
     rng = np.random.default_rng(12)
     frames = [dark_plate(rng, 96, 64) for _ in range(8)]
@@ -31,23 +45,51 @@ def qc(tmp_path_factory):
     frames[4][40, 70] = (0.2, 2.5, 0.2)
     frames[6][50, 10] = (4.0, 0.5, 0.5)
     frames[5][30, 30] = (np.nan, 0.1, 0.1)
+    for i in (1, 4, 7):
+        frames[i][BLINK[1], BLINK[0]] = (3.0, 3.0, 3.0)
     pattern = write_sequence(str(root / "plate <&> 'x'"), frames)  # HTML-special characters
     out = root / "out"
     assert main(["detect", *CLASSICAL, pattern, "--out", str(out), "--quiet"]) == 0
     return out
 
 
-def test_page_has_a_card_and_a_crop_per_detection(qc):
-    report = json.loads((qc / "report.json").read_text())
+def test_report_csv_and_tracks_carry_ids_and_groups(qc):
+    report = read_report(str(qc))
+    ids = [d["id"] for d in report["detections"]]
+    assert len(ids) == len(set(ids)) == report["summary"]["detections"] == 7
+    assert sorted(f"{i}.txt" for i in ids) == sorted(os.listdir(qc / "tracks"))
+    with open(qc / "detections.csv", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert [(r["id"], r["group"]) for r in rows] == [
+        (d["id"], d["group"]) for d in report["detections"]
+    ]
+    (place,) = [g for g in report["groups"] if g["count"] > 1]
+    assert place["frames"] == "1002, 1005, 1008" and place["count"] == 3
+    assert (place["x"], place["y"]) == (BLINK[0] + 0.5, BLINK[1] + 0.5)
+    assert report["summary"]["groups"] == len(report["groups"]) == 5
+    members = [d for d in report["detections"] if d["group"] == place["id"]]
+    assert [d["id"] for d in members] == place["detections"]
+
+
+def test_page_has_ids_groups_crops_and_the_colour(qc):
+    report = read_report(str(qc))
     page = (qc / "report.html").read_text()
-    cards = re.findall(r'<figure class="hit" data-frame="(-?\d+)"', page)
-    assert len(cards) == report["summary"]["detections"] == 4
-    assert sorted(map(int, cards)) == sorted(d["frame"] for d in report["detections"])
+    cards = re.findall(r'<figure class="hit" id="([^"]+)"', page)
+    assert sorted(cards) == sorted(d["id"] for d in report["detections"])
     crops = re.findall(r'src="report_files/([^"]+\.png)"', page)
-    assert sorted(crops) == sorted(os.listdir(qc / "report_files"))
-    assert all((qc / "report_files" / c).stat().st_size > 500 for c in crops)
+    assert set(crops) == set(os.listdir(qc / "report_files")) == {f"{i}.png" for i in cards}
+    assert all((qc / "report_files" / c).stat().st_size > 200 for c in crops)
+    assert page.count('<details class="group"') == 1 and 'data-count="3"' in page
+    markers, missing = page.count('<i class="marker"'), page.count('class="none">no frame<')
+    assert markers + missing == 5 * 8 and missing == 6  # each crop of each hit and the group
+    # frames 1000 (two hits in 1002), 1009 and 1010 (a hit in 1008, the group's best hit at an
+    # end too) do not exist: those crops say so and carry no marker
+    assert "t-2 (1003)" in page and "t (1005)" in page  # crops labelled with their frames
+    for kind in KINDS:  # the Kind filter offers every kind, found or not
+        assert f'<option value="{kind}">' in page
     assert "plate &lt;&amp;&gt;" in page  # the pattern is escaped, not injected
     assert "<dt>Ran on</dt><dd>numpy/scipy (CPU)</dd>" in page
+    assert re.search(r"<dt>Colour</dt><dd>[^<]*taken as scene-linear", page)
     assert "http://" not in page and "https://" not in page  # nothing from the network
 
 
@@ -56,7 +98,7 @@ def test_report_command_rebuilds_and_drops_stale_crops(qc):
     stale.write_bytes(b"old")
     assert main(["report", str(qc), "--quiet"]) == 0
     assert not stale.exists()
-    assert len(os.listdir(qc / "report_files")) == 4
+    assert len(os.listdir(qc / "report_files")) == 7
 
 
 def test_no_html_leaves_no_page(tmp_path):
@@ -65,6 +107,77 @@ def test_no_html_leaves_no_page(tmp_path):
     out = tmp_path / "o"
     assert main(["detect", *CLASSICAL, pattern, "--out", str(out), "--no-html", "--quiet"]) == 0
     assert not (out / "report.html").exists()
+
+
+def test_crops_are_decoded_with_the_runs_colour_space(qc, tmp_path):
+    """Issue 18: a plate detected as LogC3 is cropped from the same scene-linear values."""
+    report = read_report(str(qc))
+    colour = InputColour(
+        "ARRI LogC3 (EI800)", "flag", "--colorspace 'ARRI LogC3 (EI800)'",
+        "ocio://studio-config-latest", report["colour"]["linear"] or "ACEScg",
+    )  # fmt: skip
+    logc = {**report, "colour": colour.as_dict()}
+    decoder, note = report_decoder(logc)
+    assert decoder is not None and note == ""
+    frame = report["frames"][0]
+    linear = read_display(frame["file"], frame["frame"], Decoder(colour))
+    got = frame_loader(logc)(frame["frame"])
+    assert got is not None and np.allclose(got, linear)
+    assert not np.allclose(got, read_display(frame["file"], frame["frame"]))
+    page = tmp_path / "page"
+    page.mkdir()
+    with open(write_html_report(str(page), logc), encoding="utf-8") as fh:
+        text = fh.read()
+    assert "ARRI LogC3 (EI800) (given: --colorspace" in text
+    broken = {**report, "colour": {**colour.as_dict(), "config": str(tmp_path / "none.ocio")}}
+    assert report_decoder(broken)[0] is None and "stored values" in report_decoder(broken)[1]
+
+
+# -- the sensor pass on the page ---------------------------------------------------------------
+
+SENSOR_DEFECTS = [
+    PersistentDefect("dead", "single", ((20, 20),), (1.0, 1.0, 1.0), 0.0005),
+    PersistentDefect("stuck", "single", ((60, 24),), (1.0, 0.2, 0.15), 0.8),
+    PersistentDefect("hot", "single", ((100, 30),), (1.0, 1.0, 1.0), 3.0),
+]
+
+
+@pytest.fixture(scope="module")
+def sensor_only(tmp_path_factory):
+    """A folder that holds only a sensor pass (issue 19): a panning shot with three defects."""
+    root = tmp_path_factory.mktemp("sensor")
+    rng = np.random.default_rng(7)
+    path = shot_path(rng, 20, "moving", speed=2.0)
+    plate = put_in_motion(load_plate("city"), path - path.mean(axis=0), (128, 96), rng)
+    pattern = write_sequence(str(root / "plate"), inject(plate, SENSOR_DEFECTS, rng))
+    out = root / "qc"
+    assert main(["sensor", pattern, "--out", str(out), "--quiet"]) == 0
+    assert not (out / "report.json").exists()
+    return out
+
+
+def test_report_command_opens_a_sensor_only_folder(sensor_only):
+    assert main(["report", str(sensor_only), "--quiet"]) == 0
+    page = (sensor_only / "report.html").read_text()
+    sensor = json.loads((sensor_only / "sensor" / "sensor.json").read_text())
+    assert {d["kind"] for d in sensor["defects"]} == {"dead", "stuck", "hot"}
+    for d in sensor["defects"]:
+        hit = f"sensor_{d['kind']}_{d['id']}"
+        assert f'<figure class="hit sensor" id="{hit}"' in page
+        assert (sensor_only / "report_files" / f"{hit}.png").is_file()
+        assert f"{d['evidence_frames']} independent frame(s)" in page
+        assert f"why: {d['reason']}" in page.replace("&#x27;", "'")
+    assert "Sensor: dead, stuck and persistent hot pixels" in page
+    assert "none (sensor pass only)" in page and "No detections." in page
+
+
+def test_report_command_on_an_empty_folder_names_both_files(tmp_path, capsys):
+    assert main(["report", str(tmp_path)]) == 3
+    err = capsys.readouterr().err
+    assert "report.json" in err and "sensor/sensor.json" in err
+
+
+# -- in a real browser ---------------------------------------------------------------------------
 
 
 def _chromium(*args: str) -> subprocess.CompletedProcess[str]:
@@ -87,18 +200,94 @@ def _console_errors(stderr: str) -> list[str]:
     return [ln for ln in lines if "error" in ln.lower() or "Uncaught" in ln]
 
 
+def _screenshot(url: str, path) -> None:
+    done = _chromium(f"--screenshot={path}", "--window-size=1400,1200", url)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and path.stat().st_size > 10_000
+
+
+# Driven like a person: click the timeline's frame 1005, press j, and measure where the marker
+# sits against the pixel it marks. Results go into <pre id="probe"> for --dump-dom to read.
+PROBE = """<script>
+window.addEventListener("load", () => {
+  const out = {};
+  document.querySelector('.timeline rect.hitbox[data-frame="1005"]')
+    .dispatchEvent(new MouseEvent("click", {bubbles: true}));
+  const visible = Array.from(document.querySelectorAll(".hit")).filter(h => h.offsetParent);
+  out.shown = document.body.dataset.shown;
+  out.ids = visible.map(h => h.id);
+  out.focused = document.activeElement.id;
+  out.open = Array.from(document.querySelectorAll("details.group")).filter(g => g.open)
+    .map(g => g.dataset.group);
+  document.dispatchEvent(new KeyboardEvent("keydown", {key: "j", bubbles: true}));
+  out.afterJ = document.activeElement.id;
+  const hit = document.getElementById(out.ids[0]);
+  const img = hit.querySelector(".strip img").getBoundingClientRect();
+  const z = img.width / 85;
+  const mark = hit.querySelectorAll(".marker")[2].getBoundingClientRect();
+  out.zoom = z;
+  out.cell = [img.left + 42 * z, img.top + 8 * z, img.left + 43 * z, img.top + 9 * z];
+  out.mark = [mark.left, mark.top, mark.right, mark.bottom];
+  out.labels = Array.from(hit.querySelectorAll(".labels span")).map(s => s.textContent);
+  const pre = document.createElement("pre");
+  pre.id = "probe";
+  pre.textContent = JSON.stringify(out);
+  document.body.appendChild(pre);
+});
+</script>"""
+
+
 @needs_browser
-def test_page_loads_in_chromium_without_errors_and_filters(qc, tmp_path):
+def test_page_in_chromium_groups_filters_and_kinds(qc, tmp_path):
     url = (qc / "report.html").as_uri()
     dom = _chromium("--dump-dom", url)
     assert dom.returncode == 0, dom.stderr[-2000:]
     assert _console_errors(dom.stderr) == []
-    assert 'data-shown="4"' in dom.stdout  # the script ran and counted every card
+    assert 'data-shown="7"' in dom.stdout and 'data-shown-groups="5"' in dom.stdout
     only_nan = _chromium("--dump-dom", url + "#kind=nonfinite")
-    assert 'data-shown="1"' in only_nan.stdout
+    assert 'data-shown="1"' in only_nan.stdout and 'data-shown-groups="1"' in only_nan.stdout
     late = _chromium("--dump-dom", url + "#frames=1006-1008")
-    assert 'data-shown="2"' in late.stdout
-    shot = tmp_path / "report.png"
-    done = _chromium(f"--screenshot={shot}", "--window-size=1000,1400", url)
-    assert done.returncode == 0, done.stderr[-2000:]
-    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 10_000
+    assert 'data-shown="3"' in late.stdout
+    hits_view = _chromium("--dump-dom", url + "#view=hits&sort=score")
+    assert 'data-shown-groups="0"' in hits_view.stdout and 'data-shown="7"' in hits_view.stdout
+    _screenshot(url, tmp_path / "qc_groups.png")
+
+
+@needs_browser
+def test_timeline_click_marker_and_keys_in_chromium(qc, tmp_path):
+    page = (qc / "report.html").read_text()
+    probe = qc / "report_probe.html"  # beside the page, so its crops load
+    probe.write_text(page.replace("</body>", PROBE + "</body>"))
+    try:
+        dom = _chromium("--dump-dom", probe.as_uri())
+        assert dom.returncode == 0 and _console_errors(dom.stderr) == [], dom.stderr[-2000:]
+        found = json.loads(re.search(r'<pre id="probe">(.*?)</pre>', dom.stdout).group(1))
+        _screenshot(probe.as_uri(), tmp_path / "qc_timeline_1005.png")
+    finally:
+        probe.unlink()
+    report = read_report(str(qc))
+    in_1005 = [d for d in report["detections"] if d["frame"] == 1005]
+    assert found["shown"] == str(len(in_1005)) == "2"
+    assert sorted(found["ids"]) == sorted(d["id"] for d in in_1005)
+    assert found["focused"] == found["ids"][0]  # the jump lands on the frame's first hit
+    (place,) = [g["id"] for g in report["groups"] if g["count"] > 1]
+    assert found["open"] == [place]  # its group opened to show the hit
+    assert found["afterJ"] and found["afterJ"] != found["focused"]  # j moves on
+    assert found["zoom"] == 4
+    cx0, cy0, cx1, cy1 = found["cell"]
+    mx0, my0, mx1, my1 = found["mark"]
+    assert cx0 - 3 <= mx0 < cx0 and cy0 - 3 <= my0 < cy0  # just outside the pixel,
+    assert cx1 < mx1 <= cx1 + 3 and cy1 < my1 <= cy1 + 3  # never over it
+    assert found["labels"] == ["t-2 (1003)", "t-1 (1004)", "t (1005)", "t+1 (1006)", "t+2 (1007)"]
+
+
+@needs_browser
+def test_sensor_only_page_in_chromium(sensor_only, tmp_path):
+    assert main(["report", str(sensor_only), "--quiet"]) == 0
+    url = (sensor_only / "report.html").as_uri()
+    dom = _chromium("--dump-dom", url)
+    assert dom.returncode == 0 and _console_errors(dom.stderr) == [], dom.stderr[-2000:]
+    assert 'data-shown-sensor="3"' in dom.stdout
+    dead = _chromium("--dump-dom", url + "#kind=dead")
+    assert 'data-shown-sensor="1"' in dead.stdout
+    _screenshot(url, tmp_path / "qc_sensor_only.png")

@@ -273,3 +273,141 @@ def test_session_errors_name_the_fix(qc):
     with pytest.raises(InputError, match=r"labels for '/elsewhere/p.####.exr'.*move it aside"):
         ReviewSession(str(qc))
     assert main(["review", str(qc)]) == 3  # the CLI says so before any window opens
+
+
+# -- issue 21: groups by place, the labelled flip-book, quitting, Qt's system libraries ---------
+
+
+@pytest.fixture
+def lights(tmp_path):
+    """One place flagged in three frames (a blinking pixel) and two single hot pixels."""
+    rng = np.random.default_rng(8)
+    frames = [dark_plate(rng, 80, 60) for _ in range(9)]
+    for i in (1, 4, 7):
+        frames[i][20, 30] = (3.0, 3.0, 3.0)
+    frames[2][40, 60] = (3.0, 3.0, 3.0)
+    frames[5][10, 10] = (3.0, 3.0, 3.0)
+    pattern = write_sequence(str(tmp_path / "plate"), frames)
+    out = tmp_path / "qc"
+    assert main(["detect", "--detector", "classical", pattern, "--out", str(out), "--quiet"]) == 0
+    return out
+
+
+def test_a_verdict_on_a_group_labels_each_of_its_hits(lights, app, qt_errors):
+    window = _window(lights)
+    s = window.session
+    assert len(s) == 5 and len(s.groups) == 3 and s.grouped
+    place = next(g for g in range(3) if len(s.groups[g]) == 3)
+    assert s.group == 0 == place  # the place is first: it starts in frame 1002
+    assert "place g1: 3 hits" in window.facts.text()
+    QTest.keyClick(window, Key.Key_R)  # one key rejects the light in every frame
+    hits = [s.ids[k] for k in s.groups[place]]
+    assert {i: v["label"] for i, v in _labels(lights).items()} == dict.fromkeys(hits, "reject")
+    assert s.group == 1 and not s.done
+    QTest.keyClick(window, Key.Key_U)  # undo takes back the whole group
+    assert _labels(lights) == {} and s.group == place
+    QTest.keyClick(window, Key.Key_Return)  # open the place: its hits one by one
+    assert not s.grouped and s.index == s.groups[place][0]
+    QTest.keyClick(window, Key.Key_A)
+    QTest.keyClick(window, Key.Key_Right)
+    assert s.index == s.groups[place][2]  # the next open hit, then the last
+    QTest.keyClick(window, Key.Key_R)
+    assert "mixed" in window.facts.text()
+    QTest.keyClick(window, Key.Key_Escape)
+    assert s.grouped and s.index == s.representative[place]
+    QTest.keyClick(window, Key.Key_S)  # the rest of the place: every hit, skipped
+    assert [v["label"] for v in _labels(lights).values()].count("skip") == 3
+    window.close()
+
+
+def test_flip_book_names_its_frame_and_shows_no_frame(qc, app, qt_errors):
+    window = _window(qc)  # the first hit is in frame 1002: t-2 (1000) does not exist
+    window.flip = 0
+    window._draw_flip()
+    assert window.flip_label.text() == "no frame: t-2 (1000)"
+    grey = window.flipbook.pixmap().toImage()
+    window.tick()
+    assert window.flip_label.text() == "t-1 (1001)" and window.flipbook.pixmap().toImage() != grey
+    window.tick()
+    assert window.flip_label.text() == "t (1002)"
+    assert window.strip_labels.text().startswith("no frame   |   t-1 (1001)")
+    tile = images.missing_tile(84)
+    assert tile.shape == (84, 84, 3) and tile.max() > 150  # the words are drawn on it
+    window.close()
+
+
+def test_flagged_pixel_is_outlined_outside_itself():
+    tile = np.zeros((21 * 4, 21 * 4, 3), np.uint8)
+    images.mark(tile, {"x": 10.5, "y": 10.5, "bbox": [10, 10, 11, 11]}, 10, 4)
+    assert (tile[40:44, 40:44] == 0).all()  # the pixel itself is left as it is
+    assert (tile[38, 38:46] == (25, 230, 255)).all() and (tile[38:46, 45] == (25, 230, 255)).all()
+    assert (tile[39:45, 39] == 0).all() and (tile[39:45, 44] == 0).all()  # a gap all round
+
+
+def test_missing_xcb_libraries_are_named_with_their_packages():
+    from hotpixel.review.qt import check_system_libraries
+
+    def load(name):
+        if name in ("libxcb-icccm.so.4", "libxcb-keysyms.so.1"):
+            raise OSError(name)
+
+    env = {"DISPLAY": ":0"}
+    with pytest.raises(UsageError, match=r"apt-get install libxcb-icccm4 libxcb-keysyms1"):
+        check_system_libraries(env, "linux", load)
+    check_system_libraries(env, "linux", lambda name: None)  # all there: no error
+    check_system_libraries({**env, "QT_QPA_PLATFORM": "offscreen"}, "linux", load)
+    check_system_libraries({**env, "WAYLAND_DISPLAY": "wayland-0"}, "linux", load)
+    check_system_libraries(env, "darwin", load)
+    with pytest.raises(UsageError, match="DISPLAY is not set"):
+        check_system_libraries({}, "linux", lambda name: None)
+
+
+@pytest.mark.parametrize("signum", ["SIGINT", "SIGTERM"])
+def test_ctrl_c_and_sigterm_quit_cleanly_with_labels_saved(lights, signum):
+    import signal
+    import time
+
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "hotpixel.cli.main", "review", str(lights)],
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        seen = []
+        while not seen or not seen[-1].startswith("reviewing"):  # printed once the window is up
+            seen.append(proc.stderr.readline())
+            assert seen[-1] and len(seen) < 50, seen
+        assert seen[-1].startswith("reviewing 5 hit(s) at 3 place(s)"), seen
+        time.sleep(0.3)
+        proc.send_signal(getattr(signal, signum))
+        rc = proc.wait(timeout=20)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    err = proc.stderr.read()
+    assert rc == 0 and "Traceback" not in err, err
+    assert f"stopped by {signum}; labels: 0 of 5" in err
+
+
+def test_review_opens_a_folder_with_only_a_sensor_pass(tmp_path, app, qt_errors):
+    """Issue 19: sensor defects are reviewed like hits; their ids are sensor_<kind>_<id>."""
+    from hotpixel.ml.synth.persistent import PersistentDefect, inject, shot_path
+    from hotpixel.ml.synth.plates import load_plate, put_in_motion
+
+    rng = np.random.default_rng(7)
+    path = shot_path(rng, 20, "moving", speed=2.0)
+    plate = put_in_motion(load_plate("city"), path - path.mean(axis=0), (128, 96), rng)
+    dead = PersistentDefect("dead", "single", ((20, 20),), (1.0, 1.0, 1.0), 0.0005)
+    pattern = write_sequence(str(tmp_path / "plate"), inject(plate, [dead], rng))
+    out = tmp_path / "qc"
+    assert main(["sensor", pattern, "--out", str(out), "--quiet"]) == 0
+    window = _window(out)
+    assert window.session.ids == ["sensor_dead_1"]
+    assert window.frame_labels == ["1001", "1006", "1011", "1015", "1020"]
+    assert "sensor defect, seen in 20 frames" in window.facts.text()
+    QTest.keyClick(window, Key.Key_R)
+    entry = _labels(out)["sensor_dead_1"]
+    assert (entry["label"], entry["kind"], entry["x"], entry["y"]) == ("reject", "dead", 20.5, 20.5)
+    window.close()

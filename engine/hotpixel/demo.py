@@ -77,6 +77,21 @@ def score(truth: list[Defect], detections: list[dict[str, Any]]) -> tuple[int, i
     return len(used), len(detections) - len(used)
 
 
+def places(groups: list[dict[str, Any]]) -> str:
+    """The report's groups in words: the places flagged in several frames (here: scene lights)
+    apart from the single hits."""
+    many = [g for g in groups if g["count"] > 1]
+    lines = [
+        f"{len(groups)} places on the QC page; {len(many)} flagged in several frames "
+        "(one verdict covers each):"
+    ]
+    for g in many:
+        lines.append(
+            f"  {g['id']}: {g['count']} hits at x {g['x']:.0f} y {g['y']:.0f}, frames {g['frames']}"
+        )
+    return "\n".join(lines)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="hotpixel-demo", description=__doc__)
     parser.add_argument("--out", default="demo_out", help="folder for the plate and results")
@@ -100,13 +115,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return read_display(seq.path(frame), frame) if frame in seq.paths else None
 
     sheet_path = os.path.join(out, "result", "hits.png")
-    write_sheet(sheet_path, build_sheet(dets, load))
-    write_html_report(os.path.join(out, "result"), result.report, load)
+    by_place = sorted(dets, key=lambda d: (int(d["group"][1:]), d["frame"]))  # places together
+    write_sheet(sheet_path, build_sheet(by_place, load))
+    write_html_report(os.path.join(out, "result"), result.report)
     print(
         f"\ninjected {len(truth)} hot pixels; found {hits}, missed {len(truth) - hits}, "
         f"false alerts {false_alerts}; other kinds: "
         f"{', '.join(d['kind'] for d in dets if d['kind'] != 'hot') or 'none'}"
     )
+    print(places(result.report["groups"]))
     print("outputs:")
     for label, rel in [
         ("plate", "plate/night.####.exr"),

@@ -6,6 +6,8 @@ first to ``OUTPUT/precomp/<node>.####.exr`` (scene-linear EXR) and that precomp 
 precomp is analysed afresh each time (``force``), since the engine cannot see that upstream
 changed. After a run the node's hidden knobs point its MaskRead at the engine's masks, so the
 node's output is its input plus ``hotpixel.mask`` on every analysed frame (black elsewhere).
+The plate's colour space and OCIO config come from the node's knobs, else from the Read and the
+script (:mod:`.colour`).
 """
 
 import os
@@ -13,7 +15,7 @@ import threading
 
 import nuke
 
-from . import config, engine_process, feedback, frame_ranges, graph, jobs
+from . import colour, config, engine_process, feedback, frame_ranges, graph, jobs
 from . import nuke_facts as facts
 from . import report as report_mod
 from .errors import PluginError
@@ -25,14 +27,16 @@ _running = {}  # node full name -> analysis thread
 
 
 class Source:
-    """The plate to analyse: ``pattern`` (None until a precomp is rendered), frame range, and
-    ``precomp_from``, the node to render when upstream is not a plain Read."""
+    """The plate to analyse: ``pattern`` (None until a precomp is rendered), frame range,
+    ``precomp_from``, the node to render when upstream is not a plain Read, and ``read``, the
+    Read the files come from (None for a precomp)."""
 
-    def __init__(self, pattern, first, last, precomp_from=None, label=""):
+    def __init__(self, pattern, first, last, precomp_from=None, label="", read=None):
         self.pattern = pattern
         self.first, self.last = int(first), int(last)
         self.precomp_from = precomp_from
         self.label = label
+        self.read = read
 
 
 def check(node):
@@ -58,7 +62,7 @@ def find_source(node):
         raise PluginError(f"{node.name()} has no input: connect the plate (a Read node)")
     if up.Class() == "Read" and not str(up[facts.READ_FRAME_EXPR].value()).strip():
         first, last = up[facts.READ_FIRST].value(), up[facts.READ_LAST].value()
-        return Source(nuke.filename(up), first, last, label=up.name())
+        return Source(nuke.filename(up), first, last, label=up.name(), read=up)
     root = nuke.root()
     label = "precomp of " + up.name()
     return Source(None, root.firstFrame(), root.lastFrame(), precomp_from=up, label=label)
@@ -120,12 +124,14 @@ def prepare(node, frames=None):
     if source.precomp_from is not None:
         source.pattern = render_precomp(node, source.precomp_from, out, wanted, whole)
         force = True
-    node["source_info"].setValue(f"{source.label}: {source.pattern}")
+    settings, note = colour.fill_in(params(node), source.read)
+    info = f"{source.label}: {source.pattern}"
+    node["source_info"].setValue(f"{info} ({note})" if note else info)
     job = jobs.build_job(
         source.pattern,
         out,
         spec,
-        params(node),
+        settings,
         force=force,
         workers=int(node["workers"].value()),
     )

@@ -25,6 +25,37 @@ WRITE_FILE_TYPE = ("file_type", "exr")  # VERIFIED (real Write block)
 WRITE_CHANNELS = ("channels", "rgba")  # VERIFIED (real Write block uses "channels all")
 WRITE_RAW = ("raw", True)  # VERIFIED (issue 22): write scene-linear data, no colour transform
 
+# --- colour: the Read's colour space and the script's OCIO config -----------------------------
+READ_COLORSPACE = "colorspace"  # VERIFIED (real scripts): the colour space a Read decodes with
+# A Read left on its default shows "default (<space>)"; public pipeline code strips the wrapper
+# (ayon-nuke get_colorspace_from_node, issue 18). Older enums show a role as "scene_linear (X)".
+COLORSPACE_DEFAULT = "default"  # INFERRED
+# Nuke 17 enum items carry TAB-separated fields after the name (family path, aliases); only the
+# first field is the colour space (public Write-preset code, issue 18).
+COLORSPACE_FIELD_SEP = "\t"  # INFERRED
+# Project Settings > Color: "colorManagement" is "Nuke" or "OCIO"; "OCIO_config" names a stock
+# config or "custom", whose file is "customOCIOConfigPath" (public Deadline and OCIO test code).
+ROOT_COLOR_MANAGEMENT = ("colorManagement", "OCIO")  # INFERRED
+ROOT_OCIO_CONFIG = ("OCIO_config", "custom")  # INFERRED
+ROOT_CUSTOM_OCIO = "customOCIOConfigPath"  # INFERRED
+# Nuke's own colour management (and its nuke-default config) names spaces its own way (public
+# scripts: Read.colorspace "AlexaV3LogC", "Cineon", "linear", "sRGB"); the engine's built-in
+# config knows them as these. Nuke's are curves only: each gets its camera's usual gamut, and
+# Cineon the engine's film-scan choice (docs/colour.md). Others pass through unchanged, and the
+# engine's "close matches" error names the fix.
+LEGACY_COLORSPACES = {  # INFERRED
+    "linear": "Linear Rec.709 (sRGB)",
+    "sRGB": "sRGB Encoded Rec.709 (sRGB)",
+    "rec709": "Camera Rec.709",
+    "Gamma1.8": "Gamma 1.8 Encoded Rec.709",
+    "Gamma2.2": "Gamma 2.2 Encoded Rec.709",
+    "Gamma2.4": "Gamma 2.4 Encoded Rec.709",
+    "AlexaV3LogC": "ARRI LogC3 (EI800)",
+    "SLog3": "S-Log3 S-Gamut3",
+    "Log3G10": "Log3G10 REDWideGamutRGB",
+    "Cineon": "ADX10",
+}
+
 # --- Tracker4 ---------------------------------------------------------------------------------
 # No Foundry Python API writes tracks. The saved form of the `tracks` knob is a table: a header
 # `{ 1 31 N }`, 31 column descriptors, then one brace group of 31 cells per track

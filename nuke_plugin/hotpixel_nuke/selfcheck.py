@@ -14,7 +14,7 @@ import traceback
 
 import nuke
 
-from . import frame_ranges, graph, paint, tracker, tracks_table
+from . import colour, frame_ranges, graph, paint, tracker, tracks_table
 from . import nuke_facts as facts
 
 CLONE = {"frame": 1001, "x": 20.5, "y": 30.5, "size": 3.0, "offset": (5, -3), "kind": "hot"}
@@ -148,6 +148,36 @@ def _gizmo():
     return {"MASK_RELOAD_KNOB": f"HotPixelDetect loads; {facts.MASK_READ} has 'reload'"}
 
 
+def _colour():
+    """Project Settings > Color has the knobs :mod:`colour` reads; a new Read is on its
+    default; under Nuke's own colour management a Read takes each legacy name."""
+    root = nuke.root()
+    names = (facts.ROOT_COLOR_MANAGEMENT[0], facts.ROOT_OCIO_CONFIG[0], facts.ROOT_CUSTOM_OCIO)
+    missing = [name for name in names if root.knob(name) is None]
+    assert not missing, "the root has no knob " + ", ".join(missing)
+    managed, config = (str(root[name].value()) for name in names[:2])
+    read = nuke.nodes.Read()
+    shown = str(read[facts.READ_COLORSPACE].value())
+    assert shown.startswith(facts.COLORSPACE_DEFAULT), repr(shown)
+    assert colour.read_colorspace(read) not in (shown, facts.COLORSPACE_DEFAULT), repr(shown)
+    root[names[0]].setValue("Nuke")
+    refused = []
+    for name in facts.LEGACY_COLORSPACES:
+        read[facts.READ_COLORSPACE].setValue(name)
+        if colour.read_colorspace(read) != name:
+            refused.append(f"{name}: {read[facts.READ_COLORSPACE].value()!r}")
+    assert not refused, "a Read does not keep " + "; ".join(refused)
+    seen = f"{names[0]} {managed!r}, {names[1]} {config!r}"
+    return {
+        "ROOT_COLOR_MANAGEMENT": seen,
+        "ROOT_OCIO_CONFIG": seen,
+        "ROOT_CUSTOM_OCIO": f"root has {facts.ROOT_CUSTOM_OCIO!r}",
+        "COLORSPACE_DEFAULT": f"a new Read's colour space reads {shown!r}",
+        "COLORSPACE_FIELD_SEP": "each legacy name reads back as its first field",
+        "LEGACY_COLORSPACES": f"a Read keeps all {len(facts.LEGACY_COLORSPACES)} legacy names",
+    }
+
+
 # (facts checked, check); each check runs in a fresh script
 CHECKS = (
     (("TRACKS_FROM_SCRIPT", "TRACK_BOX_CELLS"), _tracks),
@@ -160,6 +190,13 @@ CHECKS = (
     (("WRITE_RAW",), _write_raw),
     (("UNDO_CALLS",), _undo),
     (("MASK_RELOAD_KNOB",), _gizmo),
+    (
+        (
+            *("ROOT_COLOR_MANAGEMENT", "ROOT_OCIO_CONFIG", "ROOT_CUSTOM_OCIO"),
+            *("COLORSPACE_DEFAULT", "COLORSPACE_FIELD_SEP", "LEGACY_COLORSPACES"),
+        ),
+        _colour,
+    ),
 )
 
 

@@ -22,6 +22,7 @@ for _path in (PLUGIN, STUB):
 import nuke  # noqa: E402
 from hotpixel_nuke import (  # noqa: E402
     buttons,
+    colour,
     config,
     engine_process,
     errors,
@@ -46,6 +47,7 @@ from imagegen import dark_plate, write_sequence  # noqa: E402
 
 __all__ = [
     "buttons",
+    "colour",
     "config",
     "engine_process",
     "errors",

@@ -396,7 +396,10 @@ _COMMON = ("name", "label", "xpos", "ypos", "disable", "tile_color", "selected",
 _INT_KNOBS = {"first", "last", "origfirst", "origlast", "xpos", "ypos", "first_frame", "last_frame"}
 _BOOL_KNOBS = {"disable", "raw", "selected"}
 _CLASS_KNOBS = {
-    "Root": ("first_frame", "last_frame", "format", "frame"),
+    "Root": (
+        *("first_frame", "last_frame", "format", "frame"),
+        *("colorManagement", "OCIO_config", "customOCIOConfigPath"),  # Project Settings > Color
+    ),
     "Read": (
         "file",
         "first",
@@ -435,6 +438,8 @@ _CLASS_KNOBS = {
     "Group": (),
 }
 _BUTTONS = {"Read": {"reload": lambda node: node._log.append("reload")}}
+# knob values a new node starts with: a Read decodes with its file type's default colour space
+_DEFAULTS = {"Read": {"colorspace": "default"}}
 
 
 class Node:
@@ -458,7 +463,7 @@ class Node:
             self._add(_ButtonKnob("add_track", lambda node: node["tracks"]._add_track()))
         if cls == "RotoPaint":
             self._add(rotopaint.CurveKnob("curves"))
-        for name, value in (knobs or {}).items():
+        for name, value in {**_DEFAULTS.get(cls, {}), **(knobs or {})}.items():
             self[name].setValue(value)
 
     def _add(self, knob):
@@ -551,6 +556,9 @@ class _Root(Group):
         self._knobs["first_frame"].setValue(1)
         self._knobs["last_frame"].setValue(100)
         self._knobs["frame"] = Int_Knob("frame", value=1)
+        # a new Nuke 13 script: Nuke's own colour management, its nuke-default config
+        self._knobs["colorManagement"].setValue("Nuke")
+        self._knobs["OCIO_config"].setValue("nuke-default")
 
     def firstFrame(self):
         return self["first_frame"].value()

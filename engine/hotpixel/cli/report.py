@@ -1,4 +1,4 @@
-"""Write report.html (pictures of every detection, filters, a per-frame chart) for a QC folder."""
+"""Write report.html (hits grouped by place, a frame timeline, sensor defects) for a QC folder."""
 
 from __future__ import annotations
 
@@ -13,7 +13,9 @@ def add_parser(sub: Any, name: str) -> argparse.ArgumentParser:
     p: argparse.ArgumentParser = sub.add_parser(
         name, help=__doc__, description=__doc__, allow_abbrev=False
     )
-    p.add_argument("out", help="the --out folder of hotpixel detect (holds report.json)")
+    p.add_argument(
+        "out", help="the --out folder of hotpixel detect (report.json) or of hotpixel sensor alone"
+    )
     p.add_argument("--quiet", action="store_true", help="print nothing but errors")
     p.set_defaults(run=run)
     return p

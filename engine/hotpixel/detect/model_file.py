@@ -137,6 +137,7 @@ class ClassifierInfo:
     scalars: tuple[str, ...]
     threshold: float  # the operating point chosen on validation clips
     candidate_threshold: float  # the candidate stage's threshold it was trained behind
+    preset: str  # the DIS flow preset it was trained behind (the flow shapes its inputs)
     metadata: dict[str, str]
 
 
@@ -161,6 +162,7 @@ def load_classifier(path: str, device: str) -> tuple[object, ClassifierInfo]:
         tuple(meta["scalars"].split(",")),
         float(meta["threshold"]),
         float(meta["candidates"]),
+        meta.get("preset", "medium"),
         meta,
     )
     return session, info

@@ -27,6 +27,7 @@ from hotpixel.io.colour import Decoder
 from hotpixel.io.exr_writer import MASK_CHANNEL, write_mask, write_plate_with_mask
 from hotpixel.io.geometry import Geometry, paste
 from hotpixel.io.sequence import FrameSequence, discover, format_ranges, select_frames
+from hotpixel.outputs.masks import clean_mask, mask_floor
 from hotpixel.outputs.report import (
     INPUT_CHANGED,
     Stale,
@@ -42,7 +43,6 @@ from hotpixel.outputs.schema import Detection
 from hotpixel.params import DetectParams
 from hotpixel.progress import Progress
 
-MASK_FLOOR = 0.01  # probabilities below this are stored as 0 in masks (docs/outputs.md)
 # parameter -> detectors that do not read it. With those it changes nothing, so it is left out
 # of the resume fingerprint and a value other than the default draws a warning. Listed as
 # "ignored by" so a detector missing here counts as reading everything: never a false warning
@@ -358,7 +358,7 @@ def _analyse(
 ) -> tuple[list[Detection], np.ndarray, int]:
     rgb = item.rgb
     weight = excess_weight(prob, rgb)
-    mask = np.where(prob >= MASK_FLOOR, prob, 0.0).astype(np.float32)
+    mask = clean_mask(prob, _threshold(params))  # zero below half the threshold (issue 21)
     if item.nonfinite is not None:
         prob = np.where(item.nonfinite, 0.0, prob)
     found = find_detections(
@@ -470,7 +470,7 @@ def _run_header(
         "mask": {
             "channel": MASK_CHANNEL,
             "content": "probability",
-            "floor": MASK_FLOOR,
+            "floor": mask_floor(_threshold(params)),
             "pattern": mask_pattern(seq),
         },
     }

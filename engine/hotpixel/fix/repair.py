@@ -1,60 +1,49 @@
 """Repair: replace the flagged pixels of a plate by their clean neighbourhood, nothing else.
 
-``hotpixel fix`` reads a QC folder (``report.json`` and masks from ``hotpixel detect``) and the
-plate, and writes repaired frames to another folder: for every detection, the pixels of its
-bounding box whose mask value reaches the report's threshold (grown by ``grow`` pixels) get, per
-colour channel, the median of the unflagged pixels around them (a 5x5 window, widened up to
-17x17 where the neighbourhood is flagged too). Every other pixel, every other channel (alpha,
-depth, extra layers), the pixel format, compression, windows and metadata are kept; frames
-without detections are copied byte for byte. The frames written are those the report covers
-(or the ones asked for); frames of the plate the report does not cover are not written.
+``hotpixel fix`` reads a QC folder and the plate, and writes repaired frames to another folder.
+Two kinds of findings are repaired:
 
-Before anything is written the plate is checked against the QC folder (:func:`check_plate`:
-source path, image size, each frame's size and modification time as detection read it), and
-review verdicts in ``labels.json`` choose which detections are repaired (:func:`by_verdict`).
+- the detections of ``report.json`` (``hotpixel detect``): the pixels of each one's bounding box
+  whose mask value reaches the report's threshold, on its frame;
+- the dead, stuck and persistent positions of ``sensor/sensor.json`` (``hotpixel sensor``): their
+  member photosites, on every frame the sensor pass covered (:mod:`.sensor_positions`).
+
+Those pixels, grown by ``grow``, get per colour channel the median of the unflagged pixels around
+them (a 5x5 window, widened up to 17x17 where the neighbourhood is flagged too).
+
+The repair works on the plate's **own values**, as stored (log codes for a LogC3 DPX, linear
+floats for an EXR), not on the scene-linear values detection decoded them to: no colour transform
+runs on the way in or out. A per-channel median picks a value among the neighbours' own, and a
+camera curve is monotonic, so the median of the codes is the code of the median, with no round
+trip through OCIO to quantise, clip or fail on a transform that has no inverse. It also stays in
+the camera's own RGB, where a photosite's defect lives, rather than spreading it across channels
+through the gamut matrix. Every other pixel, every other channel (alpha, depth, extra layers),
+each channel's pixel type and bit depth, compression, windows and metadata are kept, so the
+pixels not repaired are bit-identical; frames with nothing to repair are copied byte for byte.
+The frames written are those the QC folder covers (or the ones asked for).
+
+What is repaired is decided first, by :func:`hotpixel.fix.plan.plan_repair` (the plate checked
+against the QC folder, review verdicts applied).
 """
 
 from __future__ import annotations
 
 import os
 import shutil
-from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from scipy import ndimage
 
-from hotpixel.errors import InputError, OutputError, UsageError
+from hotpixel.errors import InputError, OutputError
+from hotpixel.fix.plan import FIX_HINT, RepairPlan, plan_repair
+from hotpixel.fix.sensor_positions import position_pixels
 from hotpixel.io.atomic import atomic_path
 from hotpixel.io.exr_writer import MASK_CHANNEL
-from hotpixel.io.frames import find_layout, open_image, read_spec
-from hotpixel.io.images import read_named_channel, read_whole_image, write_whole_image
-from hotpixel.io.sequence import FrameSequence, discover, format_ranges
-from hotpixel.outputs.labels import detection_ids, labels_path, load_labels
-from hotpixel.outputs.report import read_report
-
-_FIX = "rerun hotpixel detect into the QC folder, or pass the plate it was run on"
-VERDICTS = ("accepted", "unrejected", "all")  # which detections --verdicts repairs
-
-
-@dataclass
-class RepairPlan:
-    """What ``hotpixel fix`` will do, decided before anything is written.
-
-    ``detections`` maps frame -> the detections to repair; ``skipped`` counts the detections
-    left alone because of review verdicts, by label (``reject``, ``skip``, ``unlabelled``);
-    ``verdicts`` is the choice in force; ``uncovered`` the plate frames the report lacks.
-    """
-
-    report: dict[str, Any]
-    seq: FrameSequence
-    frames: list[int]
-    detections: dict[int, list[dict[str, Any]]]
-    verdicts: str
-    skipped: Counter[str] = field(default_factory=Counter)
-    uncovered: list[int] = field(default_factory=list)
+from hotpixel.io.frames import find_layout, open_image
+from hotpixel.io.images import WholeImage, read_named_channel, read_whole_image, write_whole_image
 
 
 @dataclass
@@ -101,137 +90,10 @@ def fill(pixels: np.ndarray, bad: np.ndarray, channels: list[int]) -> np.ndarray
     return out
 
 
-def plan_repair(
-    pattern: str,
-    qc_dir: str,
-    frames: list[int] | None = None,
-    verdicts: str | None = None,
-    force: bool = False,
-) -> RepairPlan:
-    """Check the plate against ``qc_dir`` and choose the detections to repair.
-
-    ``verdicts``: ``accepted`` (only detections a reviewer accepted), ``unrejected`` (all but
-    the rejected), ``all`` (ignore review labels); None means ``accepted`` when
-    ``qc_dir/labels.json`` exists, else ``all``. ``force`` repairs a plate that does not match
-    the QC folder. Raises :class:`InputError` naming what differs, :class:`UsageError` for a
-    verdict choice that cannot be honoured.
-    """
-    report = read_report(qc_dir)
-    seq = discover(pattern)
-    rows = {int(r["frame"]): r for r in report["frames"]}
-    wanted = frames if frames is not None else sorted(rows)
-    missing = [f for f in wanted if f not in rows]
-    if missing:
-        raise InputError(
-            f"frames {format_ranges(missing)} are not in {qc_dir}/report.json; {_FIX} over "
-            "those frames"
-        )
-    absent = [f for f in wanted if f not in seq.paths]
-    if absent:
-        raise InputError(
-            f"frames {format_ranges(absent)} are in the report but not in "
-            f"{seq.pattern.display()}; pass --frames to repair the others"
-        )
-    if not force:
-        check_plate(report, seq, qc_dir, wanted)
-    chosen, skipped, used = by_verdict(report, qc_dir, verdicts)
-    by_frame: dict[int, list[dict[str, Any]]] = {}
-    for d in chosen:
-        by_frame.setdefault(int(d["frame"]), []).append(d)
-    uncovered = [f for f in seq.frames if f not in rows] if frames is None else []
-    return RepairPlan(report, seq, wanted, by_frame, used, skipped, uncovered)
-
-
-def check_plate(report: dict[str, Any], seq: FrameSequence, qc_dir: str, frames: list[int]) -> None:
-    """Refuse a plate other than the one the QC folder was made from, naming what differs.
-
-    Compared: the source pattern (absolute, symbolic links resolved), the display size, and
-    for each frame its file's size and modification time as detection recorded them (reports
-    from before those were recorded are checked on path and size only).
-    """
-    source = report["source"]
-    problems = []
-    given, recorded = _real_pattern(seq.pattern.display()), _real_pattern(source["pattern"])
-    if given != recorded:
-        problems.append(f"source: the QC was made from {recorded}, this plate is {given}")
-    if frames:
-        g, _, _, _ = read_spec(seq.path(frames[0]), frames[0])
-        size, qc_size = (g.full_width, g.full_height), (source["width"], source["height"])
-        if tuple(size) != tuple(qc_size):
-            problems.append(
-                f"size: the QC is {qc_size[0]}x{qc_size[1]}, this plate {size[0]}x{size[1]}"
-            )
-    rows = {int(r["frame"]): r for r in report["frames"]}
-    changed = [f for f in frames if _changed(rows[f], seq.path(f))]
-    if changed:
-        problems.append(
-            f"input fingerprint: frames {format_ranges(changed)} differ from the files the QC "
-            "read (size or modification time)"
-        )
-    if problems:
-        raise InputError(
-            f"{qc_dir!r} was made from a different plate than {seq.pattern.display()}: "
-            + "; ".join(problems)
-            + f". Repairing from it would paint the wrong pixels: {_FIX}, or pass --force"
-        )
-
-
-def _real_pattern(pattern: str) -> str:
-    folder, name = os.path.split(os.path.abspath(pattern))
-    return os.path.join(os.path.realpath(folder), name)
-
-
-def _changed(row: dict[str, Any], path: str) -> bool:
-    if "size" not in row or "mtime_ns" not in row:
-        return False  # a report from before the stamps were recorded
-    st = os.stat(path)
-    return (st.st_size, st.st_mtime_ns) != (row["size"], row["mtime_ns"])
-
-
-def by_verdict(
-    report: dict[str, Any], qc_dir: str, verdicts: str | None
-) -> tuple[list[dict[str, Any]], Counter[str], str]:
-    """The detections to repair under ``verdicts``, the skipped ones counted by label, the choice.
-
-    Labels are matched by detection id (``<kind>_<frame>_<n>``), so they must come from a
-    review of this very report: labels of another run (another fingerprint) are refused.
-    """
-    path = labels_path(qc_dir)
-    has_labels = os.path.exists(path)
-    used = verdicts or ("accepted" if has_labels else "all")
-    if used not in VERDICTS:
-        raise UsageError(f"--verdicts must be one of {', '.join(VERDICTS)}; got {used!r}")
-    detections = list(report["detections"])
-    if used == "all":
-        return detections, Counter(), used
-    if not has_labels:
-        raise UsageError(
-            f"--verdicts {used}: {qc_dir!r} has no labels.json; review it first "
-            "(hotpixel review) or pass --verdicts all"
-        )
-    labels = load_labels(path)
-    if labels.get("fingerprint") and labels["fingerprint"] != report.get("fingerprint"):
-        raise InputError(
-            f"{path!r} was reviewed on another run of this folder (fingerprint "
-            f"{labels['fingerprint']}, the report's is {report.get('fingerprint')}); review "
-            "the current report again, or pass --verdicts all"
-        )
-    verdict = {k: str(v.get("label")) for k, v in labels.get("labels", {}).items()}
-    keep: list[dict[str, Any]] = []
-    skipped: Counter[str] = Counter()
-    for det_id, d in zip(detection_ids(detections), detections, strict=True):
-        label = verdict.get(det_id, "unlabelled")
-        if label == "accept" or (used == "unrejected" and label != "reject"):
-            keep.append(d)
-        else:
-            skipped[label] += 1
-    return keep, skipped, used
-
-
 def repair_sequence(
     pattern: str, qc_dir: str, out_dir: str, grow: int = 1, frames: list[int] | None = None
 ) -> Iterator[FrameRepair]:
-    """Repair every frame the QC report covers (or ``frames``), verdicts and checks by default."""
+    """Repair every frame the QC folder covers (or ``frames``), verdicts and checks by default."""
     yield from repair_frames(plan_repair(pattern, qc_dir, frames), qc_dir, out_dir, grow)
 
 
@@ -240,7 +102,8 @@ def repair_frames(
 ) -> Iterator[FrameRepair]:
     """Write the frames of ``plan`` to ``out_dir``; yield each as it is written.
 
-    A frame with detections to repair is repaired; one without is copied byte for byte.
+    A frame with detections or sensor positions to repair is repaired; one without is copied
+    byte for byte.
     """
     seq = plan.seq
     out_dir = os.path.abspath(out_dir)
@@ -250,34 +113,32 @@ def repair_frames(
             f"--out {out_dir!r} is the plate's own folder: the repaired frames would overwrite "
             "an input frame; pass another folder"
         )
-    threshold = float(plan.report["threshold"])
-    rows = {int(r["frame"]): r for r in plan.report["frames"]}
+    report = plan.report or {"threshold": 1.0, "frames": []}
+    threshold = float(report["threshold"])
+    rows = {int(r["frame"]): r for r in report["frames"]}
     os.makedirs(out_dir, exist_ok=True)
     for f in plan.frames:
         src = seq.paths[f]
         dst = os.path.join(out_dir, os.path.basename(src))
         if os.path.realpath(dst) in inputs:
             raise OutputError(f"{dst!r} would overwrite an input frame; pass a different --out")
-        found = plan.detections.get(f, [])
-        if not found:
+        found, positions = plan.detections.get(f, []), plan.sensor_defects(f)
+        if not found and not positions:
             with atomic_path(dst) as tmp:
                 shutil.copyfile(src, tmp)
             yield FrameRepair(f, src, dst, 0)
             continue
-        mask_path = os.path.join(qc_dir, rows[f]["mask"])
-        changed = _repair_frame(src, f, mask_path, found, threshold, grow, dst)
-        yield FrameRepair(f, src, dst, changed)
+        mask_path = os.path.join(qc_dir, rows[f]["mask"]) if found else ""
+        image, colour = _read_single_part(src, f)
+        bad = _flagged(image, f, mask_path, found, threshold) | position_pixels(
+            positions, _offset(image), image.pixels.shape[:2]
+        )
+        yield FrameRepair(f, src, dst, _write_repaired(image, colour, bad, grow, dst))
 
 
-def _repair_frame(
-    src: str,
-    frame: int,
-    mask_path: str,
-    detections: list[dict[str, Any]],
-    threshold: float,
-    grow: int,
-    dst: str,
-) -> int:
+def _read_single_part(src: str, frame: int) -> tuple[WholeImage, list[int]]:
+    """Every channel of ``src`` and the indices of its colour channels; :class:`InputError`
+    for a multi-part EXR or a file without colour channels."""
     inp = open_image(src, frame)
     try:
         layout = find_layout(inp, src, frame)
@@ -291,19 +152,41 @@ def _repair_frame(
             f"frame {frame}: {src!r} is a multi-part EXR; hotpixel fix writes single-part files "
             "only. Use the HotPixelFix gizmo in Nuke, or split the parts first"
         )
-    image = read_whole_image(src, frame)
+    colour = sorted({layout.chbegin + i for i in layout.rgb})
+    return read_whole_image(src, frame), colour
+
+
+def _offset(image: WholeImage) -> tuple[int, int]:
+    """The data window's origin in display pixels."""
+    return image.x - image.full_x, image.y - image.full_y
+
+
+def _flagged(
+    image: WholeImage,
+    frame: int,
+    mask_path: str,
+    detections: list[dict[str, Any]],
+    threshold: float,
+) -> np.ndarray:
+    """``(h, w)`` bool: the detections' flagged pixels (none without detections)."""
     h, w = image.pixels.shape[:2]
+    if not detections:
+        return np.zeros((h, w), bool)
     mask = read_named_channel(mask_path, MASK_CHANNEL, (image.x, image.y, w, h))
     if mask is None:
         raise InputError(
             f"frame {frame}: mask {mask_path!r} cannot be read or does not match the plate's "
-            f"data window; {_FIX}"
+            f"data window; {FIX_HINT}"
         )
-    offset = (image.x - image.full_x, image.y - image.full_y)
-    bad = flagged_pixels(mask, detections, threshold, offset)
+    return flagged_pixels(mask, detections, threshold, _offset(image))
+
+
+def _write_repaired(
+    image: WholeImage, colour: list[int], bad: np.ndarray, grow: int, dst: str
+) -> int:
+    """Grow ``bad``, fill it in the ``colour`` channels, write ``dst``; the pixels changed."""
     if grow > 0:
         bad = ndimage.binary_dilation(bad, iterations=grow)
-    colour = [layout.chbegin + i for i in layout.rgb]
-    repaired = fill(image.pixels, bad, sorted(set(colour)))
+    repaired = fill(image.pixels, bad, colour)
     write_whole_image(dst, image, repaired, {"hotpixel:repaired_pixels": int(bad.sum())})
     return int(bad.sum())

@@ -43,15 +43,22 @@ def read_whole_image(path: str, frame: int) -> WholeImage:
 def write_whole_image(
     path: str, image: WholeImage, pixels: np.ndarray, attributes: dict[str, int]
 ) -> None:
-    """Write ``pixels`` with ``image``'s header (format, windows, metadata), atomically."""
+    """Write ``pixels`` with ``image``'s header (format, windows, metadata), atomically.
+
+    Every channel is written in the pixel type it was read from (per channel where the file
+    mixes them), so values read from it and written back unchanged stay bit-identical.
+    """
     spec = image.spec
     for name, value in attributes.items():
         spec.attribute(name, value)
     out = oiio.ImageBuf(spec)
     if not out.set_pixels(oiio.ROI(), pixels):
         raise OutputError(f"cannot prepare {path!r} ({out.geterror()})")
+    # each channel keeps its own pixel type (half RGBA beside a float depth), not spec.format
+    formats = list(spec.channelformats)
+    out.set_write_format(formats if formats else spec.format)
     with atomic_path(path) as tmp:
-        if not out.write(tmp, spec.format):
+        if not out.write(tmp):
             raise OutputError(f"cannot write {path!r} ({out.geterror()})")
 
 

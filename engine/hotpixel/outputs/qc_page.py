@@ -1,13 +1,26 @@
-"""The QC report a supervisor opens: ``report.html`` with a picture of every detection.
+"""The QC page a supervisor opens: ``report.html``, hits grouped by place, every pixel marked.
 
-Written from ``report.json`` (``hotpixel report OUT``, and at the end of ``detect``/``merge``):
-a shot summary (frames, detector and model version, threshold, a detections-per-frame chart),
-then one card per detection: the 17x17 crop around it, 8x nearest-neighbour, in frames t-2..t+2
-with the detection's frame outlined (see :mod:`hotpixel.outputs.hit_sheet` for the exposure),
-and its frame, position, score, area and kind. Cards can be filtered (kind, minimum score,
-frames) and sorted in the page, or from the address (``report.html#kind=hot&score=0.9``). Images
-load lazily, so long shots stay fast. No server and nothing from the network: the page and
-``report_files/`` open from disk.
+Written from ``report.json`` (``hotpixel report OUT``, and at the end of ``detect``/``merge``),
+or from a folder that holds only a sensor pass (:func:`~hotpixel.outputs.report.read_qc_folder`):
+
+- the run's warnings; the shot's facts, among them the plate's colour space and how it was
+  chosen; a legend;
+- a timeline of hits per frame: a click on a frame shows that frame's hits and jumps to them;
+- the hits grouped by place (:mod:`hotpixel.outputs.groups`), groups first, each with its
+  count, frame range and the crops of its highest-scoring hit; a group opens to its hits. A
+  "hits" view lists every hit instead;
+- each hit as five crops (t-2..t+2, :mod:`hotpixel.outputs.hit_sheet`) with their frames
+  labelled, the hit's frame outlined red and the flagged pixels outlined cyan, and its id,
+  group, frame, position (also in Nuke coordinates), kind, score and area;
+- the sensor pass's dead, stuck and persistent hot positions in their own section: crops of
+  the position in five frames spread over the shot, its kind and its evidence.
+
+Crops are made from frames decoded to scene-linear with the run's colour space, as detection
+saw them, and stored at 1x; the browser enlarges them by whole factors (the zoom), so pixels
+stay square. Filters (kind, minimum score, frames), sort, view and zoom work in the page and
+from the address (``report.html#kind=hot&score=0.9&frames=1001-1050&view=hits``); keys j/k
+move, Enter opens a group. Images load lazily. No server and nothing from the network: the
+page and ``report_files/`` open from disk.
 """
 
 from __future__ import annotations
@@ -15,32 +28,39 @@ from __future__ import annotations
 import html
 import os
 import re
-from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-from hotpixel.errors import FrameReadError, InputError
+from hotpixel.errors import FrameReadError, HotPixelError, InputError
 from hotpixel.io.atomic import write_text
+from hotpixel.io.colour import Decoder, InputColour
 from hotpixel.io.frames import FrameCache, read_display
+from hotpixel.io.images import write_png8
 from hotpixel.io.sequence import discover
-from hotpixel.outputs.hit_sheet import build_sheet, write_sheet
-from hotpixel.outputs.report import read_report, track_name
+from hotpixel.outputs.groups import ensure_ids_and_groups, sensor_hit_id
+from hotpixel.outputs.hit_sheet import RADIUS, build_strip, context_frames, marked_box
+from hotpixel.outputs.qc_page_assets import SCRIPT, STYLE
+from hotpixel.outputs.report import read_qc_folder
+from hotpixel.outputs.schema import KINDS
 
 FILES = "report_files"
-_CROP_NAME = re.compile(r"^[a-z]+_-?\d+_\d+\.png$")
+_CROP_NAME = re.compile(r"^(?:[a-z]+_-?\d+_\d+|sensor_[a-z]+_\d+)\.png$")
+ZOOMS = (2, 3, 4, 6, 8, 12)
+Loader = Callable[[int], "np.ndarray | None"]
 
 
-def display_loader(paths: dict[int, str]) -> Callable[[int], np.ndarray | None]:
-    """Display-window frames by number; None for a missing or damaged one (shown grey)."""
+def display_loader(paths: dict[int, str], decoder: Decoder | None = None) -> Loader:
+    """Display-window frames by number, decoded through ``decoder`` (scene-linear) when given;
+    None for a missing or damaged one (shown grey)."""
 
     def load(frame: int) -> np.ndarray | None:
         path = paths.get(frame)
         if path is None:
             return None
         try:
-            return read_display(path, frame)
+            return read_display(path, frame, decoder)
         except FrameReadError:
             return None  # a damaged neighbour is shown grey, not fatal for the page
 
@@ -57,192 +77,351 @@ def source_paths(report: dict[str, Any]) -> dict[int, str]:
     return {**seq.paths, **paths}
 
 
+def report_decoder(report: dict[str, Any]) -> tuple[Decoder | None, str]:
+    """The run's decoder to scene-linear (None: values as stored), and a note for people.
+
+    Reports from before colour management, and plates taken as scene-linear, need none. When
+    the run's OCIO config cannot be loaded here, crops show the stored values and the note says
+    so.
+    """
+    colour = report.get("colour") or {}
+    if not colour or colour.get("chosen_by") == "linear":
+        return None, ""
+    try:
+        decoder = Decoder(InputColour(**colour))
+    except (TypeError, HotPixelError) as exc:
+        return None, f"crops show the stored values: the colour space cannot be loaded ({exc})"
+    return (None, "") if decoder.identity else (decoder, "")
+
+
+def frame_loader(report: dict[str, Any], keep: int = 6) -> Loader:
+    """Frames of the report's plate by number, as detection decoded them, the last ``keep``
+    remembered (readers walk the shot in frame order)."""
+    decoder, _ = report_decoder(report)
+    return FrameCache(display_loader(source_paths(report), decoder), keep=keep)
+
+
+def sensor_hits(report: dict[str, Any]) -> list[dict[str, Any]]:
+    """The report's sensor defects as hits for the page and the review: each with ``id``
+    ``sensor_<kind>_<id>``, ``sensor_id``, ``frame`` (the middle frame of its crops) and
+    ``score`` (its confidence)."""
+    section = report.get("sensor") or {}
+    out = []
+    for d in section.get("defects", []):
+        hit = {**d, "sensor_id": d["id"], "id": sensor_hit_id(d)}
+        frames, own, _ = context_frames(hit)
+        hit["frame"] = frames[own] if frames else int(d.get("first_frame") or 0)
+        hit["score"] = float(d.get("confidence") or 0.0)
+        out.append(hit)
+    return out
+
+
 def write_html_report(
-    out_dir: str,
-    report: dict[str, Any] | None = None,
-    load: Callable[[int], np.ndarray | None] | None = None,
+    out_dir: str, report: dict[str, Any] | None = None, load: Loader | None = None
 ) -> str:
-    """Write ``out_dir/report.html`` and its crops; return the page's path."""
+    """Write ``out_dir/report.html`` and its crops; return the page's path.
+
+    ``report`` defaults to what the folder holds (``report.json``, or a sensor pass alone);
+    ``load`` to :func:`frame_loader`.
+    """
     if report is None:
-        report = read_report(out_dir)
-    detections = sorted(report["detections"], key=lambda d: (d["frame"], d["x"], d["y"]))
-    load = load or FrameCache(display_loader(source_paths(report)))
+        report = read_qc_folder(out_dir)
+    detections, groups = ensure_ids_and_groups(report)
+    sensor = sensor_hits(report)
+    load = load or frame_loader(report)
     folder = os.path.join(out_dir, FILES)
     os.makedirs(folder, exist_ok=True)
-    names: list[str] = []
-    per_frame: Counter[tuple[str, int]] = Counter()
-    for d in detections:
-        key = (d["kind"], d["frame"])
-        name = track_name(d, per_frame[key]).replace(".txt", ".png")
-        per_frame[key] += 1
-        write_sheet(os.path.join(folder, name), build_sheet([d], load))
-        names.append(name)
-    keep = set(names)
+    present: dict[str, list[bool]] = {}
+    for item in sorted(detections, key=lambda d: int(d["frame"])) + sensor:
+        strip, present[item["id"]] = build_strip(item, load)
+        write_png8(os.path.join(folder, f"{item['id']}.png"), strip)
     for name in os.listdir(folder):
-        if _CROP_NAME.match(name) and name not in keep:
+        if _CROP_NAME.match(name) and name[: -len(".png")] not in present:
             os.unlink(os.path.join(folder, name))
     path = os.path.join(out_dir, "report.html")
-    write_text(path, render_page(report, list(zip(detections, names, strict=True))))
+    write_text(path, render_page(report, detections, groups, sensor, present))
     return path
 
 
-def _chart(report: dict[str, Any]) -> str:
-    """Detections per frame as an inline SVG bar chart."""
-    rows = report.get("frames", [])
-    if not rows:
-        return "<p>No frames processed yet.</p>"
-    counts = [int(r["detections"]) for r in rows]
-    top = max(max(counts), 1)
-    width, height = 900, 120
-    bar = width / len(rows)
-    bars = []
-    for i, (r, c) in enumerate(zip(rows, counts, strict=True)):
-        h = 0 if c == 0 else max(2.0, (height - 20) * c / top)
-        bars.append(
-            f'<rect x="{i * bar:.2f}" y="{height - 14 - h:.2f}" width="{max(bar - 1, 1):.2f}" '
-            f'height="{h:.2f}"><title>frame {r["frame"]}: {c}</title></rect>'
-        )
-    first, last = rows[0]["frame"], rows[-1]["frame"]
-    return (
-        f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" '
-        f'aria-label="detections per frame">{"".join(bars)}'
-        f'<text x="0" y="{height - 2}">{first}</text>'
-        f'<text x="{width}" y="{height - 2}" text-anchor="end">{last}</text>'
-        f'<text x="{width}" y="10" text-anchor="end">max {top}</text></svg>'
+# -- the page ------------------------------------------------------------------------------
+
+
+def render_page(
+    report: dict[str, Any],
+    detections: list[dict[str, Any]],
+    groups: list[dict[str, Any]],
+    sensor: list[dict[str, Any]],
+    present: dict[str, list[bool]],
+) -> str:
+    """The page's HTML (see the module docstring); ``present[id]`` says which crops exist."""
+    by_id = {d["id"]: d for d in detections}
+    esc = html.escape
+    title = f"hotpixel QC: {os.path.basename(str(report['source'].get('pattern', '')))}"
+    kinds = "".join(f'<option value="{k}">{k}</option>' for k in KINDS)
+    zooms = "".join(
+        f'<option value="{z}"{" selected" if z == 4 else ""}>{z}x</option>' for z in ZOOMS
     )
+    cards = "\n".join(_group(g, [by_id[i] for i in g["detections"]], present) for g in groups)
+    return _PAGE.format(
+        title=esc(title),
+        style=STYLE,
+        script=SCRIPT,
+        warnings=_warnings(report),
+        facts=_facts(report, len(groups)),
+        legend=_LEGEND,
+        timeline=_timeline(report, detections),
+        kinds=kinds,
+        zooms=zooms,
+        total=len(detections),
+        groups_total=len(groups),
+        groups=cards or '<p class="none">No detections.</p>',
+        sensor=_sensor_section(report, sensor, present),
+    )
+
+
+def _facts(report: dict[str, Any], groups: int) -> str:
+    source, det, summary = report["source"], report["detector"], report["summary"]
+    threshold = report.get("threshold")
+    facts = [
+        ("Plate", source.get("pattern", "")),
+        ("Frames", f"{source.get('frames', '')} ({summary.get('frames_processed', 0)} processed)"),
+        ("Size", f"{source.get('width')} x {source.get('height')}"),
+        ("Colour", _colour(report)),
+        ("Detector", _detector(det)),
+        ("Ran on", det.get("runtime", "not recorded")),  # reports older than the field lack it
+        ("Threshold", "none (sensor pass only)" if threshold is None else str(threshold)),
+        ("Detections", _count_line(summary, report, groups)),
+        ("Pending", ", ".join(map(str, summary.get("frames_pending", []))) or "none"),
+    ]
+    if source.get("pattern_given") and source["pattern_given"] != source.get("pattern"):
+        facts.insert(1, ("Given as", source["pattern_given"]))
+    return "".join(f"<dt>{html.escape(k)}</dt><dd>{html.escape(str(v))}</dd>" for k, v in facts)
+
+
+def _detector(det: dict[str, Any]) -> str:
+    if det["name"] == "sensor" and not det.get("version"):
+        return "none: the shot-level sensor pass (hotpixel sensor) alone"
+    return f"{det['name']} {det['version']}, model {det['model_version']}"
+
+
+def _count_line(summary: dict[str, Any], report: dict[str, Any], groups: int) -> str:
+    line = (
+        f"{summary.get('detections', 0)} in {summary.get('frames_with_detections', 0)} frame(s)"
+        f", {groups} place(s)"
+    )
+    section = report.get("sensor")
+    if section is not None:
+        line += f"; sensor pass: {len(section.get('defects', []))} position(s)"
+    return line
+
+
+def _colour(report: dict[str, Any]) -> str:
+    """The plate's colour space and how it was chosen, in words."""
+    colour = report.get("colour") or {}
+    if not colour:
+        return "not recorded (a report from before colour management: values as stored)"
+    how = {
+        "flag": "given",
+        "metadata": "from the file's metadata",
+        "assumed": "assumed",
+        "linear": "taken as scene-linear",
+    }.get(str(colour.get("chosen_by")), str(colour.get("chosen_by")))
+    text = (
+        f"{colour.get('colorspace')} ({how}: {colour.get('reason')}); crops decoded to "
+        f"{colour.get('linear')} as detection saw them"
+    )
+    _, note = report_decoder(report)
+    return f"{text}. {note}" if note else text
 
 
 def _warnings(report: dict[str, Any]) -> str:
     """The report's warnings as a box above everything else (reports without the field: none)."""
-    items = [str(w.get("message", "")) for w in report.get("warnings", [])]
+    items = [str(w.get("message", "")) for w in report.get("warnings", []) if isinstance(w, dict)]
     if not items:
         return ""
     lis = "".join(f"<li>{html.escape(m)}</li>" for m in items)
     return f'<section class="warnings" role="alert"><h2>Warnings</h2><ul>{lis}</ul></section>'
 
 
-def render_page(report: dict[str, Any], cards: list[tuple[dict[str, Any], str]]) -> str:
-    source, det, summary = report["source"], report["detector"], report["summary"]
-    esc = html.escape
-    facts = [
-        ("Plate", source["pattern"]),
-        ("Frames", f"{source['frames']} ({summary['frames_processed']} processed)"),
-        ("Size", f"{source['width']} x {source['height']}"),
-        ("Detector", f"{det['name']} {det['version']}, model {det['model_version']}"),
-        ("Ran on", det.get("runtime", "not recorded")),  # reports older than the field lack it
-        ("Threshold", str(report["threshold"])),
-        ("Detections", f"{summary['detections']} in {summary['frames_with_detections']} frame(s)"),
-        ("Pending", ", ".join(map(str, summary["frames_pending"])) or "none"),
-    ]
-    if source.get("pattern_given") and source["pattern_given"] != source["pattern"]:
-        facts.insert(1, ("Given as", source["pattern_given"]))
-    dl = "".join(f"<dt>{esc(k)}</dt><dd>{esc(str(v))}</dd>" for k, v in facts)
-    kinds = sorted({d["kind"] for d, _ in cards})
-    options = "".join(f'<option value="{esc(k)}">{esc(k)}</option>' for k in kinds)
-    items = []
-    for d, name in cards:
-        caption = (
-            f"frame {d['frame']} &middot; x {d['x']:.1f} y {d['y']:.1f} "
-            f"(Nuke {d['nuke_x']:.1f}, {d['nuke_y']:.1f}) &middot; {esc(d['kind'])} &middot; "
-            f"score {d['score']:.3f} &middot; area {d['area']}"
+def _timeline(report: dict[str, Any], detections: list[dict[str, Any]]) -> str:
+    """Hits per frame as an inline SVG; every frame a click target (``rect.hitbox``)."""
+    rows = [int(r["frame"]) for r in report.get("frames", [])]
+    if not rows:
+        return '<p class="none">No frames processed.</p>'
+    counts = {f: 0 for f in rows}
+    for d in detections:
+        counts[int(d["frame"])] = counts.get(int(d["frame"]), 0) + 1
+    top = max(max(counts.values()), 1)
+    width, height = 1000, 110
+    step = width / len(rows)
+    parts = []
+    for i, f in enumerate(rows):
+        c = counts[f]
+        h = 0 if c == 0 else max(2.0, (height - 26) * c / top)
+        x = i * step
+        parts.append(
+            f'<rect class="bar" x="{x:.2f}" y="{height - 14 - h:.2f}" '
+            f'width="{max(step - 1, 1):.2f}" height="{h:.2f}"></rect>'
+            f'<rect class="hitbox" data-frame="{f}" data-count="{c}" x="{x:.2f}" y="0" '
+            f'width="{max(step, 1):.2f}" height="{height - 12}"><title>frame {f}: {c} hit(s)'
+            "</title></rect>"
         )
-        items.append(
-            f'<figure class="hit" data-frame="{d["frame"]}" data-score="{d["score"]}" '
-            f'data-area="{d["area"]}" data-kind="{esc(d["kind"])}" data-x="{d["x"]}" '
-            f'data-y="{d["y"]}"><img loading="lazy" width="700" height="140" '
-            f'src="{FILES}/{esc(name)}" alt="frames t-2 to t+2 around the detection">'
-            f"<figcaption>{caption}</figcaption></figure>"
-        )
-    title = f"hotpixel QC: {os.path.basename(source['pattern'])}"
-    return _PAGE.format(
-        title=esc(title),
-        facts=dl,
-        warnings=_warnings(report),
-        chart=_chart(report),
-        options=options,
-        total=len(cards),
-        cards="\n".join(items) or '<p class="none">No detections.</p>',
+    return (
+        f'<svg class="timeline" viewBox="0 0 {width} {height}" preserveAspectRatio="none" '
+        f'role="img" aria-label="hits per frame; click a frame to see its hits">'
+        f'{"".join(parts)}<text x="0" y="{height - 2}">{rows[0]}</text>'
+        f'<text x="{width}" y="{height - 2}" text-anchor="end">{rows[-1]}</text>'
+        f'<text x="{width}" y="10" text-anchor="end">max {top}</text></svg>'
     )
 
+
+def _strip(item: dict[str, Any], present: list[bool]) -> str:
+    """The five labelled crops of a hit, with its frame outlined and its pixels marked."""
+    _, own, labels = context_frames(item)
+    spans = []
+    for k in range(5):
+        ok = k < len(labels) and present[k]
+        cls = ' class="own"' if k == own and ok else ("" if ok else ' class="none"')
+        spans.append(f"<span{cls}>{html.escape(labels[k]) if ok else 'no frame'}</span>")
+    x0, y0, x1, y1 = marked_box(item)
+    markers = "".join(
+        f'<i class="marker" style="--k:{k};--x0:{x0};--y0:{y0};--x1:{x1};--y1:{y1}"></i>'
+        for k in range(5)
+        if k < len(present) and present[k]
+    )
+    size = 2 * RADIUS + 1
+    return (
+        f'<div class="labels">{"".join(spans)}</div><div class="strip">'
+        f'<img loading="lazy" width="{5 * size}" height="{size}" '
+        f'src="{FILES}/{html.escape(item["id"])}.png" alt="the hit in five frames">'
+        f'<i class="ownframe" style="--k:{own}"></i>{markers}</div>'
+    )
+
+
+def _hit(d: dict[str, Any], present: dict[str, list[bool]]) -> str:
+    esc = html.escape
+    caption = (
+        f'<span class="id">{esc(d["id"])}</span> &middot; group {esc(str(d.get("group", "")))}'
+        f" &middot; frame {d['frame']}<br>x {d['x']:.1f} y {d['y']:.1f} "
+        f"(Nuke {d['nuke_x']:.1f}, {d['nuke_y']:.1f}) &middot; {esc(d['kind'])} &middot; "
+        f"score {d['score']:.3f} &middot; area {d['area']}"
+    )
+    return (
+        f'<figure class="hit" id="{esc(d["id"])}" tabindex="0" data-nav data-id="{esc(d["id"])}" '
+        f'data-group="{esc(str(d.get("group", "")))}" data-frame="{d["frame"]}" '
+        f'data-score="{d["score"]}" data-area="{d["area"]}" data-kind="{esc(d["kind"])}" '
+        f'data-x="{d["x"]}" data-y="{d["y"]}">{_strip(d, present[d["id"]])}'
+        f"<figcaption>{caption}</figcaption></figure>"
+    )
+
+
+def _group(g: dict[str, Any], hits: list[dict[str, Any]], present: dict[str, list[bool]]) -> str:
+    """A group card: its count, frames and best hit's crops; it opens to every hit."""
+    esc = html.escape
+    rep = next(h for h in hits if h["id"] == g["representative"])
+    data = (
+        f'data-group="{esc(g["id"])}" data-count="{g["count"]}" data-kind="{esc(g["kind"])}" '
+        f'data-frame="{g["first_frame"]}" data-first="{g["first_frame"]}" '
+        f'data-last="{g["last_frame"]}" data-score="{g["score"]}" data-area="{rep["area"]}"'
+    )
+    if g["count"] == 1:
+        return f'<div class="group single" {data}>{_hit(hits[0], present)}</div>'
+    caption = (
+        f'<span class="count">{g["count"]} hits</span> <span class="id">{esc(g["id"])}</span>'
+        f" &middot; {esc(g['kind'])} at x {g['x']:.0f} y {g['y']:.0f} &middot; frames "
+        f"{esc(g['frames'])} &middot; best score {g['score']:.3f} (shown: "
+        f"{esc(rep['id'])}) &middot; one place in several frames: a light, a glint, or a "
+        "defect that persists. Open to see every hit"
+    )
+    members = "".join(_hit(h, present) for h in hits)
+    return (
+        f'<details class="group" {data}><summary tabindex="0" data-nav>'
+        f'{_strip(rep, present[rep["id"]])}<div class="gcap">{caption}</div></summary>'
+        f'<div class="members grid">{members}</div></details>'
+    )
+
+
+def _sensor_section(
+    report: dict[str, Any], sensor: list[dict[str, Any]], present: dict[str, list[bool]]
+) -> str:
+    section = report.get("sensor")
+    if section is None:
+        return ""
+    esc = html.escape
+    warn = [
+        str(w.get("message", w)) if isinstance(w, dict) else str(w)
+        for w in section.get("warnings", [])
+    ]
+    notes = "".join(f"<li>{esc(m)}</li>" for m in warn)
+    cards = []
+    for d in sensor:
+        caption = (
+            f'<span class="id">{esc(d["id"])}</span> &middot; {esc(str(d["kind"]))} &middot; '
+            f"x {d['x']:.1f} y {d['y']:.1f} (Nuke {d['nuke_x']:.1f}, {d['nuke_y']:.1f})"
+            f" &middot; area {d.get('area')}<br>seen in {d.get('seen_count') or '?'} frame(s): "
+            f"{esc(str(d.get('frames_seen') or ''))} &middot; confidence {d['score']:.2f}<br>"
+            f"evidence: {esc(str(d.get('evidence') or 'not recorded'))}, "
+            f"{d.get('evidence_frames') if d.get('evidence_frames') is not None else '?'} "
+            f"independent frame(s)<br>why: {esc(str(d.get('reason') or 'not recorded'))}"
+        )
+        cards.append(
+            f'<figure class="hit sensor" id="{esc(d["id"])}" tabindex="0" data-nav '
+            f'data-id="{esc(d["id"])}" data-kind="{esc(str(d["kind"]))}" '
+            f'data-frame="{d["frame"]}" data-first="{d.get("first_frame") or d["frame"]}" '
+            f'data-last="{d.get("last_frame") or d["frame"]}" data-score="{d["score"]}">'
+            f"{_strip(d, present[d['id']])}<figcaption>{caption}</figcaption></figure>"
+        )
+    body = "".join(cards) or '<p class="none">No dead, stuck or persistent hot pixels.</p>'
+    return (
+        '<section id="sensor"><h2>Sensor: dead, stuck and persistent hot pixels</h2>'
+        '<p class="legend">The same photosite in every frame, found by <b>hotpixel sensor</b> '
+        "over the whole shot; crops in five frames spread over the frames it was seen in.</p>"
+        f'{f"<ul>{notes}</ul>" if notes else ""}<div class="grid">{body}</div></section>'
+    )
+
+
+_LEGEND = (
+    '<p class="legend"><b>Crops</b>: 17x17 pixels around each hit in frames t-2..t+2, exposed '
+    "so the hit frame's median is mid-grey; <span class=\"own\">red</span>: the hit's frame; "
+    '<span class="mark">cyan</span>: the flagged pixels (drawn just outside them); '
+    '"no frame": no frame there. <b>Groups</b>: hits at one place in several frames (a light '
+    "that stays is flagged again in every frame); open one to see its hits. <b>Timeline</b>: "
+    "click a frame to jump to its hits. <b>Keys</b>: j/k next/previous, Enter open a group, "
+    "g groups/all hits, +/- zoom, Esc all frames.</p>"
+)
 
 _PAGE = """<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{title}</title>
-<style>
-body {{ font: 14px/1.4 system-ui, sans-serif; margin: 1.5em; background: #1e1e1e; color: #ddd; }}
-h1 {{ font-size: 1.3em; }} dl {{ display: grid; grid-template-columns: max-content auto;
-gap: .2em 1em; }} dt {{ color: #999; }} dd {{ margin: 0; }}
-.chart {{ width: 100%; max-width: 900px; height: 120px; background: #2a2a2a; }}
-.chart rect {{ fill: #e0533d; }} .chart text {{ fill: #aaa; font-size: 10px; }}
-.controls {{ margin: 1em 0; display: flex; gap: 1em; flex-wrap: wrap; align-items: center; }}
-.hit {{ margin: 0 0 1em 0; }} .hit img {{ image-rendering: pixelated; max-width: 100%;
-height: auto; background: #444; }} figcaption {{ color: #bbb; }}
-.warnings {{ border: 2px solid #e0a030; background: #3a2e14; padding: .2em 1em;
-margin: 0 0 1em 0; }} .warnings h2 {{ font-size: 1.1em; color: #f0c050; }}
-input, select {{ background: #333; color: #ddd; border: 1px solid #555; }}
-</style></head>
-<body data-total="{total}">
+<style>{style}</style></head>
+<body data-total="{total}" data-groups="{groups_total}">
 <h1>{title}</h1>
 {warnings}
-<dl>{facts}</dl>
-{chart}
+<div class="top"><dl>{facts}</dl>{legend}</div>
+<h2>Hits per frame</h2>
+{timeline}
 <div class="controls">
-<label>Kind <select id="kind"><option value="">all</option>{options}</select></label>
+<label>View <select id="view"><option value="groups">groups by place</option>
+<option value="hits">all hits</option></select></label>
+<label>Kind <select id="kind"><option value="">all</option>{kinds}</select></label>
 <label>Min score <input id="score" type="number" min="0" max="1" step="0.05" value="0"></label>
 <label>Frames <input id="frames" placeholder="e.g. 1001-1050" size="12"></label>
+<button id="all-frames" type="button">all frames</button>
 <label>Sort <select id="sort"><option value="frame">frame</option>
-<option value="score">score (high first)</option><option value="area">area (large first)</option>
-</select></label>
-<span><b id="shown">{total}</b> of {total} shown</span>
+<option value="score">score (high first)</option><option value="count">hits (most first)</option>
+<option value="area">area (large first)</option></select></label>
+<label>Zoom <select id="zoom">{zooms}</select></label>
+<span><b id="shown">{total}</b> of {total} hits in <b id="shown-groups">{groups_total}</b>
+place(s)</span>
 </div>
-<main id="hits">
-{cards}
+<main>
+<div id="groups" class="grid">
+{groups}
+</div>
+<div id="flat" class="grid" hidden></div>
+{sensor}
 </main>
-<script>
-"use strict";
-(function () {{
-  const list = document.getElementById("hits");
-  const cards = Array.from(list.querySelectorAll(".hit"));
-  const kind = document.getElementById("kind");
-  const score = document.getElementById("score");
-  const frames = document.getElementById("frames");
-  const sort = document.getElementById("sort");
-  function frameTest(text) {{
-    const parts = text.split(",").map(p => p.trim()).filter(p => p);
-    if (!parts.length) return () => true;
-    const spans = parts.map(p => {{
-      const m = p.match(/^(-?\\d+)(?:-(-?\\d+))?$/);
-      return m ? [Number(m[1]), Number(m[2] === undefined ? m[1] : m[2])] : null;
-    }}).filter(s => s);
-    return f => spans.some(([a, b]) => f >= a && f <= b);
-  }}
-  function update() {{
-    const k = kind.value, s = Number(score.value) || 0, inFrames = frameTest(frames.value);
-    const key = sort.value;
-    cards.sort((a, b) => key === "frame"
-      ? Number(a.dataset.frame) - Number(b.dataset.frame)
-      : Number(b.dataset[key]) - Number(a.dataset[key]));
-    let shown = 0;
-    for (const c of cards) {{
-      const ok = (!k || c.dataset.kind === k) && Number(c.dataset.score) >= s
-        && inFrames(Number(c.dataset.frame));
-      c.hidden = !ok;
-      shown += ok ? 1 : 0;
-      list.appendChild(c);
-    }}
-    document.getElementById("shown").textContent = String(shown);
-    document.body.dataset.shown = String(shown);
-  }}
-  // filters can come in the address: report.html#kind=hot&score=0.9&frames=1001-1010&sort=score
-  const given = new URLSearchParams(location.hash.slice(1));
-  const named = [["kind", kind], ["score", score], ["frames", frames], ["sort", sort]];
-  for (const [name, el] of named) {{
-    if (given.has(name)) el.value = given.get(name);
-  }}
-  [kind, score, frames, sort].forEach(el => el.addEventListener("input", update));
-  update();
-}})();
-</script>
+<script>{script}</script>
 </body></html>
 """

@@ -38,6 +38,7 @@ from hotpixel.errors import FrameReadError, InputError
 from hotpixel.io.atomic import folder_lock, write_text
 from hotpixel.io.documents import read_document
 from hotpixel.io.sequence import format_ranges
+from hotpixel.outputs.groups import assign_ids, detection_id, group_detections
 from hotpixel.outputs.schema import (
     FRAME_SCHEMA,
     REPORT_SCHEMA,
@@ -49,6 +50,8 @@ from hotpixel.outputs.sensor_results import load_sensor_result
 
 SCHEMA, SCHEMA_VERSION = REPORT_SCHEMA, REPORT_VERSION
 CSV_COLUMNS = (
+    "id",
+    "group",
     "frame",
     "kind",
     "x",
@@ -289,8 +292,11 @@ def _assemble(
         if record is None or record.get("fingerprint") != fp:
             pending.append(f)
             continue
-        detections.extend(record["detections"])
+        detections.extend(dict(d) for d in record["detections"])
         frame_rows.append(_frame_row(f, record))
+    assign_ids(detections)
+    groups = group_detections(detections)
+    detections = [_id_first(d) for d in detections]
     kinds = Counter(d["kind"] for d in detections)
     skip = ("schema", "schema_version", "fingerprint", "warnings")
     fields = {k: v for k, v in header.items() if k not in skip}
@@ -319,12 +325,19 @@ def _assemble(
             "detections": len(detections),
             "by_kind": dict(sorted(kinds.items())),
             "frames_with_detections": sum(1 for r in frame_rows if r["detections"]),
+            "groups": len(groups),
         },
         "warnings": warnings,
         "frames": frame_rows,
         "detections": detections,
+        "groups": groups,
         "sensor": sensor_section(out_dir),
     }
+
+
+def _id_first(d: dict[str, Any]) -> dict[str, Any]:
+    """The detection with ``id`` and ``group`` as its first keys, for people reading the file."""
+    return {"id": d["id"], "group": d["group"], **d}
 
 
 def _frame_row(frame: int, record: dict[str, Any]) -> dict[str, Any]:
@@ -373,20 +386,96 @@ def sensor_section(out_dir: str) -> dict[str, Any] | None:
 
     One entry per defective photosite position (dead, stuck, persistent hot), not per frame:
     ``id``, ``kind``, ``x``, ``y``, ``nuke_x``, ``nuke_y``, ``bbox``, ``area``, ``frames_seen``,
-    ``confidence``, ``track``; plus the pass's warnings (e.g. insufficient motion).
+    ``seen_count``, ``first_frame``, ``last_frame``, ``confidence``, ``evidence``,
+    ``evidence_frames``, ``reason``, ``track``; plus the pass's warnings (e.g. insufficient
+    motion).
     """
     result = load_sensor_result(out_dir)
     if result is None:
         return None
-    keys = ("id", "kind", "x", "y", "nuke_x", "nuke_y", "bbox", "area", "frames_seen")
-    defects = [
-        {**{k: d.get(k) for k in keys}, "confidence": d.get("confidence"), "track": d.get("track")}
-        for d in result.get("defects", [])
-    ]
     return {
         "file": "sensor/sensor.json",
         "warnings": result.get("warnings", []),
-        "defects": defects,
+        "defects": [{k: d.get(k) for k in SENSOR_KEYS} for d in result.get("defects", [])],
+    }
+
+
+SENSOR_KEYS = (
+    "id",
+    "kind",
+    "x",
+    "y",
+    "nuke_x",
+    "nuke_y",
+    "bbox",
+    "area",
+    "frames_seen",
+    "seen_count",
+    "first_frame",
+    "last_frame",
+    "confidence",
+    "evidence",
+    "evidence_frames",
+    "reason",
+    "track",
+)
+
+
+def read_qc_folder(out_dir: str) -> dict[str, Any]:
+    """What a QC folder holds, as a report: ``report.json``, or a folder with only a sensor pass.
+
+    A folder that ``hotpixel sensor`` alone wrote into has no ``report.json``; it is read as a
+    report with no detections whose ``sensor`` section holds the defects, its ``source``,
+    ``colour`` and warnings from ``sensor/sensor.json``, and ``detector.name`` ``sensor``. Such
+    a report lives in memory only (the QC page and the review app read it); it is not written.
+    Raises :class:`InputError` naming both files when neither is there.
+    """
+    if os.path.isfile(os.path.join(out_dir, "report.json")):
+        return read_report(out_dir)
+    result = load_sensor_result(out_dir)
+    if result is None:
+        raise InputError(
+            f"{os.path.join(out_dir, 'report.json')!r} does not exist, and there is no "
+            "sensor/sensor.json either; pass the --out folder of hotpixel detect or hotpixel "
+            "sensor"
+        )
+    return _sensor_only(out_dir, result)
+
+
+def _sensor_only(out_dir: str, result: dict[str, Any]) -> dict[str, Any]:
+    source = dict(result.get("source", {}))
+    pattern = str(source.get("pattern", ""))
+    if pattern and not os.path.isabs(pattern):  # sensor.json keeps the pattern as given
+        source["pattern_given"] = pattern
+    section = sensor_section(out_dir)
+    assert section is not None
+    count = len(section["defects"])
+    return {
+        "schema": SCHEMA,
+        "schema_version": SCHEMA_VERSION,
+        "tool": result.get("tool", {}),
+        "created": result.get("created", ""),
+        "fingerprint": "",
+        "source": source,
+        "detector": {"name": "sensor", "version": "", "model_version": "", "runtime": "CPU"},
+        "threshold": None,
+        "params": result.get("params", {}),
+        "mask": result.get("mask", {}),
+        "summary": {
+            "frames_processed": int(source.get("frame_count", 0)),
+            "frames_pending": [],
+            "detections": 0,
+            "by_kind": {},
+            "frames_with_detections": 0,
+            "groups": 0,
+            "sensor_defects": count,
+        },
+        "warnings": [w for w in result.get("warnings", []) if isinstance(w, dict)],
+        "frames": [],
+        "detections": [],
+        "groups": [],
+        "sensor": section,
+        "colour": result.get("colour", {}),
     }
 
 
@@ -439,13 +528,14 @@ def _csv(detections: list[dict[str, Any]]) -> str:
     writer.writerow(CSV_COLUMNS)
     for d in detections:
         r, g, b = (("" if v is None else v) for v in d["peak_rgb"])
-        row = [d[k] for k in CSV_COLUMNS[:8]] + list(d["bbox"]) + [r, g, b]
+        row = [d.get(k, "") for k in CSV_COLUMNS[:10]] + list(d["bbox"]) + [r, g, b]
         writer.writerow(row)
     return buf.getvalue()
 
 
 def track_name(detection: dict[str, Any], index: int) -> str:
-    return f"{detection['kind']}_{detection['frame']}_{index}.txt"
+    """``<id>.txt``: the track file of the ``index``-th detection of its kind in its frame."""
+    return f"{detection_id(detection, index)}.txt"
 
 
 def write_tracks(folder: str, detections: list[dict[str, Any]]) -> list[str]:

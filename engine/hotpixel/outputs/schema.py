@@ -61,7 +61,8 @@ class DetectionRecord(TypedDict, total=False):
     kind: str
     bbox: list[int]
     peak_rgb: list[float | None]
-    id: str
+    id: str  # <kind>_<frame>_<n>, as the track file, the QC page's crop and the review label
+    group: str  # the group of hits at the same place (g1, g2, ...; outputs/groups.py)
     track: str
 
 
@@ -97,6 +98,7 @@ class ReportDocument(TypedDict):
     warnings: list[dict[str, Any]]  # code, message (+ frames or parameter); docs/cli.md#warnings
     frames: list[dict[str, Any]]  # one row per finished frame (+ window, size, mtime_ns)
     detections: list[DetectionRecord]
+    groups: list[dict[str, Any]]  # hits at one place across frames (outputs/groups.py)
     sensor: dict[str, Any] | None  # the shot-level pass's findings, when it ran
     colour: dict[str, Any]  # the plate's encoding, how it was chosen, what it was decoded to
 

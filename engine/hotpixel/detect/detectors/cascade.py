@@ -170,7 +170,7 @@ class CascadeDetector:
         classifier_path: str | None = None,
         device: str = "auto",
         params: cand.CandidateParams | None = None,
-        preset: str = "medium",
+        preset: str | None = None,
         max_candidates: int = 4000,
     ) -> None:
         path = classifier_path or default_classifier_path()
@@ -178,7 +178,8 @@ class CascadeDetector:
         self.model_version = self.info.version
         self.default_threshold = self.info.threshold
         self.params = params or cand.CandidateParams(threshold=self.info.candidate_threshold)
-        self.cache = MotionCache(preset)
+        # the flow preset the classifier was trained behind, unless a caller insists
+        self.cache = MotionCache(preset or self.info.preset)
         self.max_candidates = max_candidates
         self.last_candidates = 0  # for benchmarks and warnings
         self.seconds: dict[str, float] = {}  # wall time by stage, summed over windows

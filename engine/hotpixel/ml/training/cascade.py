@@ -137,6 +137,7 @@ def still_windows(
 def collect(
     windows: Iterator[tuple[np.ndarray, list[int], np.ndarray, list[Defect]]],
     params: cand.CandidateParams,
+    preset: str = "fast",
 ) -> Batch:
     """Run the candidate stage on every window; encode and label the candidates."""
     enc_p: list[np.ndarray] = []
@@ -147,11 +148,11 @@ def collect(
     regions: list[np.ndarray] = []
     defect_regions: list[np.ndarray] = []
     frames = pixels = defects = 0
-    cache = MotionCache()
+    cache = MotionCache(preset)
     last: list[int] | None = None
     for window, numbers, target, placed in windows:
         if last is None or numbers[0] != last[0] + 1:
-            cache = MotionCache()  # a new segment: frame numbers start again
+            cache = MotionCache(preset)  # a new segment: frame numbers start again
         last = numbers
         aligned = align(window, numbers, cache)
         found, _ = cand.find(aligned.frames, aligned.confidence, aligned.flow, params)
@@ -367,14 +368,17 @@ def main(argv: list[str] | None = None) -> int:
         "--recall", type=float, default=0.995, help="clear-defect recall kept on validation"
     )
     ap.add_argument("--version", default="cascade-v1")
+    ap.add_argument(
+        "--preset", default="fast", choices=("ultrafast", "fast", "medium"), help="DIS flow preset"
+    )
     args = ap.parse_args(argv)
     os.makedirs(args.out, exist_ok=True)
     rng = np.random.Generator(np.random.PCG64(args.seed))
     params = cand.CandidateParams(threshold=CANDIDATE_THRESHOLD)
     motions = ("locked", "pan", "handheld", "zoom")
     t0 = time.perf_counter()
-    video = collect(video_windows("train", motions, args.frames, rng), params)
-    stills = collect(still_windows(args.stills, rng), params)
+    video = collect(video_windows("train", motions, args.frames, rng), params, args.preset)
+    stills = collect(still_windows(args.stills, rng), params, args.preset)
     data = join(video, stills)
     print(
         f"training data: {len(data.label)} candidates ({int(data.label.sum())} on defects) from "
@@ -382,7 +386,9 @@ def main(argv: list[str] | None = None) -> int:
         file=sys.stderr,
     )
     net, losses = train_net(data, args.seed, args.epochs)
-    val = collect(video_windows("validation", ("locked", "pan", "handheld"), 24, rng), params)
+    val = collect(
+        video_windows("validation", ("locked", "pan", "handheld"), 24, rng), params, args.preset
+    )
     val_prob = predict(net, val.encoded)
     threshold = choose_threshold(val_prob, val, args.recall)
     metrics = {
@@ -406,6 +412,7 @@ def main(argv: list[str] | None = None) -> int:
         "scalars": ",".join(SCALARS),
         "threshold": str(threshold),
         "candidates": str(CANDIDATE_THRESHOLD),
+        "preset": args.preset,
         "seed": str(args.seed),
         "recipe": "python -m hotpixel.ml.training.cascade " + " ".join(argv or sys.argv[1:]),
     }

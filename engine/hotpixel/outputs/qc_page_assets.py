@@ -1,0 +1,203 @@
+"""The QC page's style and script, kept apart from the Python that fills the page in.
+
+Plain CSS and JavaScript, nothing loaded from the network. The script reads only the page's own
+``data-`` attributes: filters (kind, minimum score, frames), the view (groups or all hits), the
+zoom, the frame timeline and the keys. State that a test or a link may set comes in the
+address: ``report.html#kind=hot&score=0.9&frames=1001-1050&view=hits&zoom=6``.
+"""
+
+from __future__ import annotations
+
+STYLE = """
+:root { --z: 4; --tile: 17; }
+body { font: 14px/1.4 system-ui, sans-serif; margin: 0 1.5em 2em; background: #1e1e1e;
+  color: #ddd; }
+h1 { font-size: 1.3em; margin: .6em 0 .3em; } h2 { font-size: 1.1em; margin: 1.2em 0 .4em; }
+.top { display: grid; grid-template-columns: minmax(20em, max-content) 1fr; gap: 0 2em; }
+dl { display: grid; grid-template-columns: max-content auto; gap: .15em 1em; margin: 0; }
+dt { color: #999; } dd { margin: 0; overflow-wrap: anywhere; }
+.legend { color: #bbb; font-size: .92em; } .legend b { color: #ddd; }
+.legend .own { border: 2px solid #e0533d; padding: 0 .3em; }
+.legend .mark { border: 1px solid #19e6ff; padding: 0 .3em; }
+.warnings { border: 2px solid #e0a030; background: #3a2e14; padding: .2em 1em;
+  margin: .5em 0; } .warnings h2 { color: #f0c050; margin: .3em 0; }
+.timeline { width: 100%; height: 110px; background: #2a2a2a; display: block; }
+.timeline rect.bar { fill: #e0533d; } .timeline rect.hitbox { fill: transparent;
+  cursor: pointer; } .timeline rect.hitbox:hover { fill: rgba(255,255,255,.12); }
+.timeline rect.chosen { fill: rgba(25,230,255,.25); }
+.timeline text { fill: #aaa; font-size: 10px; }
+.controls { position: sticky; top: 0; z-index: 2; background: #1e1e1e; padding: .5em 0;
+  display: flex; gap: 1em; flex-wrap: wrap; align-items: center;
+  border-bottom: 1px solid #333; }
+input, select, button { background: #333; color: #ddd; border: 1px solid #555; }
+.grid { display: grid; gap: 10px; align-items: start;
+  grid-template-columns: repeat(auto-fill, minmax(calc(5px * var(--tile) * var(--z) + 20px),
+  1fr)); }
+.group { background: #262626; border: 1px solid #3a3a3a; padding: 6px; }
+.group[open] { grid-column: 1 / -1; background: #2b2b2b; }
+.group > summary { cursor: pointer; list-style: none; }
+.group > summary::-webkit-details-marker { display: none; }
+.group > summary .count { background: #e0533d; color: #fff; border-radius: 1em;
+  padding: 0 .5em; font-weight: bold; }
+.group .members { margin-top: 8px; }
+.hit { margin: 0; background: #262626; padding: 6px; border: 1px solid transparent; }
+.hit.sensor { border-color: #6a4fb0; }
+:focus { outline: 2px solid #19e6ff; outline-offset: 1px; }
+.strip { position: relative; width: calc(5px * var(--tile) * var(--z));
+  height: calc(1px * var(--tile) * var(--z)); margin-top: 2px; }
+.strip img { image-rendering: pixelated; display: block; width: 100%; height: 100%;
+  background: #444; }
+.labels { display: grid; grid-template-columns: repeat(5, 1fr);
+  width: calc(5px * var(--tile) * var(--z)); font-size: 11px; color: #aaa; }
+.labels span { overflow: hidden; white-space: nowrap; }
+.labels .own { color: #f08070; font-weight: bold; } .labels .none { color: #777; }
+.ownframe { position: absolute; top: -2px; height: calc(100% + 4px); box-sizing: border-box;
+  border: 2px solid #e0533d; left: calc(var(--k) * 20% - 2px); width: calc(20% + 4px);
+  pointer-events: none; }
+.marker { position: absolute; box-sizing: border-box; border: 1px solid #19e6ff;
+  pointer-events: none;
+  left: calc((var(--k) * var(--tile) + var(--x0)) * var(--z) * 1px - 2px);
+  top: calc(var(--y0) * var(--z) * 1px - 2px);
+  width: calc((var(--x1) - var(--x0)) * var(--z) * 1px + 4px);
+  height: calc((var(--y1) - var(--y0)) * var(--z) * 1px + 4px); }
+figcaption, .gcap { color: #bbb; font-size: 12.5px; }
+.id { font-family: ui-monospace, monospace; color: #fff; }
+.none { color: #888; }
+[hidden] { display: none !important; }
+"""
+
+SCRIPT = """
+"use strict";
+(function () {
+  const body = document.body;
+  const groups = Array.from(document.querySelectorAll("#groups > .group"));
+  const hits = Array.from(document.querySelectorAll("#groups .hit"));
+  const flat = document.getElementById("flat");
+  const sensor = Array.from(document.querySelectorAll("#sensor .hit"));
+  const home = new Map(hits.map(h => [h, h.parentElement]));
+  const $ = id => document.getElementById(id);
+  const kind = $("kind"), score = $("score"), frames = $("frames"), sort = $("sort");
+  const view = $("view"), zoom = $("zoom");
+  function spans(text) {
+    return text.split(",").map(p => p.trim()).filter(p => p).map(p => {
+      const m = p.match(/^(-?\\d+)(?:-(-?\\d+))?$/);
+      return m ? [Number(m[1]), Number(m[2] === undefined ? m[1] : m[2])] : null;
+    }).filter(s => s);
+  }
+  function frameTest(text) {
+    const s = spans(text);
+    if (!s.length) return () => true;
+    return (a, b) => s.some(([lo, hi]) => b >= lo && a <= hi);
+  }
+  function passes(el, k, min, inFrames) {
+    const d = el.dataset;
+    const last = d.last === undefined ? d.frame : d.last;
+    return (!k || d.kind === k) && Number(d.score) >= min
+      && inFrames(Number(d.first === undefined ? d.frame : d.first), Number(last));
+  }
+  function order(a, b) {
+    const key = sort.value;
+    if (key === "frame") return Number(a.dataset.frame) - Number(b.dataset.frame);
+    if (key === "count") return Number(b.dataset.count || 1) - Number(a.dataset.count || 1);
+    return Number(b.dataset[key]) - Number(a.dataset[key]);
+  }
+  function update() {
+    const k = kind.value, min = Number(score.value) || 0, inFrames = frameTest(frames.value);
+    const flatView = view.value === "hits";
+    body.style.setProperty("--z", zoom.value);
+    let shown = 0, shownGroups = 0;
+    for (const h of hits) {
+      h.hidden = !passes(h, k, min, inFrames);
+      shown += h.hidden ? 0 : 1;
+    }
+    if (flatView) {
+      hits.slice().sort(order).forEach(h => flat.appendChild(h));
+    } else {
+      for (const h of hits) home.get(h).appendChild(h);
+      groups.sort(order).forEach(g => g.parentElement.appendChild(g));
+    }
+    for (const g of groups) {
+      const any = Array.from(g.querySelectorAll(".hit")).some(h => !h.hidden);
+      g.hidden = flatView || !any;
+      shownGroups += g.hidden ? 0 : 1;
+    }
+    flat.hidden = !flatView;
+    let shownSensor = 0;
+    for (const s of sensor) {
+      s.hidden = !passes(s, k, min, inFrames);
+      shownSensor += s.hidden ? 0 : 1;
+    }
+    const chosen = spans(frames.value);
+    document.querySelectorAll(".timeline rect.hitbox").forEach(r => {
+      const f = Number(r.dataset.frame);
+      r.classList.toggle("chosen", chosen.some(([a, b]) => f >= a && f <= b));
+    });
+    $("shown").textContent = String(shown);
+    $("shown-groups").textContent = String(shownGroups);
+    body.dataset.shown = String(shown);
+    body.dataset.shownGroups = String(shownGroups);
+    body.dataset.shownSensor = String(shownSensor);
+  }
+  function visibleHits() {
+    return hits.filter(h => !h.hidden && h.offsetParent !== null);
+  }
+  // a click on the timeline jumps to that frame's hits: their groups open, the first in view
+  function jump(frame) {
+    frames.value = String(frame);
+    update();
+    for (const g of groups) {
+      if (g.tagName === "DETAILS" && !g.hidden
+          && g.querySelector(".hit:not([hidden])") && Number(g.dataset.count) > 1) g.open = true;
+    }
+    const first = visibleHits()[0];
+    if (first) { first.focus(); first.scrollIntoView({block: "center"}); }
+    body.dataset.jumped = String(frame);
+  }
+  document.querySelectorAll(".timeline rect.hitbox").forEach(r =>
+    r.addEventListener("click", () => jump(Number(r.dataset.frame))));
+  $("all-frames").addEventListener("click", () => { frames.value = ""; update(); });
+  // keys: j/k or arrows move between cards, Enter or o opens a group, g switches the view,
+  // + and - zoom, Escape clears the frame filter
+  function navigable() {
+    const out = [];
+    for (const el of document.querySelectorAll("[data-nav]")) {
+      if (el.offsetParent === null) continue;
+      out.push(el);
+    }
+    return out;
+  }
+  function move(step) {
+    const items = navigable();
+    if (!items.length) return;
+    const at = items.indexOf(document.activeElement);
+    const next = items[Math.min(Math.max(at + step, 0), items.length - 1)];
+    next.focus();
+    next.scrollIntoView({block: "nearest"});
+  }
+  document.addEventListener("keydown", e => {
+    if (e.target.matches && e.target.matches("input, select")) return;
+    const active = document.activeElement;
+    if (e.key === "j" || e.key === "ArrowDown") move(1);
+    else if (e.key === "k" || e.key === "ArrowUp") move(-1);
+    else if ((e.key === "Enter" || e.key === "o") && active && active.closest(".group")) {
+      const g = active.closest("details.group");
+      if (g) { g.open = !g.open; }
+    } else if (e.key === "g") { view.value = view.value === "hits" ? "groups" : "hits"; update(); }
+    else if (e.key === "+" || e.key === "=") { zoom.selectedIndex = Math.min(
+      zoom.selectedIndex + 1, zoom.options.length - 1); update(); }
+    else if (e.key === "-") { zoom.selectedIndex = Math.max(zoom.selectedIndex - 1, 0); update(); }
+    else if (e.key === "Escape") { frames.value = ""; update(); }
+    else return;
+    e.preventDefault();
+  });
+  const given = new URLSearchParams(location.hash.slice(1));
+  const named = [["kind", kind], ["score", score], ["frames", frames], ["sort", sort],
+    ["view", view], ["zoom", zoom]];
+  for (const [name, el] of named) {
+    if (given.has(name)) el.value = given.get(name);
+  }
+  [kind, score, frames, sort, view, zoom].forEach(el => el.addEventListener("input", update));
+  update();
+  if (given.has("frame")) jump(Number(given.get("frame")));
+})();
+"""
