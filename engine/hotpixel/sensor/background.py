@@ -51,15 +51,38 @@ def median5(a: np.ndarray) -> np.ndarray:
     return _med5_along(_med5_along(a.astype(np.float32, copy=False), 1), 0)
 
 
+def background(t: np.ndarray) -> np.ndarray:
+    """Robust estimate of each pixel's neighbourhood in ``t`` ``(H, W)`` or ``(H, W, C)``.
+
+    The separable 5x5 median, except on the outermost rows and columns: there the reflected
+    window holds the next row (or column) twice and the pixel's own once, so on any gradient
+    across the edge the median is the next row's value and the edge row departs from it in
+    every frame, the same way, wherever the camera points. The outermost row is compared with
+    the 5-tap median along itself instead (and the outermost column with the median down it),
+    which a gradient across the edge does not bias. Corners keep the 5x5 median.
+    """
+    bg = median5(t)
+    h, w = t.shape[:2]
+    if h < 5 or w < 5:
+        return bg
+    t32 = t.astype(np.float32, copy=False)
+    for row in (0, h - 1):
+        bg[row, 1:-1] = _med5_along(t32[row : row + 1], 1)[0, 1:-1]
+    for col in (0, w - 1):
+        bg[1:-1, col] = _med5_along(t32[:, col : col + 1], 0)[1:-1, 0]
+    return bg
+
+
 def residual(t: np.ndarray, k_sigma: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Residual, neighbourhood and per-pixel threshold of one frame's log tone ``(H, W, 3)``.
 
-    Returns ``(r, background, threshold)``, all ``(H, W, 3)`` float32: ``r = t - background``;
+    Returns ``(r, background, threshold)``, all ``(H, W, 3)`` float32 (the background is
+    :func:`background`): ``r = t - background``;
     ``threshold = max(k_sigma * local noise, NOISE_FLOOR)`` where the local noise is the 5x5
     median of ``|r|`` scaled to a gaussian sigma (it rises in texture, so picture detail needs a
     larger departure to count, and stays at the grain level in flat areas).
     """
-    bg = median5(t)
+    bg = background(t)
     r = t - bg
     noise = median5(np.abs(r)) * np.float32(MAD_TO_SIGMA)
     thr = np.maximum(noise * np.float32(k_sigma), np.float32(NOISE_FLOOR))

@@ -44,6 +44,15 @@ MIN_RATE = 0.03  # least chance rate of a same-way departure in an evidence fram
 KIND_FLAT = 0.3  # kind only: a confirmed defect varying this little against its neighbours is stuck
 CLIP_PIXELS = 16  # pixels that must share a channel's brightest value for it to be a clip level
 PERSISTENT_FRAMES = 6  # evidence frames the persistence score needs (its clip caps one at 2.5)
+# a persistence score must also stand this many times above the RMS score of the pixels 3 to 7 px
+# around it (their local null): where the content's evidence frames are not independent (a pan
+# going back and forth over the same few pixels, upscaled or soft footage, people walking) the
+# scores of every pixel there spread wider, and the fixed --persistence alone would pass some
+LOCAL_NULL = 6.0
+NULL_CAP = 2.5  # a pixel's score counts at most this much in its neighbours' RMS (a defect there)
+# a pixel that came within this share of a clip level (1/8 stop) is held by the ceiling: in
+# display-referred video the top codes are compressed, and a highlight there barely varies
+NEAR_CLIP = 2.0**-0.125
 
 
 @dataclass(frozen=True)
@@ -183,14 +192,46 @@ def _persistence_test(
     brighter = ndimage.maximum_filter(np.where(sign > 0, strength, 0.0), size=window)
     darker = ndimage.maximum_filter(np.where(sign < 0, strength, 0.0), size=window)
     opposite = np.where(sign > 0, darker, brighter)
+    enough = stats.n_ev >= max(p.min_evidence, PERSISTENT_FRAMES)
     passed = (
-        (stats.n_ev >= max(p.min_evidence, PERSISTENT_FRAMES))
+        enough
         & (strength >= p.persistence)
         & (opposite < 2.0 * strength)
+        & (strength >= LOCAL_NULL * _local_null(stats.sum_un, stats.n_ev, enough))
     )
     # 0.5 at the threshold, 0.75 at twice it
     conf = 1.0 - np.exp2(-strength / max(p.persistence, 1e-6))
     return passed, sign, conf.astype(np.float32)
+
+
+def _local_null(sum_un: np.ndarray, n_ev: np.ndarray, enough: np.ndarray) -> np.ndarray:
+    """RMS persistence score ``(H, W)`` of the pixels 3 to 7 px around each pixel that have
+    enough evidence frames, each capped at :data:`NULL_CAP` (unsigned, unfloored, strongest
+    channel).
+
+    The fixed ``--persistence`` threshold assumes that content passing under a photosite adds
+    either sign independently from frame to frame. Where it does not (a pan going back and forth
+    over the same stretch of scene, footage softer than its pixels, people walking through) the
+    scores of all pixels there spread wider, and this measures by how much."""
+    score = sum_un / np.sqrt(np.maximum(n_ev, 1).astype(np.float32))[..., None]
+    strongest = np.abs(score).max(axis=-1)
+    weight = enough.astype(np.float32)
+    sq = np.minimum(strongest * strongest, np.float32(NULL_CAP**2)) * weight
+    total = _ring_sum(sq.astype(np.float32))
+    count = _ring_sum(weight)
+    out: np.ndarray = np.sqrt(np.maximum(total, 0.0) / np.maximum(count, 1.0))
+    return out
+
+
+def _ring_sum(a: np.ndarray) -> np.ndarray:
+    """Sum over the ring between 5x5 and 15x15 around each pixel: a cluster and its shadow in the
+    median stay out of it. ``(H, W)`` or ``(H, W, C)`` (per channel)."""
+    size = (15, 15) + (1,) * (a.ndim - 2)
+    inner = (5, 5) + (1,) * (a.ndim - 2)
+    big = ndimage.uniform_filter(a, size=size) * np.float32(225.0)
+    small = ndimage.uniform_filter(a, size=inner) * np.float32(25.0)
+    out: np.ndarray = big - small
+    return out
 
 
 def _chance(stats: ShotStats, same: np.ndarray, unexplained: np.ndarray) -> np.ndarray:
@@ -203,14 +244,8 @@ def _chance(stats: ShotStats, same: np.ndarray, unexplained: np.ndarray) -> np.n
     significant."""
 
     # the ring between 5x5 and 15x15: a cluster and its shadow in the median do not count
-    def ring(a: np.ndarray) -> np.ndarray:
-        big = ndimage.uniform_filter(a, size=(15, 15, 1)) * np.float32(225.0)
-        small = ndimage.uniform_filter(a, size=(5, 5, 1)) * np.float32(25.0)
-        out: np.ndarray = big - small
-        return out
-
-    rate = ring(same.astype(np.float32)) / np.maximum(
-        ring(stats.n_ev.astype(np.float32)[..., None]), 1e-6
+    rate = _ring_sum(same.astype(np.float32)) / np.maximum(
+        _ring_sum(stats.n_ev.astype(np.float32)[..., None]), 1e-6
     )
     rate = np.clip(rate, MIN_RATE, 0.9)
     n = np.broadcast_to(stats.n_ev[..., None], same.shape)
@@ -270,8 +305,15 @@ def _invariance_test(
     judged = (neigh_std >= floor[..., None]) & (~black | black.all(axis=-1, keepdims=True))
     worst = np.where(judged, std / np.maximum(neigh_std, 1e-9), 0.0).max(axis=-1)
     n = stats.n.astype(np.float32)
+    # and it departs from them enough to matter, as for the persistence score: in compressed
+    # video a static block is copied from frame to frame, exactly still, a code or two off its
+    # flickering neighbours; a stuck photosite that close to its surroundings is not visible
+    # (in the channels judged: one held at black departs in tone by its quantisation alone)
+    mean_r = np.abs(stats.sum_r / np.maximum(stats.n, 1)[..., None])
+    mean_r = np.where(judged, mean_r, 0.0).max(axis=-1)
     ok = (
         (stats.n >= p.min_frames)
+        & (mean_r >= PERSISTENT_FLOOR)
         & ~clipped(stats)
         & (reference >= floor)
         & (ratio <= p.stuck_ratio)
@@ -284,8 +326,8 @@ def _invariance_test(
 
 
 def clipped(stats: ShotStats) -> np.ndarray:
-    """``(H, W)`` bool: pixels within 2 px of one that reached the shot's ceiling in some
-    channel and frame.
+    """``(H, W)`` bool: pixels within 2 px of one that came within 1/8 stop of the shot's
+    ceiling in some channel and frame.
 
     The ceiling is a channel's brightest value in the shot, when at least :data:`CLIP_PIXELS`
     pixels reach it (a clip level, such as 1.0 in display-referred video, not one glint). A
@@ -295,8 +337,11 @@ def clipped(stats: ShotStats) -> np.ndarray:
     top = stats.max_lin.reshape(-1, 3).max(axis=0)  # (3,) per channel
     at_top = stats.max_lin >= np.float32(0.999) * top
     shared = at_top.reshape(-1, 3).sum(axis=0) >= CLIP_PIXELS
+    # within 1/8 stop of it: display-referred video compresses its top codes, and a highlight
+    # there holds still while the edge of the highlight beside it flickers
+    near = stats.max_lin >= np.float32(NEAR_CLIP) * top
     # and the pixels beside it: resampling and blur hold them near the clip level as well
-    out: np.ndarray = ndimage.binary_dilation((at_top & shared).any(axis=-1), _EIGHT, 2)
+    out: np.ndarray = ndimage.binary_dilation((near & shared).any(axis=-1), _EIGHT, 2)
     return out
 
 
