@@ -77,7 +77,7 @@ def read_channel(path: str, name: str) -> tuple[np.ndarray, oiio.ImageSpec]:
 def classical_job(pattern: str, out: str, params: object = None, **kwargs: object) -> object:
     """A DetectJob on the classical detector: exact and deterministic, for plumbing tests.
 
-    The shipped default is the neural detector; tests of coordinates, resume, errors and
+    The shipped default is the cascade detector; tests of coordinates, resume, errors and
     outputs use the classical one so their expectations do not move with each retrained model.
     """
     import dataclasses

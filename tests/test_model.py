@@ -134,7 +134,7 @@ def test_shipped_model_loads_when_present():
     assert info.window == 5 and info.temporal
 
 
-def test_neural_is_the_default_and_finds_clear_defects(tmp_path):
+def test_neural_finds_clear_defects_through_the_pipeline(tmp_path):
     """Through the whole pipeline with the shipped model: clear defects found where injected."""
     from hotpixel.detect.run import DetectJob, run_detect
     from hotpixel.ml.synth.plates import load_plate
@@ -142,7 +142,6 @@ def test_neural_is_the_default_and_finds_clear_defects(tmp_path):
     from hotpixel.params import DetectParams
     from imagegen import write_sequence
 
-    assert DetectParams().detector == "neural"
     config = WindowConfig(
         size=(96, 64),
         defects=(3, 3),
@@ -157,7 +156,8 @@ def test_neural_is_the_default_and_finds_clear_defects(tmp_path):
     )
     sample = make_window([load_plate("courtyard")], np.random.default_rng(8), config)
     pattern = write_sequence(str(tmp_path / "p"), list(sample.frames), fmt="float")
-    report = run_detect(DetectJob(pattern, str(tmp_path / "o"))).report
+    neural = DetectParams(detector="neural")
+    report = run_detect(DetectJob(pattern, str(tmp_path / "o"), params=neural)).report
     assert report["detector"]["name"] == "neural"
     assert report["detector"]["model_version"].startswith("temporal-")
     centre = [d for d in report["detections"] if d["frame"] == 1003]

@@ -143,9 +143,10 @@ def test_a_flag_the_detector_does_not_read_forces_no_recompute(tmp_path, capsys)
 def test_motion_tolerance_with_the_neural_detector_says_so_and_resumes(tmp_path, capsys):
     pattern = _plate(tmp_path / "plate", n=5)
     out = str(tmp_path / "qc")
-    assert main(["detect", pattern, "--out", out, "--quiet", "--device", "cpu"]) == 0
+    neural = ["--detector", "neural", "--device", "cpu"]
+    assert main(["detect", pattern, "--out", out, "--quiet", *neural]) == 0
     capsys.readouterr()
-    args = ["detect", pattern, "--out", out, "--device", "cpu", "--motion-tolerance", "6"]
+    args = ["detect", pattern, "--out", out, *neural, "--motion-tolerance", "6"]
     assert main([*args, "--progress", "json"]) == 0
     events = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert events[0]["skipped"] == 5  # same results as without the flag: nothing redone

@@ -31,11 +31,11 @@ class DetectParams:
         range=(0.0, 1.0),
     )
     detector: str = param_field(
-        "neural",
-        "Detector to run: 'neural' (the temporal network, see --model), 'cascade' "
-        "(motion-compensated candidates judged by a classifier) or 'classical' "
+        "cascade",
+        "Detector to run: 'cascade' (motion-compensated candidates judged by a classifier), "
+        "'neural' (the dense temporal network, see --model) or 'classical' "
         "(spatial + temporal contrast test, the fallback).",
-        choices=("neural", "cascade", "classical"),
+        choices=("cascade", "neural", "classical"),
     )
     model: str = param_field(
         "",
