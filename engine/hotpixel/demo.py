@@ -81,6 +81,8 @@ def places(groups: list[dict[str, Any]]) -> str:
     """The report's groups in words: the places flagged in several frames (here: scene lights)
     apart from the single hits."""
     many = [g for g in groups if g["count"] > 1]
+    if not many:
+        return f"{len(groups)} places on the QC page, none flagged in more than one frame"
     lines = [
         f"{len(groups)} places on the QC page; {len(many)} flagged in several frames "
         "(one verdict covers each):"

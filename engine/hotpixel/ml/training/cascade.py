@@ -137,7 +137,7 @@ def still_windows(
 def collect(
     windows: Iterator[tuple[np.ndarray, list[int], np.ndarray, list[Defect]]],
     params: cand.CandidateParams,
-    preset: str = "fast",
+    preset: str = "medium",
 ) -> Batch:
     """Run the candidate stage on every window; encode and label the candidates."""
     enc_p: list[np.ndarray] = []
@@ -369,7 +369,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument("--version", default="cascade-v1")
     ap.add_argument(
-        "--preset", default="fast", choices=("ultrafast", "fast", "medium"), help="DIS flow preset"
+        "--preset",
+        default="medium",
+        choices=("ultrafast", "fast", "medium"),
+        help="DIS flow preset",
     )
     args = ap.parse_args(argv)
     os.makedirs(args.out, exist_ok=True)
