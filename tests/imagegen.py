@@ -90,3 +90,27 @@ def classical_job(pattern: str, out: str, params: object = None, **kwargs: objec
 
 
 CLASSICAL = ("--detector", "classical")  # CLI flags for the plumbing tests (see classical_job)
+
+
+def clear_defect_plate(
+    folder: str, size: tuple[int, int], points: int, speed: tuple[float, float]
+) -> tuple[str, list[object]]:
+    """A 5-frame float EXR sequence from a bundled plate in motion with 3 clear defects (20-50x
+    their level) in frame 1003; returns its pattern and the defects (generator ``Defect``s)."""
+    from hotpixel.ml.synth.plates import load_plate
+    from hotpixel.ml.synth.windows import WindowConfig, make_window
+
+    config = WindowConfig(
+        size=size,
+        defects=(3, 3),
+        contrast=(20.0, 50.0),
+        points=(points, points),
+        speed=speed,
+        grain=(0.002, 0.004),
+        flash_rate=0,
+        cut_rate=0,
+        stuck=(0, 0),
+        curvilinear_share=0.0,
+    )
+    sample = make_window([load_plate("courtyard")], np.random.default_rng(8), config)
+    return write_sequence(folder, list(sample.frames), fmt="float"), list(sample.defects)

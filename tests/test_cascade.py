@@ -143,29 +143,14 @@ def test_cascade_is_the_default_and_finds_clear_defects(tmp_path):
     """Issue 16: the cascade is the default detector; through the whole pipeline it finds clear
     defects on a plate in motion where they were injected, and little else."""
     from hotpixel.detect.run import DetectJob, run_detect
-    from hotpixel.ml.synth.plates import load_plate
-    from hotpixel.ml.synth.windows import WindowConfig, make_window
     from hotpixel.params import DetectParams
-    from imagegen import write_sequence
+    from imagegen import clear_defect_plate
 
     assert DetectParams().detector == "cascade"
-    config = WindowConfig(
-        size=(128, 96),
-        defects=(3, 3),
-        contrast=(20.0, 50.0),
-        points=(0, 0),
-        speed=(1.0, 2.0),
-        grain=(0.002, 0.004),
-        flash_rate=0,
-        cut_rate=0,
-        stuck=(0, 0),
-        curvilinear_share=0.0,
-    )
-    sample = make_window([load_plate("courtyard")], np.random.default_rng(8), config)
-    pattern = write_sequence(str(tmp_path / "p"), list(sample.frames), fmt="float")
+    pattern, defects = clear_defect_plate(str(tmp_path / "p"), (128, 96), 0, (1.0, 2.0))
     report = run_detect(DetectJob(pattern, str(tmp_path / "o"))).report
     assert report["detector"]["name"] == "cascade"
     centre = [d for d in report["detections"] if d["frame"] == 1003]
-    for t in sample.defects:
+    for t in defects:
         assert any(abs(d["x"] - t.x) < 1.0 and abs(d["y"] - t.y) < 1.0 for d in centre), t
-    assert len(centre) <= len(sample.defects) + 1
+    assert len(centre) <= len(defects) + 1

@@ -137,33 +137,18 @@ def test_shipped_model_loads_when_present():
 def test_neural_finds_clear_defects_through_the_pipeline(tmp_path):
     """Through the whole pipeline with the shipped model: clear defects found where injected."""
     from hotpixel.detect.run import DetectJob, run_detect
-    from hotpixel.ml.synth.plates import load_plate
-    from hotpixel.ml.synth.windows import WindowConfig, make_window
     from hotpixel.params import DetectParams
-    from imagegen import write_sequence
+    from imagegen import clear_defect_plate
 
-    config = WindowConfig(
-        size=(96, 64),
-        defects=(3, 3),
-        contrast=(20.0, 50.0),
-        points=(2, 2),
-        speed=(0.0, 2.0),
-        grain=(0.002, 0.004),
-        flash_rate=0,
-        cut_rate=0,
-        stuck=(0, 0),
-        curvilinear_share=0.0,
-    )
-    sample = make_window([load_plate("courtyard")], np.random.default_rng(8), config)
-    pattern = write_sequence(str(tmp_path / "p"), list(sample.frames), fmt="float")
+    pattern, defects = clear_defect_plate(str(tmp_path / "p"), (96, 64), 2, (0.0, 2.0))
     neural = DetectParams(detector="neural")
     report = run_detect(DetectJob(pattern, str(tmp_path / "o"), params=neural)).report
     assert report["detector"]["name"] == "neural"
     assert report["detector"]["model_version"].startswith("temporal-")
     centre = [d for d in report["detections"] if d["frame"] == 1003]
-    for t in sample.defects:
+    for t in defects:
         assert any(abs(d["x"] - t.x) < 0.6 and abs(d["y"] - t.y) < 0.6 for d in centre), t
-    assert len(centre) <= len(sample.defects) + 1
+    assert len(centre) <= len(defects) + 1
 
 
 def test_train_and_export_commands(tmp_path, capsys):
