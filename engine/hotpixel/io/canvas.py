@@ -109,8 +109,8 @@ def size_error(
     where = f" (from frame {ref_frame})" if ref_frame is not None else ""
     return FrameReadError(
         f"frame {n}: {seq.path(n)!r} is {g.full_width}x{g.full_height} but the sequence is "
-        f"{ref.full_width}x{ref.full_height}{where}; replace the frame or pass --frames to "
-        "leave it out",
+        f"{ref.full_width}x{ref.full_height}{where}; replace the frame or leave it out with "
+        f"--exclude {n}",
         seq.path(n),
         n,
     )

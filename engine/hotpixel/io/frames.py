@@ -23,7 +23,10 @@ from hotpixel.errors import FrameReadError
 from hotpixel.io.colour import Decoder, unit_float
 from hotpixel.io.geometry import Geometry, paste
 
-_FIX = "re-render or re-copy the file, or leave it out with --frames (e.g. 1001-1046,1048-1100)"
+
+def _fix(frame: int) -> str:
+    """What to do about an unreadable frame: the flag that leaves out just this one."""
+    return f"re-render or re-copy the file, or leave it out with --exclude {frame}"
 
 
 @dataclass
@@ -65,7 +68,9 @@ def read_frame(path: str, frame: int, colour: Decoder | None = None) -> Frame:
         if pixels is None or not isinstance(pixels, np.ndarray):
             detail = inp.geterror().strip() or "pixel data could not be decoded"
             raise FrameReadError(
-                f"frame {frame}: {path!r} is damaged or truncated ({detail}); {_FIX}", path, frame
+                f"frame {frame}: {path!r} is damaged or truncated ({detail}); {_fix(frame)}",
+                path,
+                frame,
             )
     finally:
         inp.close()
@@ -125,7 +130,9 @@ def open_image(path: str, frame: int) -> oiio.ImageInput:
     inp = oiio.ImageInput.open(path)
     if inp is None:
         detail = oiio.geterror().strip() or "not an image OpenImageIO can read"
-        raise FrameReadError(f"frame {frame}: cannot open {path!r}: {detail}; {_FIX}", path, frame)
+        raise FrameReadError(
+            f"frame {frame}: cannot open {path!r}: {detail}; {_fix(frame)}", path, frame
+        )
     return inp
 
 
