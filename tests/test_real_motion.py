@@ -79,3 +79,15 @@ def test_merge_adds_counts():
     real_motion.merge(a, b)
     assert (a.at[0.5].hits, a.at[0.5].found, a.frames, a.pixels) == (5, [True, False, True], 1, 10)
     assert a.contrast == [0.7, 2.0]
+
+
+def test_reliability_reads_score_bands_off_the_sweep():
+    sc = Scored()
+    # 10 detections at or above 0.9 (8 real), 4 of them at or above 0.95 (4 real)
+    sc.at[0.9].detections, sc.at[0.9].hits = 10, 8
+    sc.at[0.95].detections, sc.at[0.95].hits = 4, 4
+    bands = {(b["from"], b["to"]): b for b in real_motion.reliability(sc)}
+    assert bands[(0.9, 0.95)]["detections"] == 6
+    assert bands[(0.9, 0.95)]["defects"] == pytest.approx(4 / 6)
+    assert bands[(0.95, 0.97)] == {"from": 0.95, "to": 0.97, "detections": 4, "defects": 1.0}
+    assert bands[(0.999, 1.0)]["defects"] == -1  # empty band

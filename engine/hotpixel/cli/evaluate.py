@@ -95,8 +95,24 @@ def run_real_motion(args: argparse.Namespace, neural: NeuralDetector) -> dict[st
     scored = real_motion.evaluate(detectors, args.real_motion, args.seed, log=print)
     rows = real_motion.table(scored, thresholds)
     real_motion.print_table(rows, args.real_motion)
+    ours = f"cascade {cascade.model_version}"
+    calibration = {m: real_motion.reliability(scored[m][ours]) for m in scored}
+    print(f"reliability of {ours} (score band: detections, share that are defects):")
+    for motion, bands in calibration.items():
+        cells = ", ".join(
+            f"{b['from']:g}-{b['to']:g}: {b['detections']}"
+            + ("" if b["defects"] < 0 else f" {b['defects']:.2f}")
+            for b in bands
+            if b["detections"]
+        )
+        print(f"  {motion:<10} {cells}")
     print(f"  ({time.perf_counter() - t:.0f} s)")
-    return {"frames_per_class": args.real_motion, "seed": args.seed, "table": rows}
+    return {
+        "frames_per_class": args.real_motion,
+        "seed": args.seed,
+        "table": rows,
+        "reliability": calibration,
+    }
 
 
 def run(args: argparse.Namespace) -> int:

@@ -15,6 +15,7 @@ because the clips are SD.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
@@ -171,3 +172,27 @@ def print_table(rows: dict[str, dict[str, dict[str, float]]], frames: int) -> No
         print(f"{motion:<34}" + "".join(f"{h:>10}" for h in heads))
         for name, r in by_name.items():
             print(f"  {name:<32}" + "".join(f"{r[k]:>10.4f}" for k in keys))
+
+
+def reliability(sc: Scored) -> list[dict[str, float]]:
+    """Calibration from the threshold sweep: per score band ``[t_i, t_i+1)``, the detections
+    whose score falls in it and the share of them that are real defects.
+
+    Bands are read off the counts at consecutive thresholds (detections at ``t_i`` less those
+    at ``t_i+1``), so a group that splits or merges between two thresholds shifts a band by one.
+    """
+    out = []
+    for lo, hi in itertools.pairwise((*THRESHOLDS, 1.0)):
+        a = sc.at[lo]
+        b = sc.at[hi] if hi in sc.at else Counts()
+        count = a.detections - b.detections
+        hits = a.hits - b.hits
+        out.append(
+            {
+                "from": lo,
+                "to": hi,
+                "detections": count,
+                "defects": hits / count if count > 0 else -1,
+            }
+        )
+    return out
