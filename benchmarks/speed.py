@@ -10,9 +10,7 @@ memory is per configuration:
 
 It prints seconds per frame for both, their ratio, frames per second and peak RSS, then the
 end-to-end run's time by stage (decode, flow, candidates, classifier, analysis, writes; see
-:func:`print_stages`), the cascade's candidates per frame and DIS runs per frame. The cascade,
-not yet a choice of ``--detector``, is handed to the run in place of the registry's detector;
-until a classifier is shipped it is timed with an untrained one of the same architecture.
+:func:`print_stages`), the cascade's candidates per frame and DIS runs per frame.
 Run: ``.venv/bin/python benchmarks/speed.py`` (or ``make bench``); ``--help`` for options.
 Machines are noisy: compare ratios from one run.
 """
@@ -98,7 +96,8 @@ def child(
     else:
         shutil.rmtree(out, ignore_errors=True)
         made = _instrument(stages, detector, classifier)
-        params = DetectParams(detector="classical" if detector == "cascade" else detector)
+        model = classifier if detector == "cascade" else ""
+        params = DetectParams(detector=detector, model=model)
         detect(DetectJob(pattern, out, params=params, workers=int(workers)))
         extra = _detector_stages(made, stages)
     seconds = time.perf_counter() - t0
@@ -141,9 +140,6 @@ class _TimedDetector:
 def _instrument(stages: dict[str, float], detector: str, classifier: str) -> list[Any]:
     """Time the run's stages in this process: decoding (the read-ahead thread), the detector,
     the analysis of its map (grouping, on the main thread) and writes (the writer thread).
-
-    The cascade is not a choice of ``--detector`` yet: it is made here and handed to the run
-    in place of the registry's detector (the rest of the run is the product's).
     """
     from hotpixel.detect import run as run_mod
 
@@ -154,12 +150,7 @@ def _instrument(stages: dict[str, float], detector: str, classifier: str) -> lis
     create = run_mod.create
 
     def instrumented(params: DetectParams) -> Any:
-        if detector == "cascade":
-            from hotpixel.detect.detectors.cascade import CascadeDetector
-
-            made.append(CascadeDetector(classifier or None, params.device))
-        else:
-            made.append(create(params))
+        made.append(create(params))
         return _TimedDetector(made[-1], stages)
 
     run_mod.create = instrumented  # type: ignore[assignment]
@@ -252,31 +243,6 @@ def print_stages(rows: list[dict[str, Any]]) -> None:
         print("".join(f"{c!s:>11}" for c in cells))
 
 
-def stand_in_classifier(work: str) -> str:
-    """An untrained classifier of the shipped architecture, for timing before one is shipped.
-
-    Its probabilities mean nothing; its cost is the real one's (the same network).
-    """
-    import torch
-
-    from hotpixel.detect.detectors.cascade import PATCH, SCALARS
-    from hotpixel.ml.training.cascade import CascadeNet, export
-
-    torch.manual_seed(0)
-    path = os.path.join(work, "stand-in-cascade.onnx")
-    os.makedirs(work, exist_ok=True)
-    meta = {
-        "format": "hotpixel-cascade-1",
-        "model_version": "untrained stand-in",
-        "patch": str(PATCH),
-        "scalars": ",".join(SCALARS),
-        "threshold": "0.5",
-        "candidates": "5.0",
-    }
-    export(CascadeNet(), path, meta)
-    return path
-
-
 def print_table(rows: list[dict[str, Any]]) -> None:
     head = (
         "resolution",
@@ -319,7 +285,7 @@ def main() -> int:
     p.add_argument(
         "--classifier",
         default="",
-        help="cascade classifier (default: the shipped one, else an untrained stand-in)",
+        help="cascade classifier (default: the shipped one)",
     )
     p.add_argument("--work", default="bench_out", help="scratch folder")
     p.add_argument("--json", help="also write the rows here")
@@ -327,13 +293,10 @@ def main() -> int:
     print(f"{platform.platform()}, {os.cpu_count()} CPUs, python {platform.python_version()}")
     print(f"command: {' '.join(sys.argv)}")
     classifier = args.classifier
-    if "cascade" in args.detectors.split(",") and not classifier:
+    if "cascade" in args.detectors.split(","):
         from hotpixel.detect.detectors.cascade import default_classifier_path
 
-        classifier = default_classifier_path()
-        if not os.path.exists(classifier):
-            classifier = stand_in_classifier(args.work)
-        print(f"cascade classifier: {classifier}")
+        print(f"cascade classifier: {classifier or default_classifier_path()}")
     rows = []
     for size_key in args.sizes.split(","):
         for fmt in args.formats.split(","):
