@@ -124,11 +124,12 @@ def video_windows(
 
 
 def still_windows(
-    count: int, rng: np.random.Generator, size: tuple[int, int] = (256, 192)
+    count: int, rng: np.random.Generator, size: tuple[int, int] = (256, 192), points: int = 10
 ) -> Iterator[tuple[np.ndarray, list[int], np.ndarray, list[Defect]]]:
-    """Generator windows over the bundled training stills, hard negatives included."""
+    """Generator windows over the bundled training stills, hard negatives included: up to
+    ``points`` persistent lights per window (still, moving with the scene or on their own)."""
     plates = [load_plate(n) for n in training_plate_names()]
-    config = WindowConfig(size=size, defects=(2, 8), points=(2, 10), speed=(0.0, 8.0))
+    config = WindowConfig(size=size, defects=(2, 8), points=(2, points), speed=(0.0, 8.0))
     for _ in range(count):
         s = make_window(plates, rng, config)
         yield s.frames, [0, 1, 2, 3, 4], s.target, s.defects
@@ -363,6 +364,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=2026)
     ap.add_argument("--frames", type=int, default=16, help="centre frames per clip and motion")
     ap.add_argument("--stills", type=int, default=400, help="generator windows over stills")
+    ap.add_argument(
+        "--still-points", type=int, default=10, help="most persistent lights per still window"
+    )
     ap.add_argument("--epochs", type=int, default=12)
     ap.add_argument(
         "--recall", type=float, default=0.995, help="clear-defect recall kept on validation"
@@ -381,7 +385,7 @@ def main(argv: list[str] | None = None) -> int:
     motions = ("locked", "pan", "handheld", "zoom")
     t0 = time.perf_counter()
     video = collect(video_windows("train", motions, args.frames, rng), params, args.preset)
-    stills = collect(still_windows(args.stills, rng), params, args.preset)
+    stills = collect(still_windows(args.stills, rng, points=args.still_points), params, args.preset)
     data = join(video, stills)
     print(
         f"training data: {len(data.label)} candidates ({int(data.label.sum())} on defects) from "
