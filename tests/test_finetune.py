@@ -128,3 +128,21 @@ def test_labels_with_only_skips_are_refused(reviewed, tmp_path):
     path.write_text(json.dumps(data))
     with pytest.raises(InputError, match="no accepted or rejected"):
         labelled_set([str(path)], SMALL, np.random.default_rng(0))
+
+
+def test_verdicts_on_sensor_positions_are_left_out(reviewed):
+    """A sensor-only review (no threshold) does not train the one-frame model, nor crash it."""
+    data = json.loads((reviewed / "labels.json").read_text())
+    only_sensor = {**data, "threshold": None}
+    only_sensor["labels"] = {
+        "sensor_stuck_1": {**next(iter(data["labels"].values())), "label": "accept"}
+    }
+    path = reviewed / "sensor_only.json"
+    path.write_text(json.dumps(only_sensor))
+    with pytest.raises(InputError, match="sensor positions do not train"):
+        labelled_set([str(path)], SMALL, np.random.default_rng(0))
+    mixed = reviewed / "mixed.json"
+    data["labels"]["sensor_dead_2"] = {**next(iter(data["labels"].values())), "label": "reject"}
+    mixed.write_text(json.dumps(data))
+    both = labelled_set([str(mixed), str(path)], SMALL, np.random.default_rng(0))
+    assert (both.accepted, both.rejected) == (1, 1)  # the sensor verdicts counted nowhere

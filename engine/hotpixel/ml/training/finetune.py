@@ -91,13 +91,21 @@ def labelled_set(
     review_threshold = 0.0
     for path in label_files:
         labels = load_labels(path)
+        # verdicts on sensor positions (ids "sensor_<kind>_<n>") judge persistent photosites,
+        # which the one-frame model is not asked to find: they are no training targets here
+        verdicts = [
+            v
+            for k, v in labels["labels"].items()
+            if not k.startswith("sensor_") and v["label"] in ("accept", "reject")
+        ]
+        if not verdicts:
+            continue  # a sensor-only review (no threshold, no report) or nothing judged
         out_dir = os.path.dirname(os.path.abspath(path))
         report = read_report(out_dir)
         seq = discover(labels["pattern"])
         masks = {int(r["frame"]): os.path.join(out_dir, r["mask"]) for r in report["frames"]}
         threshold = float(labels["threshold"])
         review_threshold = max(review_threshold, threshold)
-        verdicts = [v for v in labels["labels"].values() if v["label"] in ("accept", "reject")]
         by_frame: dict[int, list[dict[str, Any]]] = {}
         for v in verdicts:
             by_frame.setdefault(int(v["frame"]), []).append(v)
@@ -129,8 +137,8 @@ def labelled_set(
                     hards.append(_patch([hard_full[..., None]], cx, cy, cfg.patch)[0, 0])
     if not frames:
         raise InputError(
-            f"no accepted or rejected detections in {', '.join(label_files)}; review them "
-            "with hotpixel review first"
+            f"no accepted or rejected detections in {', '.join(label_files)} (verdicts on "
+            "sensor positions do not train the detector); review them with hotpixel review first"
         )
     return LabelledSet(
         torch.from_numpy(np.stack(frames)),
