@@ -195,3 +195,14 @@ def test_a_node_inside_a_group_of_a_saved_script_is_found_issue_22(plate, tmp_pa
     argv = ["--frames", "1001-1003", "--script", str(script), "--node", "Comp.HotPixelDetect1"]
     assert farm.main(argv) == 0
     assert _report(out)["source"]["frames"] == "1001-1003"
+
+
+def test_pattern_mode_passes_the_colour_space_to_the_job(plate, tmp_path):
+    """Issue 18: a farm task in pattern mode hands --colorspace/--ocio to the engine's job."""
+    out = str(tmp_path / "qc")
+    flags = ["--pattern", plate, "--out", out, "--detector", "classical", "--frames", "1001-1002"]
+    assert farm.main([*flags, "--colorspace", "ACEScg"]) == 0
+    with open(os.path.join(out, "hotpixel_job.1001-1002.json"), encoding="utf-8") as fh:
+        job = json.load(fh)
+    assert job["params"]["colorspace"] == "ACEScg"
+    assert _report(out)["colour"]["chosen_by"] == "flag"

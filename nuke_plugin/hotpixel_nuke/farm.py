@@ -37,9 +37,11 @@ def build_parser():
     p.add_argument("--frames", help="frames to analyse: A-B (a farm chunk), one frame, or A-BxSTEP")
     p.add_argument("--merge", action="store_true", help="merge the chunks' report (last task)")
     p.add_argument("--threshold", type=float, help="confidence threshold 0..1")
-    p.add_argument("--detector", help="neural or classical")
+    p.add_argument("--detector", help="cascade, neural or classical")
     p.add_argument("--model", help="ONNX model file")
     p.add_argument("--device", help="auto, cpu or cuda")
+    p.add_argument("--colorspace", help="the plate's encoding (OCIO name); default: its metadata")
+    p.add_argument("--ocio", help="OCIO config; default: $OCIO, else the engine's built-in one")
     p.add_argument("--workers", type=int, default=1, help="engine processes on this machine")
     p.add_argument("--force", action="store_true", help="redo frames already done")
     return p
@@ -117,7 +119,7 @@ def _pattern(args, chunk, stream):
         raise PluginError("give --script and --node, or --pattern and --out")
     params = {
         name: getattr(args, name)
-        for name in ("threshold", "detector", "model", "device")
+        for name in ("threshold", "detector", "model", "device", "colorspace", "ocio")
         if getattr(args, name) is not None
     }
     frames = jobs.frames_text(chunk)
