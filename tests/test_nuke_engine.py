@@ -178,3 +178,16 @@ def test_frames_seen_in_a_report_may_hold_steps_issue_22():
     assert harness.report.frame_list("") == harness.report.frame_list("none") == []
     with pytest.raises(errors.PluginError, match="not understood"):
         harness.report.frame_list("1001;1003")
+
+
+def test_engine_warnings_reach_the_progress_and_the_node_status(tmp_path):
+    """Issue 17's warnings (here: one frame, no temporal context) are shown while the engine
+    runs and stay in the node's status line afterwards."""
+    pattern = harness.plate(tmp_path / "plate", count=1)
+    job_path = _job(pattern, tmp_path / "qc")
+    shown = progress.TaskProgress("test")
+    result = engine_process.run(_cmd(job_path), shown, shown.is_cancelled).check()
+    assert "warning" in [e["event"] for e in result.events]
+    assert any(m.startswith("warning: ") for m in shown.task.messages)
+    status = harness.report.summary_text(harness.report.load(result.report_path))
+    assert "; warning: " in status and "temporal" in status

@@ -23,6 +23,10 @@ def describe(event):
         )
     if kind == "message":
         return str(event.get("text", ""))
+    if kind == "warning":
+        return "warning: " + str(event.get("message", ""))
+    if kind == "recompute":
+        return str(event.get("text", "")) or "recomputing {} frame(s)".format(event.get("count"))
     if kind == "done":
         return "done: {} detection(s); report {}".format(
             event.get("detections", 0), event.get("report", "")

@@ -146,4 +146,8 @@ def summary_text(report, cancelled=False):
     pending = len(pending) if isinstance(pending, list) else int(pending)
     if cancelled or pending:
         text += f"; cancelled, {pending} frame(s) to go: Analyze resumes"
+    warnings = [w for w in report.get("warnings") or [] if isinstance(w, dict)]
+    if warnings:  # the engine's warnings (no temporal context, an assumed colour space, ...)
+        more = f" (+{len(warnings) - 1} more in the report)" if len(warnings) > 1 else ""
+        text += "; warning: " + str(warnings[0].get("message", "")) + more
     return text
