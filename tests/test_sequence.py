@@ -267,7 +267,7 @@ def test_parse_frame_range(text, frames):
     assert parse_frame_range(text) == frames
 
 
-@pytest.mark.parametrize("text", ["", "abc", "1001-", "1001:1100", "1001-1100x2", "1001,,1002"])
+@pytest.mark.parametrize("text", ["", "abc", "1001-", "1001:1100", "1001-1100y2", "1001,,1002"])
 def test_parse_frame_range_rejects_bad_text(text):
     with pytest.raises(SequenceError, match="is not understood; write it as FIRST-LAST"):
         parse_frame_range(text)
@@ -405,3 +405,9 @@ def test_chunk_at_the_shot_start_mirrors_into_the_shot_not_the_chunk():
     plan = dict(plan_windows(range(1001, 1011), [1001, 1002]))
     assert plan[1001] == (1003, 1002, 1001, 1002, 1003)
     assert plan[1002] == (1004, 1001, 1002, 1003, 1004)
+
+
+def test_a_step_range_is_refused_naming_the_step_and_the_plain_range():
+    """Issue 22: Nuke users write 1001-1100x2; the engine says it takes FIRST-LAST only."""
+    with pytest.raises(SequenceError, match=r"has a step \(2\).*give FIRST-LAST, e\.g\. 1001-1100"):
+        parse_frame_range("1001-1100x2")

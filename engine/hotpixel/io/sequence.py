@@ -117,6 +117,12 @@ def parse_frame_range(text: str) -> list[int]:
     frames: list[int] = []
     for part in text.replace(" ", "").split(","):
         m = re.fullmatch(r"(-?\d+)(?:-(-?\d+))?", part)
+        if not m and re.fullmatch(r"-?\d+-(-?\d+)x\d+", part):
+            raise SequenceError(
+                f"frame range {text!r} has a step ({part.rsplit('x', 1)[1]}): this engine "
+                "analyses every frame of a range; give FIRST-LAST, e.g. "
+                f"{part.rsplit('x', 1)[0]}"
+            )
         if not m:
             raise SequenceError(
                 f"frame range {text!r} is not understood; write it as FIRST-LAST, e.g. 1001-1100"
