@@ -73,20 +73,12 @@ def test_classifier_export_matches_pytorch(tmp_path):
     import onnxruntime as ort
 
     from hotpixel.detect.model_file import load_classifier
-    from hotpixel.ml.training.cascade import CascadeNet, export
+    from hotpixel.ml.training.cascade import CascadeNet, export, metadata
 
     torch.manual_seed(0)
     net = CascadeNet()
     path = str(tmp_path / "c.onnx")
-    meta = {
-        "format": "hotpixel-cascade-1",
-        "model_version": "test",
-        "patch": str(PATCH),
-        "scalars": ",".join(SCALARS),
-        "threshold": "0.5",
-        "candidates": "4.0",
-    }
-    export(net, path, meta)
+    export(net, path, metadata("test", 0.5))
     rng = np.random.default_rng(2)
     patches = rng.normal(size=(7, CHANNELS, PATCH, PATCH)).astype(np.float32)
     scalars = rng.normal(size=(7, len(SCALARS))).astype(np.float32)

@@ -280,20 +280,11 @@ def classifier(tmp_path_factory: pytest.TempPathFactory) -> str:
     """An untrained cascade classifier of the shipped architecture (fixed seed)."""
     torch = pytest.importorskip("torch")
     pytest.importorskip("onnx")
-    from hotpixel.detect.detectors.cascade import PATCH, SCALARS
-    from hotpixel.ml.training.cascade import CascadeNet, export
+    from hotpixel.ml.training.cascade import CascadeNet, export, metadata
 
     torch.manual_seed(20)
     path = str(tmp_path_factory.mktemp("classifier") / "c.onnx")
-    meta = {
-        "format": "hotpixel-cascade-1",
-        "model_version": "test",
-        "patch": str(PATCH),
-        "scalars": ",".join(SCALARS),
-        "threshold": "0.5",
-        "candidates": "4.0",
-    }
-    export(CascadeNet(), path, meta)
+    export(CascadeNet(), path, metadata("test", 0.5))
     return path
 
 

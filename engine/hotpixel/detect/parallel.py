@@ -20,7 +20,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import IO, Any
 
-from hotpixel.detect.run import DetectJob, RunResult, check_out_folder, job_targets, run_detect
+from hotpixel.detect.run import (
+    DetectJob,
+    RunResult,
+    announce_report,
+    check_out_folder,
+    job_targets,
+    run_detect,
+)
 from hotpixel.errors import ChunkError, UsageError
 from hotpixel.io.sequence import FrameSequence, discover, format_ranges
 from hotpixel.outputs.report import merge_report
@@ -127,15 +134,7 @@ def run_parallel(job: DetectJob, progress: Progress | None = None) -> RunResult:
         )
     fp = next((c.fingerprint for c in running if c.fingerprint), None)
     report = merge_report(job.out_dir, expect=targets, fp=fp)
-    report_path = os.path.join(os.path.abspath(job.out_dir), "report.json")
-    summary = report["summary"]
-    progress.finish(
-        report=report_path,
-        detections=summary["detections"],
-        frames=len(targets),
-        fingerprint=fp,
-        warnings=len(report["warnings"]),
-    )
+    report_path = announce_report(progress, report, job.out_dir, len(targets), fp)
     skipped = sum(c.skipped for c in running)
     recomputed: dict[str, list[int]] = {}
     for c in running:

@@ -98,7 +98,8 @@ def run_detect(job: DetectJob, progress: Progress | None = None) -> RunResult:
     # a chunk with nothing to do still reads one header for the report's geometry
     canvas, display = scan_geometry(seq, read or list(seq.frames[:1]))
     # from the sequence's first usable frame, so every chunk of a shot chooses alike
-    first = [next((f for f in seq.frames if f not in set(job.exclude)), seq.frames[0])]
+    excluded = set(job.exclude)
+    first = [next((f for f in seq.frames if f not in excluded), seq.frames[0])]
     colour = choose_colour(seq, first, params.colorspace, params.ocio)
     decoder = Decoder(colour)
     out = os.path.abspath(job.out_dir)
@@ -150,17 +151,24 @@ def run_detect(job: DetectJob, progress: Progress | None = None) -> RunResult:
         )
     finally:
         report = build_report(out, fp, header, targets)
-    summary = report["summary"]
-    report_path = os.path.join(out, "report.json")
+    report_path = announce_report(progress, report, out, len(targets), fp)
+    skipped = len(targets) - len(pending)
+    return RunResult(report, report_path, len(pending), skipped, recomputed)
+
+
+def announce_report(
+    progress: Progress, report: dict[str, Any], out: str, frames: int, fp: str | None
+) -> str:
+    """Tell ``progress`` the run's report is written; return its path."""
+    report_path = os.path.join(os.path.abspath(out), "report.json")
     progress.finish(
         report=report_path,
-        detections=summary["detections"],
-        frames=len(targets),
+        detections=report["summary"]["detections"],
+        frames=frames,
         fingerprint=fp,
         warnings=len(report["warnings"]),
     )
-    skipped = len(targets) - len(pending)
-    return RunResult(report, report_path, len(pending), skipped, recomputed)
+    return report_path
 
 
 def inert_params(params: DetectParams) -> list[str]:

@@ -30,6 +30,7 @@ import cv2
 import numpy as np
 
 from ..errors import InputError
+from .synth.defects import Defect, inject, placement_heatmap
 
 MOTIONS = ("locked", "pan", "handheld", "zoom")
 WINDOW = 5
@@ -344,3 +345,42 @@ def windows(frames: np.ndarray, length: int = WINDOW) -> Iterator[tuple[list[int
     for centre in range(len(frames)):
         idx = window_indices(centre, len(frames), length)
         yield idx, frames[idx]
+
+
+@dataclass(frozen=True)
+class DefectedClip:
+    """A stretch of a real clip with a camera move and one-frame defects in every frame.
+
+    ``frames`` ``(N, H, W, 3)`` float32 scene-linear, defects painted in; ``targets`` ``N``
+    ``(H, W)`` float32 label maps; ``defects`` the generator's defects, per frame.
+    """
+
+    frames: np.ndarray
+    targets: list[np.ndarray]
+    defects: list[list[Defect]]
+
+
+def defected_clip(
+    clip: str, motion: str, centres: int, rng: np.random.Generator, defects: int
+) -> DefectedClip:
+    """``centres + 4`` frames of ``clip`` from a random start, moved as ``motion`` says, each
+    frame with ``defects`` of its own placed by the generator's heatmap over its window (so
+    neighbours carry other defects, as a real plate would). The one recipe training and the
+    real-motion evaluation share."""
+    length = centres + 4
+    total = count_frames(clip_path(clip))
+    start = int(rng.integers(0, max(total - length, 0) + 1))
+    try:
+        raw = load(clip, start, length)
+    except InputError:  # a container's frame count can overstate what decodes
+        raw = load(clip, 0, length)
+    path = camera_path(motion, len(raw), rng) if motion != "locked" else None
+    moved = moved_clip(raw, path) if path is not None else raw.copy()
+    clean = moved.copy()
+    targets, placed = [], []
+    for i in range(len(moved)):
+        heat = placement_heatmap([clean[j] for j in window_indices(i, len(moved))], 0.3)
+        target = np.zeros(moved.shape[1:3], np.float32)
+        placed.append(inject(moved[i], i, heat, defects, rng, (0.5, 50.0), target, 0.25))
+        targets.append(target)
+    return DefectedClip(moved, targets, placed)

@@ -21,10 +21,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from hotpixel.errors import InputError
 from hotpixel.ml import realvideo
 from hotpixel.ml.evaluation.harness import THRESHOLDS, Counts, Scored, metrics, score_detector
-from hotpixel.ml.synth.defects import inject, placement_heatmap
 from hotpixel.ml.synth.windows import Sample
 
 CLASSES = ("locked", "pan", "handheld")
@@ -60,29 +58,14 @@ def segments(
 def _segment(
     clip: str, motion: str, centres: int, rng: np.random.Generator, defects: int
 ) -> Segment:
-    length = centres + 4
-    total = realvideo.count_frames(realvideo.clip_path(clip))
-    start = int(rng.integers(0, max(total - length, 0) + 1))
-    try:
-        raw = realvideo.load(clip, start, length)
-    except InputError:  # a container's frame count can overstate what decodes
-        raw = realvideo.load(clip, 0, length)
-    path = realvideo.camera_path(motion, len(raw), rng) if motion != "locked" else None
-    moved = realvideo.moved_clip(raw, path) if path is not None else raw
-    clean = moved.copy()
-    moved = moved.copy()
-    targets, placed = [], []
-    for i in range(len(moved)):
-        heat = placement_heatmap([clean[j] for j in realvideo.window_indices(i, len(moved))], 0.3)
-        target = np.zeros(moved.shape[1:3], np.float32)
-        placed.append(inject(moved[i], i, heat, defects, rng, (0.5, 50.0), target, 0.25))
-        targets.append(target)
+    seg = realvideo.defected_clip(clip, motion, centres, rng, defects)
+    moved = seg.frames
     samples = [
         Sample(
             frames=moved[c - 2 : c + 3],  # a view: the windows share the segment's frames
-            target=targets[c],
+            target=seg.targets[c],
             hard=np.zeros(moved.shape[1:3], bool),
-            defects=placed[c],
+            defects=seg.defects[c],
         )
         for c in range(2, len(moved) - 2)
     ]

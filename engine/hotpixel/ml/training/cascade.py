@@ -37,11 +37,10 @@ from hotpixel.detect import candidates as cand
 from hotpixel.detect.detectors.cascade import CHANNELS, PATCH, SCALARS, Encoded, encode
 from hotpixel.detect.model_file import CLASSIFIER_FORMAT
 from hotpixel.detect.motion import MotionCache, align
-from hotpixel.errors import InputError
 from hotpixel.io.atomic import atomic_path
 from hotpixel.ml import realvideo
 from hotpixel.ml.evaluation.harness import THRESHOLDS
-from hotpixel.ml.synth.defects import Defect, inject, placement_heatmap
+from hotpixel.ml.synth.defects import Defect
 from hotpixel.ml.synth.plates import load_plate, training_plate_names
 from hotpixel.ml.synth.windows import WindowConfig, make_window
 
@@ -97,30 +96,11 @@ def video_windows(
     ``frames`` centre frames per clip and motion; each frame has its own defects.
     """
     for clip in realvideo.SPLITS[split]:
-        total = realvideo.count_frames(realvideo.clip_path(clip))
         for motion in motions:
-            length = frames + 4
-            start = int(rng.integers(0, max(total - length, 0) + 1))
-            try:
-                raw = realvideo.load(clip, start, length)
-            except InputError:  # a container's frame count can overstate what decodes
-                raw = realvideo.load(clip, 0, length)
-            if len(raw) < 5:
-                continue
-            path = realvideo.camera_path(motion, len(raw), rng) if motion != "locked" else None
-            moved = realvideo.moved_clip(raw, path) if path is not None else raw.copy()
-            clean = moved.copy()
-            targets, placed = [], []
-            for i in range(len(moved)):
-                heat = placement_heatmap(
-                    [clean[j] for j in realvideo.window_indices(i, len(moved))], 0.3
-                )
-                target = np.zeros(moved.shape[1:3], np.float32)
-                placed.append(inject(moved[i], i, heat, defects, rng, (0.5, 50.0), target, 0.25))
-                targets.append(target)
-            for c in range(2, len(moved) - 2):
+            seg = realvideo.defected_clip(clip, motion, frames, rng, defects)
+            for c in range(2, len(seg.frames) - 2):
                 idx = list(range(c - 2, c + 3))
-                yield moved[idx], idx, targets[c], placed[c]
+                yield seg.frames[idx], idx, seg.targets[c], seg.defects[c]
 
 
 def still_windows(
@@ -332,6 +312,21 @@ def choose_threshold(prob: np.ndarray, data: Batch, recall: float) -> float:
     return best
 
 
+def metadata(version: str, threshold: float, preset: str = "medium", **more: str) -> dict[str, str]:
+    """The classifier file's metadata, as :func:`hotpixel.detect.model_file.load_classifier`
+    reads it (``more``: recipe, seed and other notes kept beside the contract)."""
+    return {
+        "format": CLASSIFIER_FORMAT,
+        "model_version": version,
+        "patch": str(PATCH),
+        "scalars": ",".join(SCALARS),
+        "threshold": str(threshold),
+        "candidates": str(CANDIDATE_THRESHOLD),
+        "preset": preset,
+        **more,
+    }
+
+
 def export(net: CascadeNet, path: str, meta: dict[str, str]) -> None:
     """Write the self-describing ONNX classifier atomically."""
     import onnx
@@ -412,17 +407,13 @@ def main(argv: list[str] | None = None) -> int:
         "positives": int(data.label.sum()),
     }
     print(json.dumps(metrics, indent=1), file=sys.stderr)
-    meta = {
-        "format": CLASSIFIER_FORMAT,
-        "model_version": args.version,
-        "patch": str(PATCH),
-        "scalars": ",".join(SCALARS),
-        "threshold": str(threshold),
-        "candidates": str(CANDIDATE_THRESHOLD),
-        "preset": args.preset,
-        "seed": str(args.seed),
-        "recipe": "python -m hotpixel.ml.training.cascade " + " ".join(argv or sys.argv[1:]),
-    }
+    meta = metadata(
+        args.version,
+        threshold,
+        args.preset,
+        seed=str(args.seed),
+        recipe="python -m hotpixel.ml.training.cascade " + " ".join(argv or sys.argv[1:]),
+    )
     path = os.path.join(args.out, f"hotpixel-{args.version}.onnx")
     export(net, path, meta)
     with open(os.path.join(args.out, f"hotpixel-{args.version}.train.json"), "w") as fh:
