@@ -265,6 +265,31 @@ def peaks(score: np.ndarray, threshold: float, spacing: int) -> tuple[np.ndarray
     return ys[keep], xs[keep]
 
 
+@dataclass(frozen=True)
+class BestChannel:
+    """:class:`Evidence` at each pixel's best-scoring channel; every map ``(H, W)``.
+
+    ``channel`` (uint8/int) the channel, ``score`` its normalised residual (the largest over
+    channels), ``residual``, ``sigma`` and ``level`` float32 in that channel.
+    """
+
+    channel: np.ndarray
+    score: np.ndarray
+    residual: np.ndarray
+    sigma: np.ndarray
+    level: np.ndarray
+
+    @classmethod
+    def of(cls, ev: Evidence) -> BestChannel:
+        best = ev.score.argmax(axis=2)[..., None]  # (H, W, 1)
+
+        def at(m: np.ndarray) -> np.ndarray:
+            out: np.ndarray = np.take_along_axis(m, best, axis=2)[..., 0]
+            return out
+
+        return cls(best[..., 0], at(ev.score), at(ev.residual), at(ev.sigma), at(ev.level))
+
+
 def find(
     frames: np.ndarray | Sequence[np.ndarray],
     confidence: np.ndarray | Sequence[np.ndarray] | None = None,
@@ -280,30 +305,40 @@ def find(
     """
     p = params or CandidateParams()
     t = len(frames) // 2
-    centre = frames[t]
     others = [k for k in range(len(frames)) if k != t]
     conf = None if confidence is None else [confidence[k] for k in others]  # K x (H, W)
-    ev = evidence(centre, [frames[k] for k in others], p, conf)  # views, no copies
-    best = ev.score.argmax(axis=2)  # (H, W)
-    score2d = np.take_along_axis(ev.score, best[..., None], axis=2)[..., 0]
-    ys, xs = peaks(score2d, p.threshold, p.spacing)
-    ch = best[ys, xs]
+    ev = evidence(frames[t], [frames[k] for k in others], p, conf)  # views, no copies
+    return gather(frames[t], BestChannel.of(ev), conf, flow, p), ev
+
+
+def gather(
+    centre: np.ndarray,
+    best: BestChannel,
+    confidence: Sequence[np.ndarray] | None,
+    flow: np.ndarray | Sequence[np.ndarray] | None,
+    params: CandidateParams,
+) -> Candidates:
+    """The candidates of ``centre`` ``(H, W, C)``: the peaks of ``best.score``, each with its
+    features. ``confidence`` are the K neighbours' ``(H, W)`` flow confidences (None: all 1),
+    ``flow`` the window's T ``(H, W, 2)`` flows from the centre (None: no motion)."""
+    ys, xs = peaks(best.score, params.threshold, params.spacing)
+    ch = best.channel[ys, xs].astype(np.intp)
     value = centre[ys, xs, ch]
-    level = ev.level[ys, xs, ch]
+    level = best.level[ys, xs]
     n = len(ys)
     if confidence is not None:
-        at = np.stack([confidence[k][ys, xs] for k in others])  # (K, N)
+        at = np.stack([c[ys, xs] for c in confidence])  # (K, N)
         low, mean = at.min(axis=0), at.mean(axis=0)
     else:
         low = mean = np.ones(n, np.float32)
     motion = np.zeros(n, np.float32) if flow is None else motion_at(flow, ys, xs)
-    found = Candidates(
+    return Candidates(
         y=ys,
         x=xs,
         channel=ch,
-        score=score2d[ys, xs],
-        residual=ev.residual[ys, xs, ch],
-        sigma=ev.sigma[ys, xs, ch],
+        score=best.score[ys, xs],
+        residual=best.residual[ys, xs],
+        sigma=best.sigma[ys, xs],
         level=level,
         value=value,
         contrast=value / np.maximum(level, 1e-6) - 1.0,
@@ -311,7 +346,6 @@ def find(
         mean_confidence=mean,
         motion=motion,
     )
-    return found, ev
 
 
 def motion_at(
@@ -337,19 +371,29 @@ def cutouts(
         raise ValueError(
             f"size must be odd and stack (T, H, W, C); got {size}, {np.shape(stack[0])[:3]}"
         )
-    r = size // 2
     frames = list(stack)
     h, w = frames[0].shape[:2]
-    offs = np.arange(-r, r + 1)
-    if r >= min(h, w):  # reflections of reflections: let np.pad say what they are
+    if size // 2 >= min(h, w):  # reflections of reflections: let np.pad say what they are
+        r = size // 2
         frames = [np.pad(f, ((r, r), (r, r), (0, 0)), mode="reflect") for f in frames]
-        offs, h, w = offs + r, h + 2 * r, w + 2 * r
-    # the picture reflected at its borders without repeating the edge (np.pad's "reflect"),
-    # read straight from the frames instead of padding all of them: -1 -> 1, h -> h - 2
-    rows = _reflect(np.asarray(ys)[:, None] + offs[None, :], h)[:, :, None]  # (N, size, 1)
-    cols = _reflect(np.asarray(xs)[:, None] + offs[None, :], w)[:, None, :]  # (N, 1, size)
+        ys, xs, h, w = np.asarray(ys) + r, np.asarray(xs) + r, h + 2 * r, w + 2 * r
+        rows, cols = cutout_index(ys, xs, size, h, w)
+    else:
+        rows, cols = cutout_index(ys, xs, size, h, w)
     out: np.ndarray = np.stack([f[rows, cols, :] for f in frames], axis=1)  # (N, T, s, s, C)
     return out
+
+
+def cutout_index(
+    ys: np.ndarray, xs: np.ndarray, size: int, h: int, w: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Row ``(N, size, 1)`` and column ``(N, 1, size)`` indices of the ``size`` x ``size``
+    cutouts centred on ``(ys, xs)`` in an ``h`` x ``w`` picture reflected at its borders without
+    repeating the edge (np.pad's "reflect": -1 -> 1, h -> h - 2); ``size // 2 < min(h, w)``."""
+    offs = np.arange(-(size // 2), size // 2 + 1)
+    rows = _reflect(np.asarray(ys)[:, None] + offs[None, :], h)[:, :, None]
+    cols = _reflect(np.asarray(xs)[:, None] + offs[None, :], w)[:, None, :]
+    return rows, cols
 
 
 def _reflect(index: np.ndarray, n: int) -> np.ndarray:

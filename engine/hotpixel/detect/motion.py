@@ -69,37 +69,42 @@ def _grid(h: int, w: int) -> tuple[np.ndarray, np.ndarray]:
     return xx, yy
 
 
-def warp(frame: np.ndarray, flow: np.ndarray) -> np.ndarray:
+def warp(frame: np.ndarray, flow: np.ndarray, top: int = 0) -> np.ndarray:
     """``frame`` ``(H, W, C)`` or ``(H, W)`` resampled along ``flow`` ``(H, W, 2)``: bilinear.
 
     ``out[y, x] = frame[y + flow[y, x, 1], x + flow[y, x, 0]]``; outside the picture the edge
-    pixel is repeated (confidence marks those pixels).
+    pixel is repeated (confidence marks those pixels). ``flow`` may be the rows ``top`` to
+    ``top + h`` of the picture's flow only: the output is then those rows, the same numbers as
+    the same rows of the whole warp.
     """
     h, w = flow.shape[:2]
-    xx, yy = _grid(h, w)
+    xx, yy = _grid(frame.shape[0], w)
     out: np.ndarray = cv2.remap(
         frame,
-        xx + flow[..., 0],
-        yy + flow[..., 1],
+        xx[top : top + h] + flow[..., 0],
+        yy[top : top + h] + flow[..., 1],
         cv2.INTER_LINEAR,
         borderMode=cv2.BORDER_REPLICATE,
     )
-    return out.reshape(frame.shape)
+    return out.reshape((h, w, *frame.shape[2:]))
 
 
-def consistency(forward: np.ndarray, backward: np.ndarray) -> np.ndarray:
+def consistency(forward: np.ndarray, backward: np.ndarray, top: int = 0) -> np.ndarray:
     """``(H, W)`` confidence 0..1 of ``forward`` (a -> b) given ``backward`` (b -> a).
 
     The round trip error ``|F(x) + B(x + F(x))|`` in pixels, against a tolerance of 0.7 px
-    plus 5 % of the motion; points carried outside the picture get 0.
+    plus 5 % of the motion; points carried outside the picture get 0. ``forward`` may be rows
+    ``top`` to ``top + h`` of the flow (``backward`` is always the whole picture's): the
+    confidence of those rows.
     """
     # the same float32 operations in the same order as the plain expression
     # exp(-0.5 * (|F + B'| / (0.7 + 0.05 (|F| + |B'|)))**2), done in place: this runs four
     # times per frame over the whole picture
-    h, w = forward.shape[:2]
+    h, w = backward.shape[:2]
+    rows = slice(top, top + forward.shape[0])
     fx, fy = forward[..., 0], forward[..., 1]
     xx, yy = _grid(h, w)
-    tx, ty = xx + fx, yy + fy
+    tx, ty = xx[rows] + fx, yy[rows] + fy
     back = cv2.remap(backward, tx, ty, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
     bx, by = back[..., 0], back[..., 1]
     tolerance = np.hypot(fx, fy)
@@ -120,15 +125,21 @@ def consistency(forward: np.ndarray, backward: np.ndarray) -> np.ndarray:
     return confidence
 
 
-def photometric(image_a: np.ndarray, image_b: np.ndarray, flow: np.ndarray) -> np.ndarray:
+def photometric(
+    image_a: np.ndarray, image_b: np.ndarray, flow: np.ndarray, top: int = 0
+) -> np.ndarray:
     """``(H, W)`` 0..1: how well ``image_b`` warped by ``flow`` matches ``image_a`` around each
     pixel, from the two ``(H, W)`` uint8 flow images (:func:`flow_image`).
 
     The mean absolute difference over a 7x7 box, in 8-bit code values of the tone-compressed
     image, against a tolerance of 12 codes. Flow between unrelated pictures (across a cut) can
     be smooth and consistent both ways; it does not match.
+
+    ``flow`` and ``image_a`` may be rows ``top`` to ``top + h`` only (``image_b``, uint8 or
+    already float32, is the whole picture): the box then stops at their edges, so only rows 3
+    or more from an edge that is not the picture's are the whole picture's numbers.
     """
-    warped = warp(image_b.astype(np.float32), flow)
+    warped = warp(image_b.astype(np.float32, copy=False), flow, top)
     np.subtract(image_a, warped, out=warped)  # uint8 - float32 is float32
     error: np.ndarray = cv2.blur(np.abs(warped, out=warped), (7, 7))
     error /= np.float32(12.0)
@@ -232,12 +243,13 @@ class MotionCache:
             ]
             coarse = np.asarray(dis.calc(small[0], small[1], None))  # type: ignore[call-overload]
             flow = cv2.resize(coarse, (w, h), interpolation=cv2.INTER_LINEAR) / self.scale
-        self._count("flow", t0)
+        self.count("flow", t0)
         return flow.astype(np.float32, copy=False)
 
-    def _count(self, stage: str, t0: float) -> None:
+    def count(self, stage: str, t0: float) -> None:
+        """Add the time since ``t0`` (``time.perf_counter``) to ``seconds[stage]``."""
         with self._clock:
-            self.seconds[stage] += time.perf_counter() - t0
+            self.seconds[stage] = self.seconds.get(stage, 0.0) + time.perf_counter() - t0
 
     def _store(self, cache: OrderedDict[K, V], key: K, value: V) -> V:
         cache[key] = value
@@ -280,7 +292,7 @@ class MotionCache:
         t0 = time.perf_counter()
         confidence = consistency(forward, backward)
         confidence *= photometric(image_a, image_b, forward)
-        self._count("confidence", t0)
+        self.count("confidence", t0)
         return confidence
 
     def _map(self, fn: Callable[[Any], V], jobs: Sequence[Any]) -> list[V]:
@@ -290,6 +302,29 @@ class MotionCache:
         if self._pool is None:
             self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="hotpixel-flow")
         return list(self._pool.map(fn, jobs))
+
+    def flow_pairs(
+        self, a: int, frame_a: np.ndarray, others: Sequence[tuple[int, np.ndarray]]
+    ) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+        """``{b: (flow a -> b, flow b -> a)}`` for each ``(number, frame)`` of ``others``
+        other than ``a``; the flows not cached yet are computed ``workers`` at a time."""
+        frames = {b: f for b, f in others if b != a}
+        pairs: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]] = {}
+        for b in frames:
+            for x, fx, y, fy in ((a, frame_a, b, frames[b]), (b, frames[b], a, frame_a)):
+                if (x, y) not in self._flows:
+                    pairs[(x, y)] = (self._image(x, fx), self._image(y, fy))
+        flows = self._map(lambda images: self._calc(*images), list(pairs.values()))
+        new = dict(zip(pairs, flows, strict=True))
+        self.computed += len(new)
+        got = {k: new[k] if k in new else self._flows[k] for b in frames for k in ((a, b), (b, a))}
+        for key, flow in new.items():
+            self._store(self._flows, key, flow)
+        return {b: (got[(a, b)], got[(b, a)]) for b in frames}
+
+    def image(self, number: int, frame: np.ndarray) -> np.ndarray:
+        """The ``(H, W)`` uint8 image flow is computed on (:func:`flow_image`), cached."""
+        return self._image(number, frame)
 
     def motions(
         self, a: int, frame_a: np.ndarray, others: Sequence[tuple[int, np.ndarray]]
@@ -301,21 +336,8 @@ class MotionCache:
         """
         frames = {b: f for b, f in others if b != a}
         missing = [b for b in frames if (a, b) not in self._motions]
-        pairs: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]] = {}
-        for b in missing:
-            for x, fx, y, fy in ((a, frame_a, b, frames[b]), (b, frames[b], a, frame_a)):
-                if (x, y) not in self._flows:
-                    pairs[(x, y)] = (self._image(x, fx), self._image(y, fy))
-        flows = self._map(lambda images: self._calc(*images), list(pairs.values()))
-        new = dict(zip(pairs, flows, strict=True))
-        self.computed += len(new)
-        got = {k: new[k] if k in new else self._flows[k] for b in missing for k in ((a, b), (b, a))}
-        for key, flow in new.items():
-            self._store(self._flows, key, flow)
-        jobs = [
-            (got[(a, b)], got[(b, a)], self._image(a, frame_a), self._image(b, frames[b]))
-            for b in missing
-        ]
+        got = self.flow_pairs(a, frame_a, [(b, frames[b]) for b in missing])
+        jobs = [(*got[b], self._image(a, frame_a), self._image(b, frames[b])) for b in missing]
         confidences = self._map(lambda job: self._confidence(*job), jobs)
         for b, job, confidence in zip(missing, jobs, confidences, strict=True):
             self._store(self._motions, (a, b), Motion(job[0], confidence))
@@ -329,7 +351,7 @@ class MotionCache:
         def one(job: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
             t0 = time.perf_counter()
             out = warp(*job)
-            self._count("warp", t0)
+            self.count("warp", t0)
             return out
 
         return self._map(one, jobs)

@@ -20,11 +20,12 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import resources
 
 import numpy as np
 
+from hotpixel.detect import bands
 from hotpixel.detect import candidates as cand
 from hotpixel.detect.detectors.classical import ClassicalDetector
 from hotpixel.detect.model_file import load_classifier
@@ -85,15 +86,23 @@ def encode(
     Normalising by each candidate's own level and noise makes a dark plate, a bright one and a
     log-encoded one look alike to the network.
     """
-    n = len(found)
-    t = len(aligned) // 2
-    if n == 0:
-        return Encoded(
-            np.zeros((0, CHANNELS, size, size), np.float32), np.zeros((0, len(SCALARS)), np.float32)
-        )
+    if len(found) == 0:
+        return _empty(size)
     stack = cand.cutouts(aligned, found.y, found.x, size)  # (N, T, s, s, C)
     per_frame = [c[..., None] for c in confidence]  # T x (H, W, 1), views
     conf = cand.cutouts(per_frame, found.y, found.x, size)[..., 0]  # (N, T, s, s)
+    return encode_cutouts(stack, cand.cutouts(raw, found.y, found.x, size), conf, found)
+
+
+def encode_cutouts(
+    stack: np.ndarray, raw: np.ndarray, conf: np.ndarray, found: cand.Candidates
+) -> Encoded:
+    """:func:`encode` from the cutouts around ``found``: the aligned window ``stack`` and the
+    window as decoded ``raw`` ``(N, T, s, s, C)``, the flow confidence ``conf`` ``(N, T, s, s)``."""
+    n, size = len(found), stack.shape[2]
+    t = stack.shape[1] // 2
+    if n == 0:
+        return _empty(size)
     level = np.maximum(found.level, 0.0).astype(np.float32)  # (N,)
     soft = (0.05 * level + 1e-4)[:, None, None, None, None]
     base = np.log2(level[:, None, None, None, None] + soft)
@@ -104,7 +113,7 @@ def encode(
         return out
 
     rel = stops(stack)
-    unaligned = stops(np.delete(cand.cutouts(raw, found.y, found.x, size), t, axis=1))
+    unaligned = stops(np.delete(raw, t, axis=1))
     best = np.take_along_axis(stack, found.channel[:, None, None, None, None], axis=4)[..., 0]
     sig = (best - level[:, None, None, None]) / np.maximum(found.sigma, 1e-6)[:, None, None, None]
     sig = np.clip(sig, -64.0, 64.0) / 8.0  # (N, T, s, s)
@@ -132,6 +141,12 @@ def encode(
         ]
     ).astype(np.float32)
     return Encoded(patches, scalars.reshape(n, len(SCALARS)))
+
+
+def _empty(size: int) -> Encoded:
+    return Encoded(
+        np.zeros((0, CHANNELS, size, size), np.float32), np.zeros((0, len(SCALARS)), np.float32)
+    )
 
 
 def footprint_map(
@@ -257,15 +272,31 @@ class CascadeDetector:
         frames = list(window.frames)  # T x (H, W, C): never stacked, at 4K that is 0.5 GB
         self._forget_other_pictures(window)
         t0 = time.perf_counter()
-        aligned = align_slots(frames, window.numbers, self.cache)
-        t1 = time.perf_counter()
-        found, ev = cand.find(aligned.frames, aligned.confidence, aligned.flow, self.params)
-        found = self._cap(found, window.numbers[window.centre])
-        self.last_candidates = len(found)
-        best = ev.score.max(axis=2)  # (H, W)
-        del ev
-        t2 = time.perf_counter()
-        prob = self.classify(encode(aligned.frames, frames, aligned.confidence, found))
+        if min(frames[0].shape[:2]) > PATCH:
+            done = bands.find(frames, window.numbers, self.cache, self.params, self.cache.workers)
+            t1 = t0 + done.flow_seconds  # warps are made band by band with the candidates
+            found = self._cap(done.found, window.numbers[window.centre])
+            best = done.best.score
+            done = replace(done, found=found)
+            self.last_candidates = len(found)
+            t2 = time.perf_counter()
+            encoded = encode_cutouts(
+                done.aligned_cutouts(PATCH),
+                cand.cutouts(frames, found.y, found.x, PATCH),
+                done.confidence_cutouts(PATCH),
+                found,
+            )
+        else:  # a picture smaller than a cutout: the whole-picture path reflects it as needed
+            aligned = align_slots(frames, window.numbers, self.cache)
+            t1 = time.perf_counter()
+            found, ev = cand.find(aligned.frames, aligned.confidence, aligned.flow, self.params)
+            found = self._cap(found, window.numbers[window.centre])
+            self.last_candidates = len(found)
+            best = ev.score.max(axis=2)  # (H, W)
+            del ev
+            t2 = time.perf_counter()
+            encoded = encode(aligned.frames, frames, aligned.confidence, found)
+        prob = self.classify(encoded)
         t3 = time.perf_counter()
         out = footprint_map(frames[0].shape[:2], found, prob, best)
         for stage, seconds in (

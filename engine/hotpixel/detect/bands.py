@@ -1,0 +1,192 @@
+"""The cascade's candidate stage over row bands: the same numbers, in less time and memory.
+
+:func:`hotpixel.detect.motion.align_slots` followed by :func:`hotpixel.detect.candidates.find`
+warps every neighbour of a window over the whole picture, computes every confidence map and
+every evidence map at once, and keeps them all: at 4K that is gigabytes of full-frame float32
+passes, one after another on one core. :func:`find` gives the same candidates, the same best
+score map and the same classifier cutouts from bands of rows processed independently:
+
+- each band is widened by :data:`HALO` rows on either side (where the picture goes on), its
+  confidences, warps and evidence computed over the widened rows, and only its own rows kept.
+  Every filter of the stage reaches at most 3 rows, and evidence filters confidence that was
+  itself filtered once, so 6 rows of halo make a band's own rows the whole picture's numbers;
+  the picture's real edges are the band's edges there, with the same border rules;
+- bands go to ``workers`` threads at once (OpenCV and NumPy release the GIL), and each band's
+  working set stays small enough to sit in the processor's caches;
+- only the best channel's maps are kept for the whole picture (5 of ``(H, W)``), and the
+  aligned neighbours are never kept: the classifier's cutouts of them are resampled at the
+  candidates' own pixels, the same bilinear lookups the whole warp makes there.
+
+``tests/test_bands.py`` checks the results against the whole-picture path, value for value.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from hotpixel.detect import candidates as cand
+from hotpixel.detect.motion import MotionCache, consistency, photometric, warp
+
+HALO = 8  # rows added above and below a band (6 are needed, see the module's doc)
+BAND_PIXELS = 1 << 19  # about this many pixels a band (at 4K, 136 rows)
+
+
+def bands(height: int, width: int, pixels: int = BAND_PIXELS) -> list[tuple[int, int]]:
+    """``(top, bottom)`` rows of the bands of an ``height`` x ``width`` picture."""
+    rows = max(16, pixels // max(width, 1))
+    return [(y, min(y + rows, height)) for y in range(0, height, rows)]
+
+
+@dataclass(frozen=True)
+class Window:
+    """One window's candidate stage, done (:func:`find`).
+
+    ``found`` the candidates; ``best`` the best channel's maps for the whole picture; ``frames``
+    the window as decoded and ``numbers`` its frame numbers; ``flows`` ``{number: flow from the
+    centre}`` and ``confidence`` ``{number: (H, W) confidence}`` for each neighbour that is not
+    the centre's own picture.
+    """
+
+    found: cand.Candidates
+    best: cand.BestChannel
+    frames: Sequence[np.ndarray]
+    numbers: Sequence[int]
+    flows: dict[int, np.ndarray]
+    confidence: dict[int, np.ndarray]
+    flow_seconds: float = 0.0  # wall time spent getting the flows (cached ones cost nothing)
+
+    @property
+    def centre(self) -> int:
+        return self.numbers[len(self.numbers) // 2]
+
+    def aligned_cutouts(self, size: int) -> np.ndarray:
+        """``(N, T, size, size, C)``: :func:`hotpixel.detect.candidates.cutouts` of the aligned
+        window at the candidates, without the aligned window (see the module's doc)."""
+        ys, xs = self.found.y, self.found.x
+        frame = self.frames[len(self.frames) // 2]
+        h, w = frame.shape[:2]
+        rows, cols = cand.cutout_index(ys, xs, size, h, w)
+        rows, cols = np.broadcast_arrays(rows, cols)  # (N, s, s) each
+        slots = []
+        for k, number in enumerate(self.numbers):
+            if number not in self.flows:  # the centre's own picture
+                slots.append(frame[rows, cols, :])
+                continue
+            flow = self.flows[number][rows, cols]  # (N, s, s, 2)
+            # the same float32 sums the whole warp makes: pixel coordinate + flow
+            mx = cols.astype(np.float32) + flow[..., 0]
+            my = rows.astype(np.float32) + flow[..., 1]
+            slots.append(_remap_points(self.frames[k], mx, my))
+        return np.stack(slots, axis=1)
+
+    def confidence_cutouts(self, size: int) -> np.ndarray:
+        """``(N, T, size, size)`` flow confidence around the candidates (1 in the slots of the
+        centre's own picture)."""
+        ys, xs = self.found.y, self.found.x
+        h, w = self.frames[0].shape[:2]
+        rows, cols = cand.cutout_index(ys, xs, size, h, w)
+        ones = np.ones((len(ys), size, size), np.float32)
+        slots = [
+            self.confidence[n][rows, cols] if n in self.confidence else ones for n in self.numbers
+        ]
+        return np.stack(slots, axis=1)
+
+
+def _remap_points(frame: np.ndarray, mx: np.ndarray, my: np.ndarray) -> np.ndarray:
+    """``frame`` sampled bilinearly at ``(mx, my)`` ``(N, s, s)`` (edge repeated outside), as
+    :func:`hotpixel.detect.motion.warp` samples it: ``(N, s, s, C)``."""
+    n, s = mx.shape[0], mx.shape[1]
+    flat_x, flat_y = mx.reshape(n, s * s), my.reshape(n, s * s)
+    parts = []
+    for i in range(0, n, 8192):  # OpenCV maps stay under 32767 rows
+        part = cv2.remap(
+            frame,
+            flat_x[i : i + 8192],
+            flat_y[i : i + 8192],
+            cv2.INTER_LINEAR,
+            borderMode=cv2.BORDER_REPLICATE,
+        )
+        parts.append(part.reshape(-1, s, s, frame.shape[2]))
+    return np.concatenate(parts) if parts else np.zeros((0, s, s, frame.shape[2]), frame.dtype)
+
+
+def find(
+    frames: Sequence[np.ndarray],
+    numbers: Sequence[int],
+    cache: MotionCache,
+    params: cand.CandidateParams,
+    workers: int = 2,
+    pixels: int = BAND_PIXELS,
+) -> Window:
+    """The candidate stage of one window of T ``(H, W, C)`` float32 frames (centre ``T // 2``),
+    by bands: the same :class:`~hotpixel.detect.candidates.Candidates` and best-channel maps as
+    ``candidates.find`` on ``motion.align_slots``'s output (see the module's doc)."""
+    if len(numbers) != len(frames) or any(f.ndim != 3 for f in frames):
+        raise ValueError(f"frames must be T (H, W, C) arrays, one number each; got {len(numbers)}")
+    t = len(frames) // 2
+    c = numbers[t]
+    centre = frames[t]
+    h, w = centre.shape[:2]
+    by_number = {n: frames[k] for k, n in enumerate(numbers)}  # the last slot of each, as align
+    t0 = time.perf_counter()
+    pairs = cache.flow_pairs(c, centre, [(n, f) for n, f in by_number.items()])
+    flow_seconds = time.perf_counter() - t0
+    moved = list(pairs)
+    image_c = cache.image(c, centre)
+    images = {n: cache.image(n, by_number[n]).astype(np.float32) for n in moved}
+    best = cand.BestChannel(
+        np.zeros((h, w), np.uint8), *(np.zeros((h, w), np.float32) for _ in range(4))
+    )
+    confidence = {n: np.empty((h, w), np.float32) for n in moved}
+    others = [numbers[k] for k in range(len(numbers)) if k != t]
+
+    def band(rows: tuple[int, int]) -> None:
+        y0, y1 = rows
+        r0, r1 = max(0, y0 - HALO), min(h, y1 + HALO)
+        keep = slice(y0 - r0, y1 - r0)
+        warped, conf = {}, {}
+        for n in moved:
+            forward = pairs[n][0][r0:r1]
+            t0 = time.perf_counter()
+            conf[n] = consistency(forward, pairs[n][1], r0)
+            conf[n] *= photometric(image_c[r0:r1], images[n], forward, r0)
+            t1 = time.perf_counter()
+            cache.count("confidence", t0)
+            warped[n] = warp(by_number[n], forward, r0)
+            cache.count("warp", t1)
+            confidence[n][y0:y1] = conf[n][keep]
+        t0 = time.perf_counter()
+        mid = centre[r0:r1]
+        ones = np.ones(mid.shape[:2], np.float32)
+        ev = cand.evidence(
+            mid,
+            [warped.get(n, mid) for n in others],
+            params,
+            [conf.get(n, ones) for n in others],
+        )
+        part = cand.BestChannel.of(
+            cand.Evidence(ev.residual[keep], ev.sigma[keep], ev.level[keep], ev.score[keep])
+        )
+        for name in ("channel", "score", "residual", "sigma", "level"):
+            getattr(best, name)[y0:y1] = getattr(part, name)
+        cache.count("evidence", t0)
+
+    jobs = bands(h, w, pixels)
+    if workers > 1 and len(jobs) > 1:
+        with ThreadPoolExecutor(workers, thread_name_prefix="hotpixel-band") as pool:
+            list(pool.map(band, jobs))
+    else:
+        for job in jobs:
+            band(job)
+    flows = {n: pairs[n][0] for n in moved}
+    ones = np.ones((h, w), np.float32)
+    conf_others = [confidence.get(n, ones) for n in others]
+    slot_flows = [flows.get(n, np.zeros((h, w, 2), np.float32)) for n in numbers]
+    found = cand.gather(centre, best, conf_others, slot_flows, params)
+    return Window(found, best, frames, numbers, flows, confidence, flow_seconds)
