@@ -1,9 +1,12 @@
-"""The cascade's fast paths give exactly what the plain code gives (issue 20).
+"""The cascade's fast paths give what the plain code gives (issue 20).
 
 The classifier is trained on the candidate stage's exact output, so the speed work (flows two
-at a time, in-place float32 arithmetic, cutouts without padding the whole window, a cap with a
-warning) must not move a single candidate. The reference below is the code as it stood before
-that work (commit bcc1e53), written out plainly; the fast path is what ships.
+at a time, in-place float32 arithmetic, cutouts without padding the whole window, bands, a cap
+with a warning) must not move a single candidate. The reference below is the code as it stood
+before that work (commit bcc1e53), written out plainly; the fast path is what ships. Results
+are exact but for flow confidence, whose vector lengths come from OpenCV (within 1 ulp of
+np.hypot's): confidences within 1e-6, the detector's map within 1e-4 (issue 20's bar) and its
+detections the same pixels.
 """
 
 from __future__ import annotations
@@ -214,9 +217,10 @@ def test_align_matches_the_reference_across_windows_and_a_mirrored_start(workers
     for numbers in plans:  # frames 0..4 of a shot, as plan_windows gives them
         fast = motion.align(frames[numbers], numbers, cache)
         ref = ref_align(frames[numbers], numbers)
-        # the same operations in the same order: exact, not merely close
+        # the same operations in the same order: exact, not merely close; but for vector
+        # lengths in the confidence, OpenCV's within 1 ulp of np.hypot's
         np.testing.assert_array_equal(fast.flow, ref.flow)
-        np.testing.assert_array_equal(fast.confidence, ref.confidence)
+        np.testing.assert_allclose(fast.confidence, ref.confidence, rtol=0, atol=1e-6)
         np.testing.assert_array_equal(fast.frames, ref.frames)
     # each ordered pair once, shared by the windows that need it: 0<->1, 0<->2; 1<->2, 1<->3;
     # 2<->3, 2<->4; 3<->4, 3<->5; 4<->5, 4<->6
@@ -227,8 +231,8 @@ def test_consistency_and_warp_match_the_reference_at_the_picture_edge():
     rng = np.random.default_rng(3)
     forward = rng.normal(0.0, 3.0, (40, 52, 2)).astype(np.float32)  # carries points outside
     backward = rng.normal(0.0, 3.0, (40, 52, 2)).astype(np.float32)
-    np.testing.assert_array_equal(
-        motion.consistency(forward, backward), ref_consistency(forward, backward)
+    np.testing.assert_allclose(
+        motion.consistency(forward, backward), ref_consistency(forward, backward), atol=1e-6
     )
     image = rng.integers(0, 256, (40, 52), dtype=np.uint8)
     other = rng.integers(0, 256, (40, 52), dtype=np.uint8)
@@ -303,7 +307,9 @@ def test_cascade_map_matches_the_reference_pipeline(classifier):
         prob = detector.classify(encode(aligned.frames, raw, aligned.confidence, found))
         want = footprint_map(raw.shape[1:3], found, prob, ev.score.max(axis=2))
         assert detector.last_candidates == len(found) > 0
-        np.testing.assert_array_equal(got, want)
+        # issue 20's bar: the same detections, scores within 1e-4
+        np.testing.assert_array_equal(got > 0, want > 0)
+        np.testing.assert_allclose(got, want, rtol=0, atol=1e-4)
     assert detector.take_warnings() == []
 
 
