@@ -22,21 +22,25 @@ from test_speed_paths import assert_same_candidates, moving_window
 PLANS = ([2, 1, 0, 1, 2], [3, 0, 1, 2, 3], [0, 1, 2, 3, 4], [2, 3, 4, 5, 6])
 
 
-def whole_picture(frames: np.ndarray, numbers: list[int], params: cand.CandidateParams):
-    aligned = motion.align_slots(list(frames), numbers, motion.MotionCache(workers=1))
+def whole_picture(
+    frames: np.ndarray, numbers: list[int], params: cand.CandidateParams, scale: float = 1.0
+):
+    cache = motion.MotionCache(workers=1, scale=scale)
+    aligned = motion.align_slots(list(frames), numbers, cache)
     found, ev = cand.find(aligned.frames, aligned.confidence, aligned.flow, params)
     return found, ev, encode(aligned.frames, list(frames), aligned.confidence, found)
 
 
 @pytest.mark.parametrize("workers", [1, 2])
 @pytest.mark.parametrize("params", [cand.CandidateParams(), cand.CandidateParams(threshold=2.5)])
-def test_bands_match_the_whole_picture(workers, params):
+@pytest.mark.parametrize("scale", [1.0, 0.5])
+def test_bands_match_the_whole_picture(workers, params, scale):
     all_frames = moving_window(np.random.default_rng(31), h=150, w=124)
-    cache = motion.MotionCache(workers=workers)
+    cache = motion.MotionCache(workers=workers, scale=scale)
     for numbers in PLANS:
         frames = all_frames[numbers]
         got = bands.find(list(frames), numbers, cache, params, workers, pixels=16 * 124)
-        found, ev, want = whole_picture(frames, numbers, params)
+        found, ev, want = whole_picture(frames, numbers, params, scale)
         assert len(found) > 0
         assert_same_candidates(got.found, found)
         np.testing.assert_array_equal(got.best.score, ev.score.max(axis=2))

@@ -146,3 +146,33 @@ def test_cascade_is_the_default_and_finds_clear_defects(tmp_path):
     for t in defects:
         assert any(abs(d["x"] - t.x) < 1.0 and abs(d["y"] - t.y) < 1.0 for d in centre), t
     assert len(centre) <= len(defects) + 1
+
+
+def test_flow_scale_auto_keeps_flow_near_a_thousand_pixels_wide():
+    from hotpixel.detect.motion import flow_scale
+
+    widths = {720: 1.0, 1024: 1.0, 1025: 0.5, 1920: 0.5, 2048: 0.5, 3840: 0.25, 4096: 0.25}
+    for width, scale in widths.items():
+        assert flow_scale("auto", width) == scale, width
+    assert flow_scale("auto", 6144) == 0.125
+    assert flow_scale("1", 3840) == 1.0 and flow_scale("0.25", 720) == 0.25
+
+
+def test_a_wide_plate_runs_its_flow_at_half_size_and_still_finds_the_defect():
+    """At 1152 px wide "auto" runs the flow at half size; the defect is found all the same and
+    the light that moves with the scene is not flagged, as at full size."""
+    rng = np.random.default_rng(7)
+    frames = np.concatenate([_moving_plate(rng, w=576), _moving_plate(rng, w=576)], axis=2)
+    frames[2, 50, 700] *= 8.0
+    for t in range(5):
+        frames[t, 30, 1000 - round(2.5 * t)] = 2.0
+    window = Window(tuple(frames), (0, 1, 2, 3, 4), 2)
+    results = {}
+    for setting in ("auto", "1"):
+        detector = CascadeDetector(device="cpu", flow_scale=setting)
+        results[setting] = detector(window)
+        assert detector.cache.scale == (0.5 if setting == "auto" else 1.0)
+    for prob in results.values():
+        assert prob[50, 700] >= 0.985
+        assert prob[28:33, 985:1002].max() < 0.985
+    assert not np.array_equal(results["auto"], results["1"])  # another flow, same finding

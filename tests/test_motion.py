@@ -127,3 +127,26 @@ def test_unrelated_pictures_across_a_cut_get_low_confidence():
     b = texture(np.random.Generator(np.random.PCG64(8))) * 3.0
     motion = MotionCache().motion(0, a, 1, b)
     assert np.median(motion.confidence) < 0.3
+
+
+def test_flow_at_half_size_is_kept_small_and_handed_out_at_full_size():
+    """At scale 0.5 the cache stores the flow at half size (a quarter of the memory), hands it
+    out at full size in full-size pixels, and judges consistency in full-size pixels."""
+    rng = np.random.Generator(np.random.PCG64(2))
+    centre = cv2.resize(texture(rng, 96, 120), (240, 192), interpolation=cv2.INTER_CUBIC)
+    neighbour = shifted(centre, 4.6, -2.4)
+    cache = MotionCache(scale=0.5)
+    motions = cache.motions(0, centre, [(1, neighbour)])
+    assert all(f.shape == (96, 120, 2) for f in cache._flows.values())
+    flow = motions[1].flow
+    assert flow.shape == (192, 240, 2)
+    inner = flow[24:-24, 24:-24].reshape(-1, 2)
+    assert np.median(inner[:, 0]) == pytest.approx(4.6, abs=0.15)
+    assert np.median(inner[:, 1]) == pytest.approx(-2.4, abs=0.15)
+    assert np.median(motions[1].confidence[24:-24, 24:-24]) > 0.9
+    # a round trip 1 px off at half size is 2 px at full size: well past the 0.7 px slack
+    small = np.zeros((96, 120, 2), np.float32)
+    off = small.copy()
+    off[..., 0] = 1.0
+    assert consistency(small, off, slack=0.35)[40, 60] < 0.05
+    assert consistency(small, off)[40, 60] > 0.3

@@ -54,6 +54,14 @@ class DetectParams:
         "same feature (classical detector).",
         range=(0, 16),
     )
+    flow_scale: str = param_field(
+        "auto",
+        "Resolution the cascade's optical flow runs at, as a share of the picture's width: "
+        "auto (full size up to 1024 px wide, else the largest of 1/2, 1/4, 1/8 that brings it "
+        "there: half at HD, a quarter at UHD), or 1, 0.5, 0.25, 0.125. Lower is faster; "
+        "candidates are still tested at every pixel.",
+        choices=("auto", "1", "0.5", "0.25", "0.125"),
+    )
     max_area: int = param_field(
         64,
         "Largest flagged region, in pixels, still reported as a pixel defect; larger regions "

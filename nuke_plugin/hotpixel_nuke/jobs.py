@@ -22,6 +22,7 @@ PARAM_NAMES = (
     "model",
     "device",
     "motion_tolerance",
+    "flow_scale",
     "max_area",
     "colorspace",
     "ocio",

@@ -102,6 +102,7 @@ def params(node):
         "model": os.path.expanduser(str(node["model"].value()).strip()),
         "device": str(node["device"].value()),
         "motion_tolerance": int(node["motion_tolerance"].value()),
+        "flow_scale": str(node["flow_scale"].value()),
         "max_area": int(node["max_area"].value()),
         "colorspace": str(node["colorspace"].value()).strip(),
         "ocio": os.path.expanduser(str(node["ocio"].value()).strip()),

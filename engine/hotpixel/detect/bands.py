@@ -6,11 +6,13 @@ every evidence map at once, and keeps them all: at 4K that is gigabytes of full-
 passes, one after another on one core. :func:`find` gives the same candidates, the same best
 score map and the same classifier cutouts from bands of rows processed independently:
 
+- the flows and their forward-backward consistency come whole from the
+  :class:`~hotpixel.detect.motion.MotionCache` (each neighbour on its own thread);
 - each band is widened by :data:`HALO` rows on either side (where the picture goes on), its
-  confidences, warps and evidence computed over the widened rows, and only its own rows kept.
-  Every filter of the stage reaches at most 3 rows, and evidence filters confidence that was
-  itself filtered once, so 6 rows of halo make a band's own rows the whole picture's numbers;
-  the picture's real edges are the band's edges there, with the same border rules;
+  photometric checks, warps and evidence computed over the widened rows, and only its own rows
+  kept. Every filter of the stage reaches at most 3 rows, and evidence filters confidence that
+  was itself filtered once, so 6 rows of halo make a band's own rows the whole picture's
+  numbers; the picture's real edges are the band's edges there, with the same border rules;
 - bands go to ``workers`` threads at once (OpenCV and NumPy release the GIL), and each band's
   working set stays small enough to sit in the processor's caches;
 - only the best channel's maps are kept for the whole picture (5 of ``(H, W)``), and the
@@ -31,7 +33,7 @@ import cv2
 import numpy as np
 
 from hotpixel.detect import candidates as cand
-from hotpixel.detect.motion import MotionCache, consistency, photometric, warp
+from hotpixel.detect.motion import MotionCache, photometric, warp
 
 HALO = 8  # rows added above and below a band (6 are needed, see the module's doc)
 BAND_PIXELS = 1 << 19  # about this many pixels a band (at 4K, 136 rows)
@@ -135,9 +137,9 @@ def find(
     h, w = centre.shape[:2]
     by_number = {n: frames[k] for k, n in enumerate(numbers)}  # the last slot of each, as align
     t0 = time.perf_counter()
-    pairs = cache.flow_pairs(c, centre, [(n, f) for n, f in by_number.items()])
+    motions = cache.consistencies(c, centre, [(n, f) for n, f in by_number.items()])
     flow_seconds = time.perf_counter() - t0
-    moved = list(pairs)
+    moved = list(motions)
     image_c = cache.image(c, centre)
     images = {n: cache.image(n, by_number[n]).astype(np.float32) for n in moved}
     best = cand.BestChannel(
@@ -152,9 +154,9 @@ def find(
         keep = slice(y0 - r0, y1 - r0)
         warped, conf = {}, {}
         for n in moved:
-            forward = pairs[n][0][r0:r1]
+            forward = motions[n][0][r0:r1]
             t0 = time.perf_counter()
-            conf[n] = consistency(forward, pairs[n][1], r0)
+            conf[n] = motions[n][1][r0:r1].copy()  # the forward-backward part, then the match
             conf[n] *= photometric(image_c[r0:r1], images[n], forward, r0)
             t1 = time.perf_counter()
             cache.count("confidence", t0)
@@ -184,7 +186,7 @@ def find(
     else:
         for job in jobs:
             band(job)
-    flows = {n: pairs[n][0] for n in moved}
+    flows = {n: motions[n][0] for n in moved}
     ones = np.ones((h, w), np.float32)
     conf_others = [confidence.get(n, ones) for n in others]
     slot_flows = [flows.get(n, np.zeros((h, w, 2), np.float32)) for n in numbers]

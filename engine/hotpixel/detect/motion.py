@@ -38,6 +38,7 @@ PRESETS = {
     "fast": cv2.DISOPTICAL_FLOW_PRESET_FAST,
     "medium": cv2.DISOPTICAL_FLOW_PRESET_MEDIUM,
 }
+FLOW_WIDTH = 1024  # the widest picture flow runs on at full size under flow scale "auto"
 K = TypeVar("K")
 V = TypeVar("V")
 LUMA = np.array([0.2126, 0.7152, 0.0722], np.float32)  # Rec.709 / sRGB primaries
@@ -58,6 +59,17 @@ def flow_image(frame: np.ndarray) -> np.ndarray:
     code = np.where(grey <= 0.0031308, 12.92 * grey, 1.055 * np.power(grey, 1 / 2.4) - 0.055)
     image: np.ndarray = cv2.medianBlur((code * 255.0 + 0.5).astype(np.uint8), 3)
     return image
+
+
+def flow_scale(setting: str, width: int) -> float:
+    """The flow scale for a picture ``width`` px wide: ``setting`` as a number, or for "auto"
+    the largest power of two share (1, 1/2, 1/4, ...) that is at most :data:`FLOW_WIDTH` wide."""
+    if setting != "auto":
+        return float(setting)
+    scale = 1.0
+    while width * scale > FLOW_WIDTH and scale > 1 / 64:
+        scale /= 2
+    return scale
 
 
 @lru_cache(maxsize=4)
@@ -89,13 +101,16 @@ def warp(frame: np.ndarray, flow: np.ndarray, top: int = 0) -> np.ndarray:
     return out.reshape((h, w, *frame.shape[2:]))
 
 
-def consistency(forward: np.ndarray, backward: np.ndarray, top: int = 0) -> np.ndarray:
+def consistency(
+    forward: np.ndarray, backward: np.ndarray, top: int = 0, slack: float = 0.7
+) -> np.ndarray:
     """``(H, W)`` confidence 0..1 of ``forward`` (a -> b) given ``backward`` (b -> a).
 
-    The round trip error ``|F(x) + B(x + F(x))|`` in pixels, against a tolerance of 0.7 px
-    plus 5 % of the motion; points carried outside the picture get 0. ``forward`` may be rows
-    ``top`` to ``top + h`` of the flow (``backward`` is always the whole picture's): the
-    confidence of those rows.
+    The round trip error ``|F(x) + B(x + F(x))|`` in pixels, against a tolerance of ``slack``
+    (0.7 px) plus 5 % of the motion; points carried outside the picture get 0. ``forward`` may
+    be rows ``top`` to ``top + h`` of the flow (``backward`` is always the whole picture's):
+    the confidence of those rows. For flows on a picture shrunk by ``s``, a ``slack`` of
+    ``0.7 s`` is the same 0.7 px of the full picture.
     """
     # the same float32 operations in the same order as the plain expression
     # exp(-0.5 * (|F + B'| / (0.7 + 0.05 (|F| + |B'|)))**2), done in place: this runs four
@@ -110,13 +125,13 @@ def consistency(forward: np.ndarray, backward: np.ndarray, top: int = 0) -> np.n
     tolerance = _length(forward)
     tolerance += _length(back)
     tolerance *= np.float32(0.05)
-    tolerance += np.float32(0.7)
+    tolerance += np.float32(slack)
     back += forward  # the round trip
     error = _length(back)
     error /= tolerance
     np.square(error, out=error)
     error *= np.float32(-0.5)
-    confidence = np.exp(error, out=error)
+    confidence: np.ndarray = np.exp(error, out=error)
     inside = tx >= 0
     inside &= tx <= w - 1
     inside &= ty >= 0
@@ -187,9 +202,13 @@ class MotionCache:
 
     ``workers`` DIS runs (and the confidence and warp of each neighbour) go on at once, each
     in its own thread with its own DIS instance: OpenCV releases the GIL and a DIS run barely
-    uses a second core by itself. The results do not depend on it. ``scale`` below 1 computes
-    the flow on images shrunk by that factor and scales it back up: faster, but not the same
-    flow (for measuring; the default is full resolution).
+    uses a second core by itself. The results do not depend on it.
+
+    ``scale`` below 1 computes the flow on the flow images shrunk by that factor (area
+    average), keeps it at that size (a 4K flow is 66 MB; at a quarter, 4 MB) and hands it out
+    scaled back up (bilinear). The forward-backward check runs at the shrunk size too, with
+    the same tolerance in full-size pixels, and is scaled up the same way; the photometric
+    check stays at full size, on the scaled-up flow. :func:`flow_scale` picks the scale.
     """
 
     def __init__(
@@ -234,23 +253,39 @@ class MotionCache:
         return image
 
     def _calc(self, image_a: np.ndarray, image_b: np.ndarray) -> np.ndarray:
-        """One DIS run on this thread's instance: ``(H, W, 2)`` float32 flow a -> b."""
+        """One DIS run on this thread's instance: ``(h, w, 2)`` float32 flow a -> b, at the
+        cache's scale (in pixels of the shrunk images)."""
         t0 = time.perf_counter()
         dis = getattr(self._local, "dis", None)
         if dis is None:
             dis = self._local.dis = cv2.DISOpticalFlow.create(PRESETS[self.preset])
-        if self.scale == 1.0:
-            flow = np.asarray(dis.calc(image_a, image_b, None))  # type: ignore[call-overload]
-        else:
-            h, w = image_a.shape
-            small = [
+        if self.scale != 1.0:
+            image_a, image_b = (
                 cv2.resize(i, None, fx=self.scale, fy=self.scale, interpolation=cv2.INTER_AREA)
                 for i in (image_a, image_b)
-            ]
-            coarse = np.asarray(dis.calc(small[0], small[1], None))  # type: ignore[call-overload]
-            flow = cv2.resize(coarse, (w, h), interpolation=cv2.INTER_LINEAR) / self.scale
+            )
+        flow = np.asarray(dis.calc(image_a, image_b, None))  # type: ignore[call-overload]
         self.count("flow", t0)
         return flow.astype(np.float32, copy=False)
+
+    def _full(self, stored: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+        """A stored flow at the full picture size ``shape[:2]`` (see the class's doc)."""
+        if self.scale == 1.0:
+            return stored
+        h, w = shape[:2]
+        up: np.ndarray = np.asarray(cv2.resize(stored, (w, h), interpolation=cv2.INTER_LINEAR))
+        up /= np.float32(self.scale)
+        return up
+
+    def _consistency(
+        self, forward: np.ndarray, backward: np.ndarray, shape: tuple[int, ...]
+    ) -> np.ndarray:
+        """:func:`consistency` of two stored flows, at the full picture size ``shape[:2]``."""
+        if self.scale == 1.0:
+            return consistency(forward, backward)
+        h, w = shape[:2]
+        small = consistency(forward, backward, slack=0.7 * self.scale)
+        return np.asarray(cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR), np.float32)
 
     def count(self, stage: str, t0: float) -> None:
         """Add the time since ``t0`` (``time.perf_counter``) to ``seconds[stage]``."""
@@ -265,15 +300,9 @@ class MotionCache:
 
     def flow(self, a: int, frame_a: np.ndarray, b: int, frame_b: np.ndarray) -> np.ndarray:
         """``(H, W, 2)`` float32 flow from frame ``a`` to frame ``b`` (see the module's doc)."""
-        key = (a, b)
-        flow = self._flows.get(key)
-        if flow is None:
-            if a == b:
-                flow = np.zeros((*frame_a.shape[:2], 2), np.float32)
-            else:
-                flow = self._calc(self._image(a, frame_a), self._image(b, frame_b))
-                self.computed += 1
-        return self._store(self._flows, key, flow)
+        if a == b:
+            return np.zeros((*frame_a.shape[:2], 2), np.float32)
+        return self._full(self.flow_pairs(a, frame_a, [(b, frame_b)])[b][0], frame_a.shape)
 
     def motion(self, a: int, frame_a: np.ndarray, b: int, frame_b: np.ndarray) -> Motion:
         """Flow from ``a`` to ``b`` and its confidence: forward-backward consistency times
@@ -281,25 +310,28 @@ class MotionCache:
         key = (a, b)
         found = self._motions.get(key)
         if found is None:
-            forward = self.flow(a, frame_a, b, frame_b)
             if a == b:
-                confidence = np.ones(frame_a.shape[:2], np.float32)
+                still = np.ones(frame_a.shape[:2], np.float32)
+                found = Motion(self.flow(a, frame_a, b, frame_b), still)
             else:
-                backward = self.flow(b, frame_b, a, frame_a)
-                confidence = self._confidence(
-                    forward, backward, self._image(a, frame_a), self._image(b, frame_b)
+                forward, backward = self.flow_pairs(a, frame_a, [(b, frame_b)])[b]
+                found = Motion(
+                    *self._confidence(
+                        forward, backward, self._image(a, frame_a), self._image(b, frame_b)
+                    )
                 )
-            found = Motion(forward, confidence)
         return self._store(self._motions, key, found)
 
     def _confidence(
         self, forward: np.ndarray, backward: np.ndarray, image_a: np.ndarray, image_b: np.ndarray
-    ) -> np.ndarray:
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The full-size flow and confidence from two stored flows and the flow images."""
         t0 = time.perf_counter()
-        confidence = consistency(forward, backward)
-        confidence *= photometric(image_a, image_b, forward)
+        confidence = self._consistency(forward, backward, image_a.shape)
+        flow = self._full(forward, image_a.shape)
+        confidence *= photometric(image_a, image_b, flow)
         self.count("confidence", t0)
-        return confidence
+        return flow, confidence
 
     def _map(self, fn: Callable[[Any], V], jobs: Sequence[Any]) -> list[V]:
         """``fn`` over ``jobs``, ``workers`` at a time (in order)."""
@@ -332,6 +364,22 @@ class MotionCache:
         """The ``(H, W)`` uint8 image flow is computed on (:func:`flow_image`), cached."""
         return self._image(number, frame)
 
+    def consistencies(
+        self, a: int, frame_a: np.ndarray, others: Sequence[tuple[int, np.ndarray]]
+    ) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+        """``{b: (flow a -> b, its forward-backward consistency)}`` at the full picture size,
+        for each ``(number, frame)`` of ``others`` other than ``a``, ``workers`` at a time.
+        The photometric part of the confidence is left to the caller (by bands)."""
+        pairs = self.flow_pairs(a, frame_a, others)
+
+        def one(pair: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+            t0 = time.perf_counter()
+            out = self._full(pair[0], frame_a.shape), self._consistency(*pair, frame_a.shape)
+            self.count("confidence", t0)
+            return out
+
+        return dict(zip(pairs, self._map(one, list(pairs.values())), strict=True))
+
     def motions(
         self, a: int, frame_a: np.ndarray, others: Sequence[tuple[int, np.ndarray]]
     ) -> dict[int, Motion]:
@@ -345,8 +393,8 @@ class MotionCache:
         got = self.flow_pairs(a, frame_a, [(b, frames[b]) for b in missing])
         jobs = [(*got[b], self._image(a, frame_a), self._image(b, frames[b])) for b in missing]
         confidences = self._map(lambda job: self._confidence(*job), jobs)
-        for b, job, confidence in zip(missing, jobs, confidences, strict=True):
-            self._store(self._motions, (a, b), Motion(job[0], confidence))
+        for b, (flow, confidence) in zip(missing, confidences, strict=True):
+            self._store(self._motions, (a, b), Motion(flow, confidence))
         out = {b: self.motion(a, frame_a, b, f) for b, f in frames.items()}  # refresh LRU
         out[a] = self.motion(a, frame_a, a, frame_a)
         return out

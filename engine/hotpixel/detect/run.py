@@ -49,6 +49,7 @@ from hotpixel.progress import Progress
 # and never a stale resume.
 IGNORED_BY: dict[str, tuple[str, ...]] = {
     "motion_tolerance": ("neural", "cascade"),
+    "flow_scale": ("neural", "classical"),
     "model": ("classical",),
     "device": ("classical",),
 }

@@ -51,7 +51,7 @@ def _neural(params: DetectParams) -> Detector:
 def _cascade(params: DetectParams) -> Detector:
     from hotpixel.detect.detectors.cascade import CascadeDetector
 
-    return CascadeDetector(params.model or None, params.device)
+    return CascadeDetector(params.model or None, params.device, flow_scale=params.flow_scale)
 
 
 DETECTORS: dict[str, Callable[[DetectParams], Detector]] = {

@@ -29,7 +29,7 @@ from hotpixel.detect import bands
 from hotpixel.detect import candidates as cand
 from hotpixel.detect.detectors.classical import ClassicalDetector
 from hotpixel.detect.model_file import load_classifier
-from hotpixel.detect.motion import MotionCache, align_slots
+from hotpixel.detect.motion import MotionCache, align_slots, flow_scale
 from hotpixel.detect.windows import Window
 
 DEFAULT_CLASSIFIER = "hotpixel-cascade-v1.onnx"
@@ -187,6 +187,7 @@ class CascadeDetector:
         params: cand.CandidateParams | None = None,
         preset: str | None = None,
         max_candidates: int = 4000,
+        flow_scale: str = "auto",
     ) -> None:
         path = classifier_path or default_classifier_path()
         self.session, self.info = load_classifier(path, device)
@@ -195,6 +196,7 @@ class CascadeDetector:
         self.params = params or cand.CandidateParams(threshold=self.info.candidate_threshold)
         # the flow preset the classifier was trained behind, unless a caller insists
         self.cache = MotionCache(preset or self.info.preset)
+        self.flow_scale = flow_scale  # "auto" or a number: see motion.flow_scale
         self.max_candidates = max_candidates
         self.last_candidates = 0  # for benchmarks and warnings
         self.seconds: dict[str, float] = {}  # wall time by stage, summed over windows
@@ -271,6 +273,10 @@ class CascadeDetector:
             return self._spatial(window)
         frames = list(window.frames)  # T x (H, W, C): never stacked, at 4K that is 0.5 GB
         self._forget_other_pictures(window)
+        scale = flow_scale(self.flow_scale, frames[0].shape[1])
+        if scale != self.cache.scale:  # another picture size: flows at another scale
+            self.cache.clear()
+            self.cache.scale = scale
         t0 = time.perf_counter()
         if min(frames[0].shape[:2]) > PATCH:
             done = bands.find(frames, window.numbers, self.cache, self.params, self.cache.workers)
