@@ -43,10 +43,11 @@ def test_bands_match_the_whole_picture(workers, params, scale):
         found, ev, want = whole_picture(frames, numbers, params, scale)
         assert len(found) > 0
         assert_same_candidates(got.found, found)
-        np.testing.assert_array_equal(got.best.score, ev.score.max(axis=2))
         # what the detector paints with: the best score, and the best channel where it counts
-        scored = ev.score.max(axis=2) > 0
-        np.testing.assert_array_equal(got.best.channel[scored], ev.score.argmax(axis=2)[scored])
+        np.testing.assert_array_equal(got.best.score, ev.score.max(axis=2))
+        kept = np.flatnonzero(ev.score.max(axis=2) >= params.threshold)
+        np.testing.assert_array_equal(got.best.index, kept)
+        np.testing.assert_array_equal(got.best.channel, ev.score.reshape(-1, 3)[kept].argmax(1))
         encoded = encode_cutouts(
             got.aligned_cutouts(PATCH),
             cand.cutouts(list(frames), found.y, found.x, PATCH),

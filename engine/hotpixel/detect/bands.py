@@ -15,8 +15,9 @@ score map and the same classifier cutouts from bands of rows processed independe
   numbers; the picture's real edges are the band's edges there, with the same border rules;
 - bands go to ``workers`` threads at once (OpenCV and NumPy release the GIL), and each band's
   working set stays small enough to sit in the processor's caches;
-- only the best channel's maps are kept for the whole picture (5 of ``(H, W)``), and the
-  aligned neighbours are never kept: the classifier's cutouts of them are resampled at the
+- only the best channel's score is kept for the whole picture (and the rest where it reaches
+  the candidate threshold: :class:`~hotpixel.detect.candidates.BestChannel`), and the aligned
+  neighbours are never kept: the classifier's cutouts of them are resampled at the
   candidates' own pixels, the same bilinear lookups the whole warp makes there.
 
 ``tests/test_bands.py`` checks the results against the whole-picture path, value for value.
@@ -49,10 +50,10 @@ def bands(height: int, width: int, pixels: int = BAND_PIXELS) -> list[tuple[int,
 class Window:
     """One window's candidate stage, done (:func:`find`).
 
-    ``found`` the candidates; ``best`` the best channel's maps for the whole picture; ``frames``
-    the window as decoded and ``numbers`` its frame numbers; ``flows`` ``{number: flow from the
-    centre}`` and ``confidence`` ``{number: (H, W) confidence}`` for each neighbour that is not
-    the centre's own picture.
+    ``found`` the candidates; ``best`` the best channel's evidence (its score everywhere);
+    ``frames`` the window as decoded and ``numbers`` its frame numbers; ``flows`` ``{number:
+    flow from the centre}`` and ``confidence`` ``{number: (H, W) confidence}`` for each
+    neighbour that is not the centre's own picture.
     """
 
     found: cand.Candidates
@@ -142,9 +143,8 @@ def find(
     moved = list(motions)
     image_c = cache.image(c, centre)
     images = {n: cache.image(n, by_number[n]).astype(np.float32) for n in moved}
-    best = cand.BestChannel(
-        np.zeros((h, w), np.uint8), *(np.zeros((h, w), np.float32) for _ in range(4))
-    )
+    score = np.zeros((h, w), np.float32)
+    parts: dict[int, cand.BestChannel] = {}
     confidence = {n: np.empty((h, w), np.float32) for n in moved}
     others = [numbers[k] for k in range(len(numbers)) if k != t]
 
@@ -173,10 +173,12 @@ def find(
             [conf.get(n, ones) for n in others],
         )
         part = cand.BestChannel.of(
-            cand.Evidence(ev.residual[keep], ev.sigma[keep], ev.level[keep], ev.score[keep])
+            cand.Evidence(ev.residual[keep], ev.sigma[keep], ev.level[keep], ev.score[keep]),
+            params.threshold,
+            y0 * w,
         )
-        for name in ("channel", "score", "residual", "sigma", "level"):
-            getattr(best, name)[y0:y1] = getattr(part, name)
+        score[y0:y1] = part.score
+        parts[y0] = part
         cache.count("evidence", t0)
 
     jobs = bands(h, w, pixels)
@@ -190,5 +192,6 @@ def find(
     ones = np.ones((h, w), np.float32)
     conf_others = [confidence.get(n, ones) for n in others]
     slot_flows = [flows.get(n, np.zeros((h, w, 2), np.float32)) for n in numbers]
+    best = cand.BestChannel.join(score, [parts[y0] for y0, _ in jobs])
     found = cand.gather(centre, best, conf_others, slot_flows, params)
     return Window(found, best, frames, numbers, flows, confidence, flow_seconds)

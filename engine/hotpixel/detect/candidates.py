@@ -129,9 +129,12 @@ def local_level(frame: np.ndarray) -> np.ndarray:
 
     The core is left out so a defect up to 3x3 does not raise its own background.
     """
-    box5 = _box(frame, 2) * 25.0
-    box3 = _box(frame, 1) * 9.0
-    level: np.ndarray = (box5 - box3) / 16.0
+    level = _box(frame, 2)
+    level *= np.float32(25.0)
+    box3 = _box(frame, 1)
+    box3 *= np.float32(9.0)
+    level -= box3
+    level /= np.float32(16.0)
     return level
 
 
@@ -176,13 +179,20 @@ def evidence(
     # with the same float32 (and float64) operations in the same order, in place and one
     # neighbour at a time: the classifier is trained on exactly these numbers.
     every = [bool(ok.all()) for ok in valid]
-    reference = np.full(centre.shape, -np.inf, np.float32)
-    high = np.full(centre.shape, -np.inf, np.float32)
-    low = np.full(centre.shape, np.inf, np.float32)
-    total = np.zeros(centre.shape, np.float32)
-    for n, ok, all_ok in zip(neighbours, valid, every, strict=True):
+    # the first neighbour starts the running maxima, minimum and sum (the definition's start
+    # values, -inf, inf and 0, change nothing); later ones fold in
+    reference = high = low = total = centre  # placeholders, replaced by the first neighbour
+    for i, (n, ok, all_ok) in enumerate(zip(neighbours, valid, every, strict=True)):
         spread = _max_filter(n, p.tolerance)
-        if all_ok:
+        if i == 0 and all_ok:
+            reference = spread.copy() if spread is n else spread
+            high, low, total = n.copy(), n.copy(), n.copy()
+        elif i == 0:
+            reference = np.where(ok, spread, -np.inf)
+            high = np.where(ok, n, -np.inf)
+            low = np.where(ok, n, np.inf)
+            total = np.where(ok, n, 0.0)
+        elif all_ok:
             np.maximum(reference, spread, out=reference)
             np.maximum(high, n, out=high)
             np.minimum(low, n, out=low)
@@ -267,27 +277,64 @@ def peaks(score: np.ndarray, threshold: float, spacing: int) -> tuple[np.ndarray
 
 @dataclass(frozen=True)
 class BestChannel:
-    """:class:`Evidence` at each pixel's best-scoring channel; every map ``(H, W)``.
+    """:class:`Evidence` at each pixel's best-scoring channel.
 
-    ``channel`` (uint8/int) the channel, ``score`` its normalised residual (the largest over
-    channels), ``residual``, ``sigma`` and ``level`` float32 in that channel.
+    ``score`` ``(H, W)`` float32 is the best channel's normalised residual (the largest over
+    channels) at every pixel. The rest is kept only where ``score`` reaches ``least`` (the
+    candidate threshold: no candidate elsewhere), as ``(M,)`` arrays over those pixels in
+    raster order: ``index`` (``y * W + x``), ``channel`` (the first channel with the largest
+    score), ``residual``, ``sigma`` and ``level`` in that channel.
     """
 
-    channel: np.ndarray
     score: np.ndarray
+    least: float
+    index: np.ndarray
+    channel: np.ndarray
     residual: np.ndarray
     sigma: np.ndarray
     level: np.ndarray
 
     @classmethod
-    def of(cls, ev: Evidence) -> BestChannel:
-        best = ev.score.argmax(axis=2)[..., None]  # (H, W, 1)
+    def of(cls, ev: Evidence, least: float, offset: int = 0) -> BestChannel:
+        """From ``ev``; ``offset`` is added to ``index`` (for a band of a larger picture)."""
+        c = ev.score.shape[2]
+        score = ev.score[..., 0].copy()
+        for k in range(1, c):  # the largest over channels, as max(axis=2) gives, but faster
+            np.maximum(score, ev.score[..., k], out=score)
+        index = np.flatnonzero(score >= least)
+        rows = ev.score.reshape(-1, c)[index]  # (M, C)
+        channel = rows.argmax(axis=1) if len(index) else np.zeros(0, np.intp)
 
         def at(m: np.ndarray) -> np.ndarray:
-            out: np.ndarray = np.take_along_axis(m, best, axis=2)[..., 0]
+            out: np.ndarray = m.reshape(-1, c)[index, channel]
             return out
 
-        return cls(best[..., 0], at(ev.score), at(ev.residual), at(ev.sigma), at(ev.level))
+        kept = (at(ev.residual), at(ev.sigma), at(ev.level))
+        return cls(score, least, index + offset, channel, *kept)
+
+    @classmethod
+    def join(cls, score: np.ndarray, parts: Sequence[BestChannel]) -> BestChannel:
+        """The whole picture's from its bands' ``parts`` (top to bottom, ``index`` already
+        offset) and its whole ``score`` map."""
+
+        def cat(name: str) -> np.ndarray:
+            return np.concatenate([getattr(p, name) for p in parts])
+
+        least = parts[0].least if parts else 0.0
+        names = ("index", "channel", "residual", "sigma", "level")
+        return cls(score, least, *(cat(n) for n in names))
+
+    def at(self, ys: np.ndarray, xs: np.ndarray) -> tuple[np.ndarray, ...]:
+        """``(channel, residual, sigma, level)`` at pixels whose score reaches ``least``."""
+        where = np.searchsorted(self.index, np.asarray(ys) * self.score.shape[1] + xs)
+        if len(where) and (where.max() >= len(self.index)):
+            raise ValueError("a pixel below the kept score was asked for")
+        return (
+            self.channel[where].astype(np.intp),
+            self.residual[where],
+            self.sigma[where],
+            self.level[where],
+        )
 
 
 def find(
@@ -308,7 +355,7 @@ def find(
     others = [k for k in range(len(frames)) if k != t]
     conf = None if confidence is None else [confidence[k] for k in others]  # K x (H, W)
     ev = evidence(frames[t], [frames[k] for k in others], p, conf)  # views, no copies
-    return gather(frames[t], BestChannel.of(ev), conf, flow, p), ev
+    return gather(frames[t], BestChannel.of(ev, p.threshold), conf, flow, p), ev
 
 
 def gather(
@@ -322,9 +369,8 @@ def gather(
     features. ``confidence`` are the K neighbours' ``(H, W)`` flow confidences (None: all 1),
     ``flow`` the window's T ``(H, W, 2)`` flows from the centre (None: no motion)."""
     ys, xs = peaks(best.score, params.threshold, params.spacing)
-    ch = best.channel[ys, xs].astype(np.intp)
+    ch, residual, sigma, level = best.at(ys, xs)
     value = centre[ys, xs, ch]
-    level = best.level[ys, xs]
     n = len(ys)
     if confidence is not None:
         at = np.stack([c[ys, xs] for c in confidence])  # (K, N)
@@ -337,8 +383,8 @@ def gather(
         x=xs,
         channel=ch,
         score=best.score[ys, xs],
-        residual=best.residual[ys, xs],
-        sigma=best.sigma[ys, xs],
+        residual=residual,
+        sigma=sigma,
         level=level,
         value=value,
         contrast=value / np.maximum(level, 1e-6) - 1.0,
