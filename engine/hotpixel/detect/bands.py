@@ -6,13 +6,13 @@ every evidence map at once, and keeps them all: at 4K that is gigabytes of full-
 passes, one after another on one core. :func:`find` gives the same candidates, the same best
 score map and the same classifier cutouts from bands of rows processed independently:
 
-- the flows and their forward-backward consistency come whole from the
+- the flows and their confidence come whole from the
   :class:`~hotpixel.detect.motion.MotionCache` (each neighbour on its own thread);
 - each band is widened by :data:`HALO` rows on either side (where the picture goes on), its
-  photometric checks, warps and evidence computed over the widened rows, and only its own rows
-  kept. Every filter of the stage reaches at most 3 rows, and evidence filters confidence that
-  was itself filtered once, so 6 rows of halo make a band's own rows the whole picture's
-  numbers; the picture's real edges are the band's edges there, with the same border rules;
+  warps and evidence computed over the widened rows, and only its own rows kept. Every filter
+  of the evidence reaches at most 3 rows, so a band's own rows are the whole picture's numbers
+  (with 2 rows of halo they are not: the test fails); the picture's real edges are the band's
+  edges there, with the same border rules;
 - bands go to ``workers`` threads at once (OpenCV and NumPy release the GIL), and each band's
   working set stays small enough to sit in the processor's caches;
 - only the best channel's score is kept for the whole picture (and the rest where it reaches
@@ -34,9 +34,9 @@ import cv2
 import numpy as np
 
 from hotpixel.detect import candidates as cand
-from hotpixel.detect.motion import MotionCache, photometric, warp
+from hotpixel.detect.motion import MotionCache, warp
 
-HALO = 8  # rows added above and below a band (6 are needed, see the module's doc)
+HALO = 3  # rows added above and below a band: the widest filter of the evidence reaches 3
 BAND_PIXELS = 1 << 19  # about this many pixels a band (at 4K, 136 rows)
 
 
@@ -138,31 +138,22 @@ def find(
     h, w = centre.shape[:2]
     by_number = {n: frames[k] for k, n in enumerate(numbers)}  # the last slot of each, as align
     t0 = time.perf_counter()
-    motions = cache.consistencies(c, centre, [(n, f) for n, f in by_number.items()])
+    motions = cache.confidences(c, centre, [(n, f) for n, f in by_number.items()])
     flow_seconds = time.perf_counter() - t0
     moved = list(motions)
-    image_c = cache.image(c, centre)
-    images = {n: cache.image(n, by_number[n]).astype(np.float32) for n in moved}
     score = np.zeros((h, w), np.float32)
     parts: dict[int, cand.BestChannel] = {}
-    confidence = {n: np.empty((h, w), np.float32) for n in moved}
     others = [numbers[k] for k in range(len(numbers)) if k != t]
 
     def band(rows: tuple[int, int]) -> None:
         y0, y1 = rows
         r0, r1 = max(0, y0 - HALO), min(h, y1 + HALO)
         keep = slice(y0 - r0, y1 - r0)
-        warped, conf = {}, {}
+        warped = {}
         for n in moved:
-            forward = motions[n][0][r0:r1]
             t0 = time.perf_counter()
-            conf[n] = motions[n][1][r0:r1].copy()  # the forward-backward part, then the match
-            conf[n] *= photometric(image_c[r0:r1], images[n], forward, r0)
-            t1 = time.perf_counter()
-            cache.count("confidence", t0)
-            warped[n] = warp(by_number[n], forward, r0)
-            cache.count("warp", t1)
-            confidence[n][y0:y1] = conf[n][keep]
+            warped[n] = warp(by_number[n], motions[n].flow[r0:r1], r0)
+            cache.count("warp", t0)
         t0 = time.perf_counter()
         mid = centre[r0:r1]
         ones = np.ones(mid.shape[:2], np.float32)
@@ -170,7 +161,7 @@ def find(
             mid,
             [warped.get(n, mid) for n in others],
             params,
-            [conf.get(n, ones) for n in others],
+            [motions[n].confidence[r0:r1] if n in motions else ones for n in others],
         )
         part = cand.BestChannel.of(
             cand.Evidence(ev.residual[keep], ev.sigma[keep], ev.level[keep], ev.score[keep]),
@@ -188,7 +179,8 @@ def find(
     else:
         for job in jobs:
             band(job)
-    flows = {n: motions[n][0] for n in moved}
+    flows = {n: motions[n].flow for n in moved}
+    confidence = {n: motions[n].confidence for n in moved}
     ones = np.ones((h, w), np.float32)
     conf_others = [confidence.get(n, ones) for n in others]
     slot_flows = [flows.get(n, np.zeros((h, w, 2), np.float32)) for n in numbers]

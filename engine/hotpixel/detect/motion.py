@@ -364,21 +364,16 @@ class MotionCache:
         """The ``(H, W)`` uint8 image flow is computed on (:func:`flow_image`), cached."""
         return self._image(number, frame)
 
-    def consistencies(
+    def confidences(
         self, a: int, frame_a: np.ndarray, others: Sequence[tuple[int, np.ndarray]]
-    ) -> dict[int, tuple[np.ndarray, np.ndarray]]:
-        """``{b: (flow a -> b, its forward-backward consistency)}`` at the full picture size,
-        for each ``(number, frame)`` of ``others`` other than ``a``, ``workers`` at a time.
-        The photometric part of the confidence is left to the caller (by bands)."""
-        pairs = self.flow_pairs(a, frame_a, others)
-
-        def one(pair: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-            t0 = time.perf_counter()
-            out = self._full(pair[0], frame_a.shape), self._consistency(*pair, frame_a.shape)
-            self.count("confidence", t0)
-            return out
-
-        return dict(zip(pairs, self._map(one, list(pairs.values())), strict=True))
+    ) -> dict[int, Motion]:
+        """:meth:`motion` from ``a`` to each ``(number, frame)`` of ``others`` other than ``a``,
+        by number, ``workers`` at a time, without keeping them (only the flows are kept)."""
+        frames = {b: f for b, f in others if b != a}
+        got = self.flow_pairs(a, frame_a, list(frames.items()))
+        jobs = [(*got[b], self._image(a, frame_a), self._image(b, frames[b])) for b in frames]
+        done = self._map(lambda job: self._confidence(*job), jobs)
+        return {b: Motion(*pair) for b, pair in zip(frames, done, strict=True)}
 
     def motions(
         self, a: int, frame_a: np.ndarray, others: Sequence[tuple[int, np.ndarray]]
@@ -389,12 +384,9 @@ class MotionCache:
         the results are those of :meth:`motion` one by one.
         """
         frames = {b: f for b, f in others if b != a}
-        missing = [b for b in frames if (a, b) not in self._motions]
-        got = self.flow_pairs(a, frame_a, [(b, frames[b]) for b in missing])
-        jobs = [(*got[b], self._image(a, frame_a), self._image(b, frames[b])) for b in missing]
-        confidences = self._map(lambda job: self._confidence(*job), jobs)
-        for b, (flow, confidence) in zip(missing, confidences, strict=True):
-            self._store(self._motions, (a, b), Motion(flow, confidence))
+        missing = [(b, frames[b]) for b in frames if (a, b) not in self._motions]
+        for b, found in self.confidences(a, frame_a, missing).items():
+            self._store(self._motions, (a, b), found)
         out = {b: self.motion(a, frame_a, b, f) for b, f in frames.items()}  # refresh LRU
         out[a] = self.motion(a, frame_a, a, frame_a)
         return out
