@@ -82,7 +82,13 @@ def write(path: str, rgb: np.ndarray, fmt: str) -> None:
 
 
 def child(
-    mode: str, pattern: str, out: str, detector: str, workers: str = "1", classifier: str = ""
+    mode: str,
+    pattern: str,
+    out: str,
+    detector: str,
+    workers: str = "1",
+    classifier: str = "",
+    flow_scale: str = "auto",
 ) -> dict[str, object]:
     """Runs in a subprocess: time one pass, report peak RSS (of the largest process) and, for
     a detection, the time by stage."""
@@ -97,7 +103,7 @@ def child(
         shutil.rmtree(out, ignore_errors=True)
         made = _instrument(stages, detector, classifier)
         model = classifier if detector == "cascade" else ""
-        params = DetectParams(detector=detector, model=model)
+        params = DetectParams(detector=detector, model=model, flow_scale=flow_scale)
         detect(DetectJob(pattern, out, params=params, workers=int(workers)))
         extra = _detector_stages(made, stages)
     seconds = time.perf_counter() - t0
@@ -177,10 +183,18 @@ def _detector_stages(made: list[Any], stages: dict[str, float]) -> dict[str, obj
 
 
 def measure(
-    mode: str, pattern: str, out: str, detector: str, classifier: str = "", workers: int = 1
+    mode: str,
+    pattern: str,
+    out: str,
+    detector: str,
+    classifier: str = "",
+    workers: int = 1,
+    flow_scale: str = "auto",
 ) -> dict[str, Any]:
     cmd = [sys.executable, __file__, "--child", mode, pattern, out, detector, str(workers)]
-    proc = subprocess.run([*cmd, classifier], capture_output=True, text=True, check=False)
+    proc = subprocess.run(
+        [*cmd, classifier, flow_scale], capture_output=True, text=True, check=False
+    )
     if proc.returncode != 0:
         raise RuntimeError(f"{mode} run failed:\n{proc.stderr}")
     result: dict[str, Any] = json.loads(proc.stdout.splitlines()[-1])
@@ -188,13 +202,19 @@ def measure(
 
 
 def run_config(
-    work: str, size_key: str, fmt: str, frames: int, detector: str, classifier: str
+    work: str,
+    size_key: str,
+    fmt: str,
+    frames: int,
+    detector: str,
+    classifier: str,
+    flow_scale: str = "auto",
 ) -> dict[str, Any]:
     folder = os.path.join(work, f"{size_key}_{fmt}")
     pattern = make_sequence(folder, SIZES[size_key], fmt, frames, seed=1)
     decode = measure("decode", pattern, "", detector)
     out = os.path.join(work, f"out_{size_key}_{fmt}")
-    e2e = measure("detect", pattern, out, detector, classifier)
+    e2e = measure("detect", pattern, out, detector, classifier, flow_scale=flow_scale)
     d = decode["seconds"] / decode["frames"]
     e = e2e["seconds"] / e2e["frames"]
     return {
@@ -220,6 +240,7 @@ STAGES = (
     ("flow", "motion_flow"),
     ("conf", "motion_confidence"),
     ("warp", "motion_warp"),
+    ("evidence", "motion_evidence"),
     ("align", "cascade_align"),
     ("cands", "cascade_candidates"),
     ("classify", "cascade_classifier"),
@@ -229,18 +250,20 @@ STAGES = (
 
 
 def print_stages(rows: list[dict[str, Any]]) -> None:
-    """Seconds per frame by stage. decode and writes run on their own threads, flow/conf/warp
-    on the flow threads (summed thread time: two at once count twice); align (their wall
-    time), cands and classify are the parts of detector, on the main thread with analysis."""
+    """Seconds per frame by stage. decode and writes run on their own threads; flow and conf
+    on the flow threads, warp and evidence on the band threads (summed thread time: two at
+    once count twice); align (the flows' and confidences' wall time), cands (the bands' wall
+    time and the peaks) and classify are the parts of detector, on the main thread with
+    analysis."""
     head = ("resolution", "format", "detector", *(s for s, _ in STAGES), "cand/frame", "DIS/frame")
-    print("".join(f"{h:>11}" for h in head))
+    print("".join(f"{h:>13}" for h in head))
     for r in rows:
         stages = r["stages_s"]
         cells = [r["resolution"], r["format"], r["detector"]]
         cells += [f"{stages[k]:.3f}" if k in stages else "-" for _, k in STAGES]
         c = r.get("candidates")
         cells += [f"{c[1]:.0f} ({c[0]}-{c[2]})" if c else "-", f"{r['dis_runs_per_frame']:.1f}"]
-        print("".join(f"{c!s:>11}" for c in cells))
+        print("".join(f"{c!s:>13}" for c in cells))
 
 
 def print_table(rows: list[dict[str, Any]]) -> None:
@@ -273,7 +296,7 @@ def print_table(rows: list[dict[str, Any]]) -> None:
 
 def main() -> int:
     if len(sys.argv) > 1 and sys.argv[1] == "--child":
-        print(json.dumps(child(*sys.argv[2:8])))
+        print(json.dumps(child(*sys.argv[2:9])))
         return 0
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--sizes", default="1080,2160", help="comma list of 1080, 2160")
@@ -286,6 +309,11 @@ def main() -> int:
         "--classifier",
         default="",
         help="cascade classifier (default: the shipped one)",
+    )
+    p.add_argument(
+        "--flow-scales",
+        default="auto",
+        help="comma list of the cascade's --flow-scale values to time (auto, 1, 0.5, 0.25, 0.125)",
     )
     p.add_argument("--work", default="bench_out", help="scratch folder")
     p.add_argument("--json", help="also write the rows here")
@@ -301,8 +329,15 @@ def main() -> int:
     for size_key in args.sizes.split(","):
         for fmt in args.formats.split(","):
             for detector in args.detectors.split(","):
-                rows.append(run_config(args.work, size_key, fmt, args.frames, detector, classifier))
-                print_table(rows[-1:])
+                scales = args.flow_scales.split(",") if detector == "cascade" else ["auto"]
+                for scale in scales:
+                    row = run_config(
+                        args.work, size_key, fmt, args.frames, detector, classifier, scale
+                    )
+                    if detector == "cascade" and len(scales) > 1:
+                        row["detector"] = f"cascade@{scale}"
+                    rows.append(row)
+                    print_table(rows[-1:])
     print()
     print_table(rows)
     print()
