@@ -128,8 +128,8 @@ def find(
     pixels: int = BAND_PIXELS,
 ) -> Window:
     """The candidate stage of one window of T ``(H, W, C)`` float32 frames (centre ``T // 2``),
-    by bands: the same :class:`~hotpixel.detect.candidates.Candidates` and best-channel maps as
-    ``candidates.find`` on ``motion.align_slots``'s output (see the module's doc)."""
+    by bands: the same :class:`~hotpixel.detect.candidates.Candidates` and best-channel
+    evidence as ``candidates.find`` on ``motion.align_slots``'s output (see the module's doc)."""
     if len(numbers) != len(frames) or any(f.ndim != 3 for f in frames):
         raise ValueError(f"frames must be T (H, W, C) arrays, one number each; got {len(numbers)}")
     t = len(frames) // 2
@@ -181,9 +181,12 @@ def find(
             band(job)
     flows = {n: motions[n].flow for n in moved}
     confidence = {n: motions[n].confidence for n in moved}
-    ones = np.ones((h, w), np.float32)
-    conf_others = [confidence.get(n, ones) for n in others]
-    slot_flows = [flows.get(n, np.zeros((h, w, 2), np.float32)) for n in numbers]
+    trust = dict(confidence)
+    if c in others:  # a neighbour slot showing the centre's own picture: fully trusted
+        trust[c] = np.ones((h, w), np.float32)
+    conf_others = [trust[n] for n in others]
+    still = np.zeros((h, w, 2), np.float32)  # the centre's own slots (pages never touched)
+    slot_flows = [flows.get(n, still) for n in numbers]
     best = cand.BestChannel.join(score, [parts[y0] for y0, _ in jobs])
     found = cand.gather(centre, best, conf_others, slot_flows, params)
     return Window(found, best, frames, numbers, flows, confidence, flow_seconds)
