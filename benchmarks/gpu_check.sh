@@ -8,7 +8,9 @@
 #     --implementation cp --platform manylinux_2_28_x86_64 -d .whl openimageio==3.2.2.0
 # then call the device tool's run with command "bash benchmarks/gpu_check.sh", carry [".whl"]
 # and timeout_s 540. Figures land in $OUT (gpu.json, gpu.log, nvidia-smi.txt).
-# Extra arguments go to gpu.py (e.g. --frames 24 --workers 1,8).
+# Extra arguments go to gpu.py (e.g. --frames 24 --workers 1,8). The cascade's end-to-end run
+# needs OpenCV too; its wheel (opencv-python-headless==5.0.0.93, 61 MB) does not fit beside
+# OpenImageIO's in the 64 MiB a run may carry, so without OpenCV on that machine it is skipped.
 set -uo pipefail
 if ls .whl/*.whl >/dev/null 2>&1; then
   python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade \
