@@ -203,8 +203,14 @@ def evidence(
             np.minimum(low, np.where(ok, n, np.inf), out=low)
             total += np.where(ok, n, 0.0)
     residual = np.subtract(centre, reference, out=reference)
-    count = valid.sum(axis=0, dtype=np.uint8)  # (H, W, 1), 1..K
-    expected_range = RANGE_TO_SIGMA_BY_COUNT[np.minimum(count, len(RANGE_TO_SIGMA_BY_COUNT) - 1)]
+    longest = len(RANGE_TO_SIGMA_BY_COUNT) - 1
+    count: np.ndarray | int
+    if all(every):  # every neighbour trusted everywhere (the usual case): one count, K
+        count = len(neighbours)
+        expected_range = RANGE_TO_SIGMA_BY_COUNT[min(count, longest)]
+    else:
+        count = valid.sum(axis=0, dtype=np.uint8)  # (H, W, 1), 1..K
+        expected_range = RANGE_TO_SIGMA_BY_COUNT[np.minimum(count, longest)]
     high -= low
     high /= expected_range
     disagreement = _box(high, p.noise_radius)
@@ -237,14 +243,16 @@ def evidence(
     return Evidence(residual, sigma, level, score)
 
 
-def _deviation(centre: np.ndarray, total: np.ndarray, count: np.ndarray) -> np.ndarray:
+def _deviation(centre: np.ndarray, total: np.ndarray, count: np.ndarray | int) -> np.ndarray:
     """``|centre - total / count|`` as float32, computed in float64 (as the definition's integer
-    count makes it), a band of rows at a time so the float64 temporaries stay small."""
+    count makes it), a band of rows at a time so the float64 temporaries stay small. ``count``
+    is ``(H, W, 1)`` or one number for every pixel."""
     out = np.empty(centre.shape, np.float32)
     step = max(1, (1 << 16) // max(1, centre.shape[1] * centre.shape[2]))
     for y in range(0, centre.shape[0], step):
         rows = slice(y, y + step)
-        mean = total[rows] / count[rows].astype(np.float64)  # as float32 / int64 would give
+        n = np.float64(count) if isinstance(count, int) else count[rows].astype(np.float64)
+        mean = total[rows] / n  # as float32 / int64 would give
         np.subtract(centre[rows], mean, out=mean)
         np.abs(mean, out=mean)
         out[rows] = mean
