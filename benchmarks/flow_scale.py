@@ -9,16 +9,17 @@ motion). Defects are then injected at the upscaled size exactly as
 :func:`hotpixel.ml.realvideo.defected_clip` does (same generator, heatmap, count, contrast
 range). With ``--upscale 1`` the segments are those of the real-motion set for the same seed.
 
-One :class:`CascadeDetector` per flow scale (``MotionCache(preset, scale=s)``: DIS on frames
-shrunk by ``s``, the flow scaled back up) scores exactly the same windows, at the classifier's
+One :class:`CascadeDetector` per flow scale (``flow_scale=s`` and a ``MotionCache(preset,
+scale=s)``: DIS on frames shrunk by ``s``, the flow scaled back up; the table says which scale
+the cache really ran at) scores exactly the same windows, at the classifier's
 default threshold, through :func:`hotpixel.ml.evaluation.harness.score_detector` (a detection
 within 2 px of a true centroid is a hit). Printed per motion class and flow scale: recall of
 clear defects (contrast >= 1, peak >= 2x the local level) and of all >= 0.5x, false alerts per
 frame and per 1080p-equivalent frame, F1, and against scale 1 (when measured) the defects found
 at scale 1 but not at this scale and the reverse; then seconds per window per scale (the
 detector's call only, all 8 flows of a window included: the harness numbers every window
-1..5, so no flow is shared between windows) with the detector's own split into align (flow,
-confidence, warp), candidates and classifier.
+1..5, so no flow is shared between windows) with the detector's own split into its stages
+(``det.seconds``: align, candidates, classifier) and the flow cache's DIS thread time.
 
 Segments are made and scored one at a time (memory: one segment). Run from the repository
 root:
@@ -161,6 +162,7 @@ class Timing:
     stages: dict[str, float] = field(default_factory=dict)  # summed, from det.seconds
     threads: dict[str, float] = field(default_factory=dict)  # MotionCache thread time
     dis_runs: int = 0
+    ran_at: set[float] = field(default_factory=set)  # the cache's scale after each segment
 
 
 def timed(det: CascadeDetector, into: list[float]) -> Callable[[Window], np.ndarray]:
@@ -211,7 +213,9 @@ def main(argv: list[str] | None = None) -> int:
     scales: list[float] = args.scales
     detectors: dict[float, CascadeDetector] = {}
     for s in scales:
-        det = CascadeDetector()
+        # the detector picks its cache's scale per picture from ``flow_scale`` (default
+        # "auto": by width), overriding ``cache.scale``: pin both to ``s``
+        det = CascadeDetector(flow_scale=f"{s:g}")
         det.cache = MotionCache(det.cache.preset, scale=s)
         detectors[s] = det
     first = detectors[scales[0]]
@@ -238,6 +242,7 @@ def main(argv: list[str] | None = None) -> int:
                 real_motion.merge(
                     scored[motion][s], score_detector(timed(det, timing[s].windows), seg.samples)
                 )
+                timing[s].ran_at.add(det.cache.scale)
             print(
                 f"{motion}: {seg.clip} {w}x{h}, {len(seg.samples)} windows, fastest move "
                 f"{seg.speed:.1f} px/frame ({time.perf_counter() - started:.0f} s so far)",
@@ -297,6 +302,7 @@ def main(argv: list[str] | None = None) -> int:
                         k: v / max(len(t.windows), 1) for k, v in t.threads.items()
                     },
                     "dis_runs": t.dis_runs,
+                    "cache_scale_seen": sorted(t.ran_at),
                 }
                 for s, t in timing.items()
             },
@@ -369,7 +375,7 @@ def _print_timing(scales: list[float], timing: dict[float, Timing]) -> None:
     )
     print(
         f"{'flow scale':<12}{'windows':>8}{'median':>9}{'mean':>9}{'align':>9}"
-        f"{'cands':>9}{'classif':>9}{'DIS thr':>9}{'DIS runs':>9}"
+        f"{'cands':>9}{'classif':>9}{'DIS thr':>9}{'DIS runs':>9}  ran at"
     )
     for s in scales:
         t = timing[s]
@@ -378,9 +384,12 @@ def _print_timing(scales: list[float], timing: dict[float, Timing]) -> None:
             f"{s:<12g}{len(t.windows):>8d}{np.median(t.windows):>9.3f}{np.mean(t.windows):>9.3f}"
             f"{t.stages.get('align', 0.0) / n:>9.3f}{t.stages.get('candidates', 0.0) / n:>9.3f}"
             f"{t.stages.get('classifier', 0.0) / n:>9.3f}{t.threads.get('flow', 0.0) / n:>9.3f}"
-            f"{t.dis_runs:>9d}"
+            f"{t.dis_runs:>9d}  {','.join(f'{r:g}' for r in sorted(t.ran_at))}"
         )
-    print("(DIS thr: DIS thread-seconds per window, summed over the flow threads)")
+    print(
+        "(DIS thr: DIS thread-seconds per window, summed over the flow threads; ran at: the "
+        "flow cache's scale after each segment, which should be the row's scale)"
+    )
 
 
 if __name__ == "__main__":
