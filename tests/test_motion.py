@@ -150,3 +150,19 @@ def test_flow_at_half_size_is_kept_small_and_handed_out_at_full_size():
     off[..., 0] = 1.0
     assert consistency(small, off, slack=0.35)[40, 60] < 0.05
     assert consistency(small, off)[40, 60] > 0.3
+
+
+def test_flow_image_by_rows_is_the_whole_frame_expression():
+    """flow_image works a few rows at a time (small temporaries at 4K); the numbers are those
+    of the plain expression over the whole frame."""
+    rng = np.random.default_rng(9)
+    frame = (rng.random((301, 977, 3), dtype=np.float32) ** 3) * 40.0
+    frame[5, 5] = np.nan
+    frame[7, 9] = -2.0
+    grey = frame @ np.array([0.2126, 0.7152, 0.0722], np.float32)
+    grey = np.nan_to_num(np.maximum(grey, 0.0), nan=0.0, posinf=1e6)
+    grey = grey / (1.0 + grey)
+    code = np.where(grey <= 0.0031308, 12.92 * grey, 1.055 * np.power(grey, 1 / 2.4) - 0.055)
+    want = cv2.medianBlur((code * 255.0 + 0.5).astype(np.uint8), 3)
+    assert frame.shape[0] * frame.shape[1] > 1 << 18  # several blocks of rows
+    np.testing.assert_array_equal(flow_image(frame), want)

@@ -359,3 +359,14 @@ def test_a_sequence_run_reuses_each_flow_and_reports_the_cap(classifier, tmp_pat
     assert made[0].cache.computed == 26
     capped = [w for w in progress.warnings if "more than the cap of 1" in w]
     assert capped and '"code": "candidates_capped"' in stream.getvalue()
+
+
+def test_align_by_blocks_of_rows_matches_the_reference(monkeypatch):
+    """Flow images and the photometric check go a block of rows at a time (3 rows of halo for
+    the 7x7 box); with 16-row blocks the results are still the reference's."""
+    monkeypatch.setattr(motion, "BLOCK_PIXELS", 16 * 96)
+    frames = moving_window(np.random.default_rng(24), n=5)
+    fast = motion.align(frames, [0, 1, 2, 3, 4], motion.MotionCache(workers=1))
+    ref = ref_align(frames, [0, 1, 2, 3, 4])
+    np.testing.assert_array_equal(fast.flow, ref.flow)
+    np.testing.assert_allclose(fast.confidence, ref.confidence, rtol=0, atol=1e-6)

@@ -37,7 +37,7 @@ from hotpixel.detect import candidates as cand
 from hotpixel.detect.motion import MotionCache, warp
 
 HALO = 3  # rows added above and below a band: the widest filter of the evidence reaches 3
-BAND_PIXELS = 1 << 19  # about this many pixels a band (at 4K, 136 rows)
+BAND_PIXELS = 1 << 18  # about this many pixels a band (at 4K, 68 rows)
 
 
 def bands(height: int, width: int, pixels: int = BAND_PIXELS) -> list[tuple[int, int]]:

@@ -39,6 +39,8 @@ PRESETS = {
     "medium": cv2.DISOPTICAL_FLOW_PRESET_MEDIUM,
 }
 FLOW_WIDTH = 1024  # the widest picture flow runs on at full size under flow scale "auto"
+IMAGE_CAPACITY = 6  # flow images kept: a window's 5 and the next frame's (8 MB each at 4K)
+BLOCK_PIXELS = 1 << 18  # whole-picture steps go this many pixels at a time (small temporaries)
 K = TypeVar("K")
 V = TypeVar("V")
 LUMA = np.array([0.2126, 0.7152, 0.0722], np.float32)  # Rec.709 / sRGB primaries
@@ -53,12 +55,27 @@ def flow_image(frame: np.ndarray) -> np.ndarray:
     """
     if frame.ndim != 3:
         raise ValueError(f"frame must be (H, W, C), got shape {frame.shape}")
+    code = np.empty(frame.shape[:2], np.uint8)
+    for y0, y1 in _blocks(*frame.shape[:2]):
+        code[y0:y1] = _code(frame[y0:y1])
+    image: np.ndarray = cv2.medianBlur(code, 3)
+    return image
+
+
+def _code(frame: np.ndarray) -> np.ndarray:
+    """The 8-bit tone-compressed luminance of :func:`flow_image`, before its median."""
     grey = frame @ LUMA if frame.shape[2] == 3 else frame.mean(axis=2)
     grey = np.nan_to_num(np.maximum(grey, 0.0), nan=0.0, posinf=1e6)
     grey = grey / (1.0 + grey)
     code = np.where(grey <= 0.0031308, 12.92 * grey, 1.055 * np.power(grey, 1 / 2.4) - 0.055)
-    image: np.ndarray = cv2.medianBlur((code * 255.0 + 0.5).astype(np.uint8), 3)
-    return image
+    out: np.ndarray = (code * 255.0 + 0.5).astype(np.uint8)
+    return out
+
+
+def _blocks(height: int, width: int) -> list[tuple[int, int]]:
+    """``(top, bottom)`` rows of about :data:`BLOCK_PIXELS` pixels each, 16 rows at least."""
+    step = max(16, BLOCK_PIXELS // max(1, width))
+    return [(y, min(y + step, height)) for y in range(0, height, step)]
 
 
 def flow_scale(setting: str, width: int) -> float:
@@ -249,7 +266,7 @@ class MotionCache:
             image = flow_image(frame)
             self._images[number] = image
         self._images.move_to_end(number)
-        _trim(self._images, self.capacity)
+        _trim(self._images, IMAGE_CAPACITY)
         return image
 
     def _calc(self, image_a: np.ndarray, image_b: np.ndarray) -> np.ndarray:
@@ -329,7 +346,12 @@ class MotionCache:
         t0 = time.perf_counter()
         confidence = self._consistency(forward, backward, image_a.shape)
         flow = self._full(forward, image_a.shape)
-        confidence *= photometric(image_a, image_b, flow)
+        source = image_b.astype(np.float32)
+        h = image_a.shape[0]
+        for y0, y1 in _blocks(*image_a.shape):  # the 7x7 box reaches 3 rows: 3 rows of halo
+            r0, r1 = max(0, y0 - 3), min(h, y1 + 3)
+            match = photometric(image_a[r0:r1], source, flow[r0:r1], r0)
+            confidence[y0:y1] *= match[y0 - r0 : y1 - r0]
         self.count("confidence", t0)
         return flow, confidence
 
