@@ -291,7 +291,11 @@ def _process(
 ) -> None:
     if not todo:
         return
-    reader: ReadAhead[Loaded] = ReadAhead(todo, lambda n: load_frame(seq, n, canvas, decoder))
+    # one frame ahead is enough to keep detection fed: decoding a frame takes a fraction of
+    # detecting it (docs/performance.md), and each frame held is 100 MB at 4K
+    reader: ReadAhead[Loaded] = ReadAhead(
+        todo, lambda n: load_frame(seq, n, canvas, decoder), lookahead=1
+    )
     meta = {
         "hotpixel:detector": detector.name,
         "hotpixel:detector_version": detector.version,

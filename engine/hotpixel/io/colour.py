@@ -271,7 +271,7 @@ class Decoder:
         """
         h, w = pixels.shape[:2]
         if self.identity:
-            return np.ascontiguousarray(pixels[..., list(rgb)], dtype=np.float32)
+            return rgb_float(pixels, rgb)
         kind = _kind(pixels.dtype)
         b = self.baked(kind)
         if not b.exact:
@@ -285,6 +285,14 @@ class Decoder:
         for y in range(0, h, BAND):
             _decode_band(codes[y : y + BAND], rgb, b, out[y : y + BAND])
         return out
+
+
+def rgb_float(pixels: np.ndarray, rgb: tuple[int, int, int]) -> np.ndarray:
+    """The ``rgb`` channels of ``(h, w, C)`` ``pixels`` as contiguous float32: ``pixels``
+    itself when it is already exactly that (no 100 MB copy of a 4K frame), else a new array."""
+    if tuple(rgb) == tuple(range(pixels.shape[2])):
+        return np.ascontiguousarray(pixels, dtype=np.float32)
+    return np.ascontiguousarray(pixels[..., list(rgb)], dtype=np.float32)
 
 
 def unit_float(values: np.ndarray) -> np.ndarray:

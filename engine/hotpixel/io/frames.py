@@ -20,7 +20,7 @@ import numpy as np
 import OpenImageIO as oiio
 
 from hotpixel.errors import FrameReadError
-from hotpixel.io.colour import Decoder, unit_float
+from hotpixel.io.colour import Decoder, rgb_float, unit_float
 from hotpixel.io.geometry import Geometry, paste
 
 
@@ -77,7 +77,7 @@ def read_frame(path: str, frame: int, colour: Decoder | None = None) -> Frame:
     spec = layout.spec
     pixels = pixels.reshape(spec.height, spec.width, layout.chend - layout.chbegin)
     if colour is None:
-        rgb = np.ascontiguousarray(pixels[..., list(layout.rgb)], dtype=np.float32)
+        rgb = rgb_float(pixels, layout.rgb)
     else:
         rgb = colour.decode(pixels, layout.rgb)
     alpha = None if layout.alpha is None else unit_float(pixels[..., layout.alpha])
