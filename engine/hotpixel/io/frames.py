@@ -76,10 +76,7 @@ def read_frame(path: str, frame: int, colour: Decoder | None = None) -> Frame:
         inp.close()
     spec = layout.spec
     pixels = pixels.reshape(spec.height, spec.width, layout.chend - layout.chbegin)
-    if colour is None:
-        rgb = rgb_float(pixels, layout.rgb)
-    else:
-        rgb = colour.decode(pixels, layout.rgb)
+    rgb = rgb_float(pixels, layout.rgb) if colour is None else colour.decode(pixels, layout.rgb)
     alpha = None if layout.alpha is None else unit_float(pixels[..., layout.alpha])
     geometry = Geometry(
         spec.x,
