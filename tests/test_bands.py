@@ -33,13 +33,16 @@ def whole_picture(
 
 @pytest.mark.parametrize("workers", [1, 2])
 @pytest.mark.parametrize("params", [cand.CandidateParams(), cand.CandidateParams(threshold=2.5)])
-@pytest.mark.parametrize("scale", [1.0, 0.5])
-def test_bands_match_the_whole_picture(workers, params, scale):
-    all_frames = moving_window(np.random.default_rng(31), h=150, w=124)
+@pytest.mark.parametrize(
+    ("scale", "size"), [(1.0, (150, 124)), (0.5, (150, 124)), (0.5, (151, 125))]
+)
+def test_bands_match_the_whole_picture(workers, params, scale, size):
+    """At scale 0.5 a 150x124 picture reads its flow by rows, a 151x125 one whole."""
+    all_frames = moving_window(np.random.default_rng(31), h=size[0], w=size[1])
     cache = motion.MotionCache(workers=workers, scale=scale)
     for numbers in PLANS:
         frames = all_frames[numbers]
-        got = bands.find(list(frames), numbers, cache, params, workers, pixels=16 * 124)
+        got = bands.find(list(frames), numbers, cache, params, workers, pixels=16 * size[1])
         found, ev, want = whole_picture(frames, numbers, params, scale)
         assert len(found) > 0
         assert_same_candidates(got.found, found)
@@ -92,3 +95,18 @@ def test_the_candidate_fields_are_the_definitions_types():
     found, _, _ = whole_picture(frames, [0, 1, 2, 3, 4], cand.CandidateParams(2.5))
     for f in dataclasses.fields(cand.Candidates):
         assert getattr(got.found, f.name).dtype == getattr(found, f.name).dtype, f.name
+
+
+@pytest.mark.parametrize("scale", [0.5, 0.25])
+def test_a_flow_read_by_rows_is_the_whole_flow_scaled_up(scale):
+    rng = np.random.default_rng(34)
+    k = round(1 / scale)
+    stored = rng.normal(0.0, 3.0, (37, 29, 2)).astype(np.float32)
+    flow = motion.FullFlow(stored, (37 * k, 29 * k), scale)
+    whole = flow.whole()
+    assert whole.shape == (37 * k, 29 * k, 2)
+    for top, bottom in [(0, 1), (0, 16), (5, 40), (17 * k, 37 * k), (37 * k - 1, 37 * k)]:
+        np.testing.assert_array_equal(flow.rows(top, bottom), whole[top:bottom])
+    ys = rng.integers(0, 37 * k, (40, 3, 3))
+    xs = rng.integers(0, 29 * k, (40, 3, 3))
+    np.testing.assert_array_equal(flow.at(ys, xs), whole[ys, xs])

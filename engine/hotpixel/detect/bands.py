@@ -28,13 +28,13 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
 
 from hotpixel.detect import candidates as cand
-from hotpixel.detect.motion import MotionCache, warp
+from hotpixel.detect.motion import FullFlow, MotionCache, warp
 
 HALO = 3  # rows added above and below a band: the widest filter of the evidence reaches 3
 BAND_PIXELS = 1 << 18  # about this many pixels a band (at 4K, 68 rows)
@@ -60,7 +60,7 @@ class Window:
     best: cand.BestChannel
     frames: Sequence[np.ndarray]
     numbers: Sequence[int]
-    flows: dict[int, np.ndarray]
+    flows: dict[int, FullFlow]
     confidence: dict[int, np.ndarray]
     flow_seconds: float = 0.0  # wall time spent getting the flows (cached ones cost nothing)
 
@@ -81,7 +81,7 @@ class Window:
             if number not in self.flows:  # the centre's own picture
                 slots.append(frame[rows, cols, :])
                 continue
-            flow = self.flows[number][rows, cols]  # (N, s, s, 2)
+            flow = self.flows[number].at(rows, cols)  # (N, s, s, 2)
             # the same float32 sums the whole warp makes: pixel coordinate + flow
             mx = cols.astype(np.float32) + flow[..., 0]
             my = rows.astype(np.float32) + flow[..., 1]
@@ -152,7 +152,7 @@ def find(
         warped = {}
         for n in moved:
             t0 = time.perf_counter()
-            warped[n] = warp(by_number[n], motions[n].flow[r0:r1], r0)
+            warped[n] = warp(by_number[n], motions[n][0].rows(r0, r1), r0)
             cache.count("warp", t0)
         t0 = time.perf_counter()
         mid = centre[r0:r1]
@@ -161,7 +161,7 @@ def find(
             mid,
             [warped.get(n, mid) for n in others],
             params,
-            [motions[n].confidence[r0:r1] if n in motions else ones for n in others],
+            [motions[n][1][r0:r1] if n in motions else ones for n in others],
         )
         part = cand.BestChannel.of(
             cand.Evidence(ev.residual[keep], ev.sigma[keep], ev.level[keep], ev.score[keep]),
@@ -179,14 +179,15 @@ def find(
     else:
         for job in jobs:
             band(job)
-    flows = {n: motions[n].flow for n in moved}
-    confidence = {n: motions[n].confidence for n in moved}
+    flows = {n: motions[n][0] for n in moved}
+    confidence = {n: motions[n][1] for n in moved}
     trust = dict(confidence)
     if c in others:  # a neighbour slot showing the centre's own picture: fully trusted
         trust[c] = np.ones((h, w), np.float32)
     conf_others = [trust[n] for n in others]
-    still = np.zeros((h, w, 2), np.float32)  # the centre's own slots (pages never touched)
-    slot_flows = [flows.get(n, still) for n in numbers]
     best = cand.BestChannel.join(score, [parts[y0] for y0, _ in jobs])
-    found = cand.gather(centre, best, conf_others, slot_flows, params)
+    found = cand.gather(centre, best, conf_others, None, params)
+    still = np.zeros((len(found), 2), np.float32)  # the centre's own slots
+    at = np.stack([flows[n].at(found.y, found.x) if n in flows else still for n in numbers])
+    found = replace(found, motion=cand.largest_motion(at.reshape(len(numbers), len(found), 2)))
     return Window(found, best, frames, numbers, flows, confidence, flow_seconds)

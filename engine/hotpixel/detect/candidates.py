@@ -407,7 +407,11 @@ def motion_at(
 ) -> np.ndarray:
     """``(N,)``: the largest flow magnitude (px) at ``(ys, xs)`` over the window's slots, from
     ``(T, H, W, 2)`` flows (or T ``(H, W, 2)`` arrays)."""
-    at = np.stack([f[ys, xs] for f in flow]).reshape(len(flow), len(ys), 2)  # (T, N, 2)
+    return largest_motion(np.stack([f[ys, xs] for f in flow]).reshape(len(flow), len(ys), 2))
+
+
+def largest_motion(at: np.ndarray) -> np.ndarray:
+    """``(N,)``: the largest magnitude over the slots of ``(T, N, 2)`` flow vectors."""
     out: np.ndarray = np.hypot(at[..., 0], at[..., 1]).max(axis=0)
     return out
 

@@ -209,6 +209,66 @@ class Aligned:
     flow: np.ndarray
 
 
+class FullFlow:
+    """A stored flow (:class:`MotionCache`) read at the full picture size, rows at a time.
+
+    At scale 1 the stored flow is the full-size flow. Below 1, :meth:`rows` scales up only the
+    rows asked for, from the stored rows around them (2 stored rows of margin): the same
+    numbers as the rows of the whole upscaled flow when the picture is a whole multiple of the
+    stored flow (the tests check it); otherwise the whole flow is scaled up once and kept.
+    """
+
+    def __init__(self, stored: np.ndarray, shape: tuple[int, ...], scale: float) -> None:
+        self.stored, self.shape, self.scale = stored, (shape[0], shape[1]), scale
+        h, w = self.shape
+        k = round(1.0 / scale)
+        self._factor = k if k * scale == 1.0 and stored.shape[:2] == (h // k, w // k) else 0
+        self._exact = self._factor > 0 and h % k == 0 and w % k == 0
+        self._whole: np.ndarray | None = None
+
+    def whole(self) -> np.ndarray:
+        """The whole ``(H, W, 2)`` flow (at 4K, 66 MB)."""
+        if self.scale == 1.0:
+            return self.stored
+        if self._whole is None:
+            h, w = self.shape
+            up: np.ndarray = np.asarray(
+                cv2.resize(self.stored, (w, h), interpolation=cv2.INTER_LINEAR), np.float32
+            )
+            up /= np.float32(self.scale)
+            self._whole = up
+        return self._whole
+
+    def rows(self, top: int, bottom: int) -> np.ndarray:
+        """Rows ``top`` to ``bottom`` of :meth:`whole`, ``(bottom - top, W, 2)``."""
+        if self.scale == 1.0 or not self._exact:
+            return self.whole()[top:bottom]
+        k, (h, w) = self._factor, self.shape
+        c0, c1 = max(0, top // k - 2), min(h // k, -(-bottom // k) + 2)
+        size = (w, (c1 - c0) * k)
+        up = np.asarray(cv2.resize(self.stored[c0:c1], size, interpolation=cv2.INTER_LINEAR))
+        part: np.ndarray = up[top - c0 * k : bottom - c0 * k]
+        part /= np.float32(self.scale)
+        return part
+
+    def at(self, ys: np.ndarray, xs: np.ndarray) -> np.ndarray:
+        """The flow at pixels ``(ys, xs)`` (any matching shapes): ``(*ys.shape, 2)``."""
+        ys, xs = np.asarray(ys), np.asarray(xs)
+        if self.scale == 1.0 or not self._exact:
+            whole: np.ndarray = self.whole()[ys, xs]
+            return whole
+        out = np.empty((*ys.shape, 2), np.float32)
+        wanted = np.unique(ys)
+        # runs of consecutive rows, each scaled up once
+        breaks = np.flatnonzero(np.diff(wanted) > 1) + 1
+        for run in np.split(wanted, breaks) if len(wanted) else []:
+            top, bottom = int(run[0]), int(run[-1]) + 1
+            part = self.rows(top, bottom)
+            sel = (ys >= top) & (ys < bottom)
+            out[sel] = part[ys[sel] - top, xs[sel]]
+        return out
+
+
 class MotionCache:
     """DIS flow per ordered frame pair, computed once and kept for the windows that share it.
 
@@ -287,12 +347,7 @@ class MotionCache:
 
     def _full(self, stored: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
         """A stored flow at the full picture size ``shape[:2]`` (see the class's doc)."""
-        if self.scale == 1.0:
-            return stored
-        h, w = shape[:2]
-        up: np.ndarray = np.asarray(cv2.resize(stored, (w, h), interpolation=cv2.INTER_LINEAR))
-        up /= np.float32(self.scale)
-        return up
+        return FullFlow(stored, shape, self.scale).whole()
 
     def _consistency(
         self, forward: np.ndarray, backward: np.ndarray, shape: tuple[int, ...]
@@ -343,14 +398,22 @@ class MotionCache:
         self, forward: np.ndarray, backward: np.ndarray, image_a: np.ndarray, image_b: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:
         """The full-size flow and confidence from two stored flows and the flow images."""
+        flow, confidence = self._confidence_rows(forward, backward, image_a, image_b)
+        return flow.whole(), confidence
+
+    def _confidence_rows(
+        self, forward: np.ndarray, backward: np.ndarray, image_a: np.ndarray, image_b: np.ndarray
+    ) -> tuple[FullFlow, np.ndarray]:
+        """The full-size flow (read by rows) and confidence from two stored flows and the flow
+        images; the full-size flow is never made whole when the sizes allow."""
         t0 = time.perf_counter()
         confidence = self._consistency(forward, backward, image_a.shape)
-        flow = self._full(forward, image_a.shape)
+        flow = FullFlow(forward, image_a.shape, self.scale)
         source = image_b.astype(np.float32)
         h = image_a.shape[0]
         for y0, y1 in _blocks(*image_a.shape):  # the 7x7 box reaches 3 rows: 3 rows of halo
             r0, r1 = max(0, y0 - 3), min(h, y1 + 3)
-            match = photometric(image_a[r0:r1], source, flow[r0:r1], r0)
+            match = photometric(image_a[r0:r1], source, flow.rows(r0, r1), r0)
             confidence[y0:y1] *= match[y0 - r0 : y1 - r0]
         self.count("confidence", t0)
         return flow, confidence
@@ -388,14 +451,15 @@ class MotionCache:
 
     def confidences(
         self, a: int, frame_a: np.ndarray, others: Sequence[tuple[int, np.ndarray]]
-    ) -> dict[int, Motion]:
+    ) -> dict[int, tuple[FullFlow, np.ndarray]]:
         """:meth:`motion` from ``a`` to each ``(number, frame)`` of ``others`` other than ``a``,
-        by number, ``workers`` at a time, without keeping them (only the flows are kept)."""
+        by number, ``workers`` at a time, without keeping them (only the flows are kept), the
+        flow as a :class:`FullFlow` to read by rows."""
         frames = {b: f for b, f in others if b != a}
         got = self.flow_pairs(a, frame_a, list(frames.items()))
         jobs = [(*got[b], self._image(a, frame_a), self._image(b, frames[b])) for b in frames]
-        done = self._map(lambda job: self._confidence(*job), jobs)
-        return {b: Motion(*pair) for b, pair in zip(frames, done, strict=True)}
+        done = self._map(lambda job: self._confidence_rows(*job), jobs)
+        return dict(zip(frames, done, strict=True))
 
     def motions(
         self, a: int, frame_a: np.ndarray, others: Sequence[tuple[int, np.ndarray]]
@@ -407,8 +471,8 @@ class MotionCache:
         """
         frames = {b: f for b, f in others if b != a}
         missing = [(b, frames[b]) for b in frames if (a, b) not in self._motions]
-        for b, found in self.confidences(a, frame_a, missing).items():
-            self._store(self._motions, (a, b), found)
+        for b, (flow, confidence) in self.confidences(a, frame_a, missing).items():
+            self._store(self._motions, (a, b), Motion(flow.whole(), confidence))
         out = {b: self.motion(a, frame_a, b, f) for b, f in frames.items()}  # refresh LRU
         out[a] = self.motion(a, frame_a, a, frame_a)
         return out
