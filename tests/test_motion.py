@@ -122,11 +122,18 @@ def test_align_checks_shapes():
         MotionCache("slowest")
 
 
-def test_unrelated_pictures_across_a_cut_get_low_confidence():
-    a = texture(np.random.Generator(np.random.PCG64(7)))
-    b = texture(np.random.Generator(np.random.PCG64(8))) * 3.0
-    motion = MotionCache().motion(0, a, 1, b)
+@pytest.mark.parametrize("scale", [1.0, 0.5])
+def test_unrelated_pictures_across_a_cut_get_low_confidence(scale: float):
+    """At a flow scale below 1 both checks run on the shrunk images; a cut still shows."""
+    a = texture(np.random.Generator(np.random.PCG64(7)), 256, 320)
+    b = texture(np.random.Generator(np.random.PCG64(8)), 256, 320) * 3.0
+    motion = MotionCache(scale=scale).motion(0, a, 1, b)
     assert np.median(motion.confidence) < 0.3
+    same = MotionCache(scale=scale).motion(0, a, 1, shifted(a, 2.0, 1.0))
+    assert np.median(same.confidence) > 0.8
+    # a flat picture: the flow is still and consistent both ways, only the match says no
+    flat = MotionCache(scale=scale).motion(0, a, 1, np.full_like(a, 3.0))
+    assert np.median(flat.confidence) < 0.3
 
 
 def test_flow_at_half_size_is_kept_small_and_handed_out_at_full_size():

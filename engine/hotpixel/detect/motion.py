@@ -164,7 +164,7 @@ def _length(vectors: np.ndarray) -> np.ndarray:
 
 
 def photometric(
-    image_a: np.ndarray, image_b: np.ndarray, flow: np.ndarray, top: int = 0
+    image_a: np.ndarray, image_b: np.ndarray, flow: np.ndarray, top: int = 0, box: int = 7
 ) -> np.ndarray:
     """``(H, W)`` 0..1: how well ``image_b`` warped by ``flow`` matches ``image_a`` around each
     pixel, from the two ``(H, W)`` uint8 flow images (:func:`flow_image`).
@@ -179,7 +179,7 @@ def photometric(
     """
     warped = warp(image_b.astype(np.float32, copy=False), flow, top)
     np.subtract(image_a, warped, out=warped)  # uint8 - float32 is float32
-    error: np.ndarray = cv2.blur(np.abs(warped, out=warped), (7, 7))
+    error: np.ndarray = cv2.blur(np.abs(warped, out=warped), (box, box))
     error /= np.float32(12.0)
     np.square(error, out=error)
     error *= np.float32(-0.5)
@@ -283,9 +283,10 @@ class MotionCache:
 
     ``scale`` below 1 computes the flow on the flow images shrunk by that factor (area
     average), keeps it at that size (a 4K flow is 66 MB; at a quarter, 4 MB) and hands it out
-    scaled back up (bilinear). The forward-backward check runs at the shrunk size too, with
-    the same tolerance in full-size pixels, and is scaled up the same way; the photometric
-    check stays at full size, on the scaled-up flow. :func:`flow_scale` picks the scale.
+    scaled back up (bilinear, :class:`FullFlow`). The confidence is made at that size too: the
+    forward-backward check with the same tolerance in full-size pixels, the photometric check
+    on the shrunk flow images over a 3x3 box, both then scaled up the same way. Candidates are
+    still tested at every full-size pixel. :func:`flow_scale` picks the scale.
     """
 
     def __init__(
@@ -349,16 +350,6 @@ class MotionCache:
         """A stored flow at the full picture size ``shape[:2]`` (see the class's doc)."""
         return FullFlow(stored, shape, self.scale).whole()
 
-    def _consistency(
-        self, forward: np.ndarray, backward: np.ndarray, shape: tuple[int, ...]
-    ) -> np.ndarray:
-        """:func:`consistency` of two stored flows, at the full picture size ``shape[:2]``."""
-        if self.scale == 1.0:
-            return consistency(forward, backward)
-        h, w = shape[:2]
-        small = consistency(forward, backward, slack=0.7 * self.scale)
-        return np.asarray(cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR), np.float32)
-
     def count(self, stage: str, t0: float) -> None:
         """Add the time since ``t0`` (``time.perf_counter``) to ``seconds[stage]``."""
         with self._clock:
@@ -407,8 +398,19 @@ class MotionCache:
         """The full-size flow (read by rows) and confidence from two stored flows and the flow
         images; the full-size flow is never made whole when the sizes allow."""
         t0 = time.perf_counter()
-        confidence = self._consistency(forward, backward, image_a.shape)
         flow = FullFlow(forward, image_a.shape, self.scale)
+        if self.scale != 1.0:  # both checks at the flow's size, then scaled up (class doc)
+            h, w = image_a.shape[:2]
+            small_a, small_b = (
+                cv2.resize(i, None, fx=self.scale, fy=self.scale, interpolation=cv2.INTER_AREA)
+                for i in (image_a, image_b)
+            )
+            small = consistency(forward, backward, slack=0.7 * self.scale)
+            small *= photometric(small_a, small_b, forward, box=3)
+            up = cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
+            self.count("confidence", t0)
+            return flow, np.asarray(up, np.float32)
+        confidence = consistency(forward, backward)
         source = image_b.astype(np.float32)
         h = image_a.shape[0]
         for y0, y1 in _blocks(*image_a.shape):  # the 7x7 box reaches 3 rows: 3 rows of halo
