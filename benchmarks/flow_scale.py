@@ -132,26 +132,10 @@ def segments(
     motion: str, frames: int, seed: int, factor: float, defects: int, split: str = "test"
 ) -> Iterator[Segment]:
     """As :func:`real_motion.segments` (same rng per class, same split of frames by clip)."""
-    rng = np.random.Generator(np.random.PCG64([seed, CLASSES.index(motion)]))
-    clips = realvideo.SPLITS[split]
-    per_clip = -(-frames // len(clips))
-    for clip in clips:
-        left = per_clip
-        while left > 0:
-            count = min(real_motion.SEGMENT, left)
-            seg, speed = defected_clip(clip, motion, count, rng, defects, factor)
-            moved = seg.frames
-            samples = [
-                Sample(
-                    frames=moved[c - 2 : c + 3],
-                    target=seg.targets[c],
-                    hard=np.zeros(moved.shape[1:3], bool),
-                    defects=seg.defects[c],
-                )
-                for c in range(2, len(moved) - 2)
-            ]
-            yield Segment(clip, motion, samples, (moved.shape[1], moved.shape[2]), speed)
-            left -= count
+    for clip, count, rng in real_motion.plan(motion, frames, seed, split):
+        seg, speed = defected_clip(clip, motion, count, rng, defects, factor)
+        size = (seg.frames.shape[1], seg.frames.shape[2])
+        yield Segment(clip, motion, real_motion.window_samples(seg), size, speed)
 
 
 @dataclass

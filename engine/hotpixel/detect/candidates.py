@@ -129,13 +129,20 @@ def local_level(frame: np.ndarray) -> np.ndarray:
 
     The core is left out so a defect up to 3x3 does not raise its own background.
     """
-    level = _box(frame, 2)
-    level *= np.float32(25.0)
-    box3 = _box(frame, 1)
-    box3 *= np.float32(9.0)
-    level -= box3
-    level /= np.float32(16.0)
-    return level
+    return _ring_mean(frame, 2)
+
+
+def _ring_mean(image: np.ndarray, radius: int) -> np.ndarray:
+    """``(H, W, C)``: the mean over the ``2 radius + 1`` box less its 3x3 core, per channel
+    (box sums as box means times their areas, the core's taken away, over the ring's area)."""
+    outer, core = (2 * radius + 1) ** 2, 9
+    ring = _box(image, radius)
+    ring *= np.float32(outer)
+    inner = _box(image, 1)
+    inner *= np.float32(core)
+    ring -= inner
+    ring /= np.float32(outer - core)
+    return ring
 
 
 def trusted(
@@ -216,16 +223,10 @@ def evidence(
     disagreement = _box(high, p.noise_radius)
     del high, low, expected_range  # memory: each is a frame's worth
     if p.centre_noise:
-        deviation = _deviation(centre, total, count)
-        ring = _box(deviation, 3)
-        ring *= np.float32(49.0)
-        core = _box(deviation, 1)
-        core *= np.float32(9.0)
-        ring -= core
-        ring /= np.float32(40.0)
+        ring = _ring_mean(_deviation(centre, total, count), 3)
         ring /= np.float32(DEVIATION_TO_SIGMA)
         np.maximum(disagreement, ring, out=disagreement)
-        del deviation, ring, core
+        del ring
     level = local_level(centre)
     positive = np.maximum(level, np.float32(0.0))
     floor = positive * np.float32(p.floor_relative)

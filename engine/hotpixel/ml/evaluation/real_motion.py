@@ -44,6 +44,16 @@ def segments(
     motion: str, frames: int, seed: int, split: str = "test", defects: int = DEFECTS_PER_FRAME
 ) -> Iterator[Segment]:
     """Segments of ``split``'s clips, ``frames`` centre frames in all, shared evenly by clip."""
+    for clip, count, rng in plan(motion, frames, seed, split):
+        seg = realvideo.defected_clip(clip, motion, count, rng, defects)
+        yield Segment(clip, motion, window_samples(seg))
+
+
+def plan(
+    motion: str, frames: int, seed: int, split: str = "test"
+) -> Iterator[tuple[str, int, np.random.Generator]]:
+    """``(clip, centre frames, rng)`` for each segment of :func:`segments`, in order; the one
+    rng of the motion class is to be drawn from for each segment before the next is asked for."""
     rng = np.random.Generator(np.random.PCG64([seed, CLASSES.index(motion)]))
     clips = realvideo.SPLITS[split]
     per_clip = -(-frames // len(clips))
@@ -51,25 +61,23 @@ def segments(
         left = per_clip
         while left > 0:
             count = min(SEGMENT, left)
-            yield _segment(clip, motion, count, rng, defects)
+            yield clip, count, rng
             left -= count
 
 
-def _segment(
-    clip: str, motion: str, centres: int, rng: np.random.Generator, defects: int
-) -> Segment:
-    seg = realvideo.defected_clip(clip, motion, centres, rng, defects)
+def window_samples(seg: realvideo.DefectedClip) -> list[Sample]:
+    """The 5-frame windows of a defected clip, one per centre frame that has two frames on
+    each side; the windows are views sharing the clip's frames."""
     moved = seg.frames
-    samples = [
+    return [
         Sample(
-            frames=moved[c - 2 : c + 3],  # a view: the windows share the segment's frames
+            frames=moved[c - 2 : c + 3],
             target=seg.targets[c],
             hard=np.zeros(moved.shape[1:3], bool),
             defects=seg.defects[c],
         )
         for c in range(2, len(moved) - 2)
     ]
-    return Segment(clip, motion, samples)
 
 
 def merge(into: Scored, more: Scored) -> None:
