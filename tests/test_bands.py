@@ -62,9 +62,9 @@ def test_bands_match_the_whole_picture(workers, params, scale, size):
 
 
 def test_the_band_edges_fall_inside_the_picture_and_cover_it():
-    assert bands.bands(100, 10, pixels=300) == [(0, 30), (30, 60), (60, 90), (90, 100)]
-    assert bands.bands(20, 4000, pixels=16000) == [(0, 16), (16, 20)]  # 16 rows at least
-    rows = bands.bands(2160, 3840)
+    assert motion.row_blocks(100, 10, pixels=300) == [(0, 30), (30, 60), (60, 90), (90, 100)]
+    assert motion.row_blocks(20, 4000, pixels=16000) == [(0, 16), (16, 20)]  # 16 rows at least
+    rows = motion.row_blocks(2160, 3840)
     assert rows[0][0] == 0 and rows[-1][1] == 2160
     assert all(a[1] == b[0] for a, b in itertools.pairwise(rows))
 

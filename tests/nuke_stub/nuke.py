@@ -317,6 +317,21 @@ class _Quoted(str):
     """A word that was written in double quotes (a name, never a number)."""
 
 
+def _brace_end(text, i):
+    """Index of the brace closing the one at ``text[i]`` (backslash escapes skipped), or
+    ``len(text)`` or more when it never closes."""
+    depth, j, n = 0, i, len(text)
+    while j < n:
+        if text[j] == "\\":
+            j += 2
+            continue
+        depth += {"{": 1, "}": -1}.get(text[j], 0)
+        if depth == 0:
+            break
+        j += 1
+    return j
+
+
 def _words(text):
     """Top-level TCL words of ``text``; braced words keep their braces, quoted words come back
     unescaped as :class:`_Quoted`."""
@@ -326,15 +341,7 @@ def _words(text):
         if c.isspace():
             i += 1
         elif c == "{":
-            depth, j = 0, i
-            while j < n:
-                if text[j] == "\\":
-                    j += 2
-                    continue
-                depth += {"{": 1, "}": -1}.get(text[j], 0)
-                if depth == 0:
-                    break
-                j += 1
+            j = _brace_end(text, i)
             if j >= n:
                 raise ValueError(f"unbalanced braces in {text[:60]!r}")
             out.append(text[i : j + 1])
@@ -893,15 +900,7 @@ def _tokens(text):
             i = text.find("\n", i)
             i = n if i < 0 else i
         elif c == "{":
-            depth, j = 0, i
-            while j < n:
-                if text[j] == "\\":
-                    j += 2
-                    continue
-                depth += {"{": 1, "}": -1}.get(text[j], 0)
-                if depth == 0:
-                    break
-                j += 1
+            j = _brace_end(text, i)
             words.append(text[i : j + 1])
             i = j + 1
         elif c == '"':

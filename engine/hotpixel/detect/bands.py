@@ -34,16 +34,9 @@ import cv2
 import numpy as np
 
 from hotpixel.detect import candidates as cand
-from hotpixel.detect.motion import FullFlow, MotionCache, warp
+from hotpixel.detect.motion import FullFlow, MotionCache, row_blocks, warp
 
 HALO = 3  # rows added above and below a band: the widest filter of the evidence reaches 3
-BAND_PIXELS = 1 << 18  # about this many pixels a band (at 4K, 68 rows)
-
-
-def bands(height: int, width: int, pixels: int = BAND_PIXELS) -> list[tuple[int, int]]:
-    """``(top, bottom)`` rows of the bands of an ``height`` x ``width`` picture."""
-    rows = max(16, pixels // max(width, 1))
-    return [(y, min(y + rows, height)) for y in range(0, height, rows)]
 
 
 @dataclass(frozen=True)
@@ -125,7 +118,7 @@ def find(
     cache: MotionCache,
     params: cand.CandidateParams,
     workers: int = 2,
-    pixels: int = BAND_PIXELS,
+    pixels: int | None = None,
 ) -> Window:
     """The candidate stage of one window of T ``(H, W, C)`` float32 frames (centre ``T // 2``),
     by bands: the same :class:`~hotpixel.detect.candidates.Candidates` and best-channel
@@ -172,7 +165,7 @@ def find(
         parts[y0] = part
         cache.count("evidence", t0)
 
-    jobs = bands(h, w, pixels)
+    jobs = row_blocks(h, w, pixels)
     if workers > 1 and len(jobs) > 1:
         with ThreadPoolExecutor(workers, thread_name_prefix="hotpixel-band") as pool:
             list(pool.map(band, jobs))

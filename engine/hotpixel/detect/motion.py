@@ -56,7 +56,7 @@ def flow_image(frame: np.ndarray) -> np.ndarray:
     if frame.ndim != 3:
         raise ValueError(f"frame must be (H, W, C), got shape {frame.shape}")
     code = np.empty(frame.shape[:2], np.uint8)
-    for y0, y1 in _blocks(*frame.shape[:2]):
+    for y0, y1 in row_blocks(*frame.shape[:2]):
         code[y0:y1] = _code(frame[y0:y1])
     image: np.ndarray = cv2.medianBlur(code, 3)
     return image
@@ -72,9 +72,10 @@ def _code(frame: np.ndarray) -> np.ndarray:
     return out
 
 
-def _blocks(height: int, width: int) -> list[tuple[int, int]]:
-    """``(top, bottom)`` rows of about :data:`BLOCK_PIXELS` pixels each, 16 rows at least."""
-    step = max(16, BLOCK_PIXELS // max(1, width))
+def row_blocks(height: int, width: int, pixels: int | None = None) -> list[tuple[int, int]]:
+    """``(top, bottom)`` rows of a ``height`` x ``width`` picture in blocks of about ``pixels``
+    pixels (:data:`BLOCK_PIXELS` by default), 16 rows at least."""
+    step = max(16, (BLOCK_PIXELS if pixels is None else pixels) // max(1, width))
     return [(y, min(y + step, height)) for y in range(0, height, step)]
 
 
@@ -221,9 +222,8 @@ class FullFlow:
     def __init__(self, stored: np.ndarray, shape: tuple[int, ...], scale: float) -> None:
         self.stored, self.shape, self.scale = stored, (shape[0], shape[1]), scale
         h, w = self.shape
-        k = round(1.0 / scale)
-        self._factor = k if k * scale == 1.0 and stored.shape[:2] == (h // k, w // k) else 0
-        self._exact = self._factor > 0 and h % k == 0 and w % k == 0
+        self._factor = k = round(1.0 / scale)
+        self._exact = k * scale == 1.0 and (stored.shape[0] * k, stored.shape[1] * k) == (h, w)
         self._whole: np.ndarray | None = None
 
     def whole(self) -> np.ndarray:
@@ -307,6 +307,7 @@ class MotionCache:
         self._local = threading.local()  # one DIS instance per thread: they hold state
         self._pool: ThreadPoolExecutor | None = None
         self._images: OrderedDict[int, np.ndarray] = OrderedDict()
+        self._smalls: OrderedDict[int, np.ndarray] = OrderedDict()  # at ``scale``, for DIS
         self._flows: OrderedDict[tuple[int, int], np.ndarray] = OrderedDict()
         # confidences are asked for by the window of their centre only (a window's distinct
         # neighbours are at most 4): keep few, they are a frame each
@@ -318,6 +319,7 @@ class MotionCache:
 
     def clear(self) -> None:
         self._images.clear()
+        self._smalls.clear()
         self._flows.clear()
         self._motions.clear()
 
@@ -330,18 +332,28 @@ class MotionCache:
         _trim(self._images, IMAGE_CAPACITY)
         return image
 
+    def _small(self, number: int, frame: np.ndarray) -> np.ndarray:
+        """:meth:`_image` shrunk to the cache's scale (area average), made once per frame."""
+        if self.scale == 1.0:
+            return self._image(number, frame)
+        small = self._smalls.get(number)
+        if small is None:
+            image = self._image(number, frame)
+            small = cv2.resize(
+                image, None, fx=self.scale, fy=self.scale, interpolation=cv2.INTER_AREA
+            )
+            self._smalls[number] = small
+        self._smalls.move_to_end(number)
+        _trim(self._smalls, IMAGE_CAPACITY)
+        return small
+
     def _calc(self, image_a: np.ndarray, image_b: np.ndarray) -> np.ndarray:
-        """One DIS run on this thread's instance: ``(h, w, 2)`` float32 flow a -> b, at the
-        cache's scale (in pixels of the shrunk images)."""
+        """One DIS run on this thread's instance on two images at the cache's scale
+        (:meth:`_small`): ``(h, w, 2)`` float32 flow a -> b in pixels of those images."""
         t0 = time.perf_counter()
         dis = getattr(self._local, "dis", None)
         if dis is None:
             dis = self._local.dis = cv2.DISOpticalFlow.create(PRESETS[self.preset])
-        if self.scale != 1.0:
-            image_a, image_b = (
-                cv2.resize(i, None, fx=self.scale, fy=self.scale, interpolation=cv2.INTER_AREA)
-                for i in (image_a, image_b)
-            )
         flow = np.asarray(dis.calc(image_a, image_b, None))  # type: ignore[call-overload]
         self.count("flow", t0)
         return flow.astype(np.float32, copy=False)
@@ -377,34 +389,26 @@ class MotionCache:
                 still = np.ones(frame_a.shape[:2], np.float32)
                 found = Motion(self.flow(a, frame_a, b, frame_b), still)
             else:
-                forward, backward = self.flow_pairs(a, frame_a, [(b, frame_b)])[b]
-                found = Motion(
-                    *self._confidence(
-                        forward, backward, self._image(a, frame_a), self._image(b, frame_b)
-                    )
-                )
+                flow, confidence = self.confidences(a, frame_a, [(b, frame_b)])[b]
+                found = Motion(flow.whole(), confidence)
         return self._store(self._motions, key, found)
 
     def _confidence(
-        self, forward: np.ndarray, backward: np.ndarray, image_a: np.ndarray, image_b: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """The full-size flow and confidence from two stored flows and the flow images."""
-        flow, confidence = self._confidence_rows(forward, backward, image_a, image_b)
-        return flow.whole(), confidence
-
-    def _confidence_rows(
-        self, forward: np.ndarray, backward: np.ndarray, image_a: np.ndarray, image_b: np.ndarray
+        self,
+        forward: np.ndarray,
+        backward: np.ndarray,
+        images: tuple[np.ndarray, np.ndarray],
+        smalls: tuple[np.ndarray, np.ndarray],
     ) -> tuple[FullFlow, np.ndarray]:
-        """The full-size flow (read by rows) and confidence from two stored flows and the flow
-        images; the full-size flow is never made whole when the sizes allow."""
+        """The full-size flow (read by rows) and confidence from two stored flows, the two
+        flow images and the same at the cache's scale; the full-size flow is never made whole
+        when the sizes allow."""
         t0 = time.perf_counter()
+        image_a, image_b = images
         flow = FullFlow(forward, image_a.shape, self.scale)
         if self.scale != 1.0:  # both checks at the flow's size, then scaled up (class doc)
             h, w = image_a.shape[:2]
-            small_a, small_b = (
-                cv2.resize(i, None, fx=self.scale, fy=self.scale, interpolation=cv2.INTER_AREA)
-                for i in (image_a, image_b)
-            )
+            small_a, small_b = smalls
             small = consistency(forward, backward, slack=0.7 * self.scale)
             small *= photometric(small_a, small_b, forward, box=3)
             up = cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
@@ -413,7 +417,7 @@ class MotionCache:
         confidence = consistency(forward, backward)
         source = image_b.astype(np.float32)
         h = image_a.shape[0]
-        for y0, y1 in _blocks(*image_a.shape):  # the 7x7 box reaches 3 rows: 3 rows of halo
+        for y0, y1 in row_blocks(*image_a.shape):  # the 7x7 box reaches 3 rows: 3 rows of halo
             r0, r1 = max(0, y0 - 3), min(h, y1 + 3)
             match = photometric(image_a[r0:r1], source, flow.rows(r0, r1), r0)
             confidence[y0:y1] *= match[y0 - r0 : y1 - r0]
@@ -438,7 +442,7 @@ class MotionCache:
         for b in frames:
             for x, fx, y, fy in ((a, frame_a, b, frames[b]), (b, frames[b], a, frame_a)):
                 if (x, y) not in self._flows:
-                    pairs[(x, y)] = (self._image(x, fx), self._image(y, fy))
+                    pairs[(x, y)] = (self._small(x, fx), self._small(y, fy))
         flows = self._map(lambda images: self._calc(*images), list(pairs.values()))
         new = dict(zip(pairs, flows, strict=True))
         self.computed += len(new)
@@ -459,8 +463,15 @@ class MotionCache:
         flow as a :class:`FullFlow` to read by rows."""
         frames = {b: f for b, f in others if b != a}
         got = self.flow_pairs(a, frame_a, list(frames.items()))
-        jobs = [(*got[b], self._image(a, frame_a), self._image(b, frames[b])) for b in frames]
-        done = self._map(lambda job: self._confidence_rows(*job), jobs)
+        jobs = [
+            (
+                *got[b],
+                (self._image(a, frame_a), self._image(b, frames[b])),
+                (self._small(a, frame_a), self._small(b, frames[b])),
+            )
+            for b in frames
+        ]
+        done = self._map(lambda job: self._confidence(*job), jobs)
         return dict(zip(frames, done, strict=True))
 
     def motions(
