@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from hotpixel import params as params_mod
+from hotpixel.detect import detectors
 from hotpixel.detect.detectors import Detector, create
 from hotpixel.detect.grouping import find_detections
 from hotpixel.detect.windows import ReadAhead, Window, plan_windows
@@ -42,17 +43,6 @@ from hotpixel.outputs.report import (
 from hotpixel.outputs.schema import Detection
 from hotpixel.params import DetectParams
 from hotpixel.progress import Progress
-
-# parameter -> detectors that do not read it. With those it changes nothing, so it is left out
-# of the resume fingerprint and a value other than the default draws a warning. Listed as
-# "ignored by" so a detector missing here counts as reading everything: never a false warning
-# and never a stale resume.
-IGNORED_BY: dict[str, tuple[str, ...]] = {
-    "motion_tolerance": ("neural", "cascade"),
-    "flow_scale": ("neural", "classical"),
-    "model": ("classical",),
-    "device": ("classical",),
-}
 
 
 @dataclass
@@ -175,10 +165,11 @@ def announce_report(
 def inert_params(params: DetectParams) -> list[str]:
     """Parameters set away from their default that the chosen detector does not read."""
     defaults = DetectParams()
+    ignored = detectors.kind(params.detector).ignores
     return [
-        name
-        for name, ignoring in IGNORED_BY.items()
-        if params.detector in ignoring and getattr(params, name) != getattr(defaults, name)
+        f.name
+        for f in params_mod.param_fields()
+        if f.name in ignored and getattr(params, f.name) != getattr(defaults, f.name)
     ]
 
 
@@ -195,7 +186,7 @@ def effective(params: DetectParams) -> DetectParams:
 def _inert_warning(name: str, params: DetectParams) -> dict[str, Any]:
     flag = f"--{params_mod.flag_name(name)}"
     choices = next(f for f in params_mod.param_fields() if f.name == "detector").metadata["choices"]
-    users = " or ".join(d for d in choices if d not in IGNORED_BY[name])
+    users = " or ".join(d for d in choices if name in detectors.kind(d).reads)
     return {
         "code": "inert_parameter",
         "parameter": name,

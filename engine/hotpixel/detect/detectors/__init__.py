@@ -7,6 +7,7 @@ finite values) to a per-pixel probability map ``(H, W)`` float32 in 0..1 for the
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
@@ -54,19 +55,49 @@ def _cascade(params: DetectParams) -> Detector:
     return CascadeDetector(params.model or None, params.device, flow_scale=params.flow_scale)
 
 
-DETECTORS: dict[str, Callable[[DetectParams], Detector]] = {
-    "neural": _neural,
-    "cascade": _cascade,
-    "classical": _classical,
+# Parameters that only some detectors read. The rest of DetectParams (threshold, max_area, the
+# colour settings, the detector's name) is read by the run for every detector.
+DETECTOR_PARAMETERS = frozenset({"model", "device", "motion_tolerance", "flow_scale"})
+
+
+@dataclass(frozen=True)
+class DetectorKind:
+    """A detector by name: how to make it and which of :data:`DETECTOR_PARAMETERS` it reads.
+
+    What a detector does not read changes nothing it finds: the run leaves it out of the
+    resume fingerprint and warns when it is set away from its default.
+    """
+
+    factory: Callable[[DetectParams], Detector]
+    reads: frozenset[str]
+
+    def __post_init__(self) -> None:
+        unknown = self.reads - DETECTOR_PARAMETERS
+        if unknown:
+            raise ValueError(f"not detector parameters: {', '.join(sorted(unknown))}")
+
+    @property
+    def ignores(self) -> frozenset[str]:
+        return DETECTOR_PARAMETERS - self.reads
+
+
+DETECTORS: dict[str, DetectorKind] = {
+    "neural": DetectorKind(_neural, frozenset({"model", "device"})),
+    "cascade": DetectorKind(_cascade, frozenset({"model", "device", "flow_scale"})),
+    "classical": DetectorKind(_classical, frozenset({"motion_tolerance"})),
 }
+
+
+def kind(name: str) -> DetectorKind:
+    """The registry entry of detector ``name``; :class:`UsageError` for an unknown name."""
+    try:
+        return DETECTORS[name]
+    except KeyError:
+        raise UsageError(
+            f"unknown detector {name!r}; choose one of {', '.join(DETECTORS)}"
+        ) from None
 
 
 def create(params: DetectParams) -> Detector:
     """The detector named by ``params.detector``."""
-    try:
-        factory = DETECTORS[params.detector]
-    except KeyError:
-        raise UsageError(
-            f"unknown detector {params.detector!r}; choose one of {', '.join(DETECTORS)}"
-        ) from None
-    return factory(params)
+    return kind(params.detector).factory(params)
