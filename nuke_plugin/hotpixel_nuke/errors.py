@@ -19,9 +19,3 @@ class EngineFailed(PluginError):
     def __init__(self, message, exit_code):
         PluginError.__init__(self, message)
         self.exit_code = exit_code
-
-
-class Cancelled(PluginError):
-    """The user cancelled; finished frames are kept and a rerun resumes."""
-
-    exit_code = 130

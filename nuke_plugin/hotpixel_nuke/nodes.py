@@ -21,7 +21,6 @@ from . import report as report_mod
 from .errors import PluginError
 from .progress import ConsoleProgress, TaskProgress
 
-DETECT_CLASS = "HotPixelDetect"
 CONTEXT = 2  # frames each side the engine reads for its 5-frame window
 _running = {}  # node full name -> analysis thread
 

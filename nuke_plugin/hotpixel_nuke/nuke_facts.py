@@ -13,7 +13,6 @@ research notes (reference/nuke.md) and issue 22; ``repo@path`` names a public Gi
 """
 
 # --- the mask channel -------------------------------------------------------------------------
-LAYER = "hotpixel"  # VERIFIED: Nuke reads the EXR channel "hotpixel.mask" as layer hotpixel
 MASK_CHANNEL = "hotpixel.mask"  # VERIFIED: channel "mask" (not an rgba name, so it round-trips)
 
 # --- Read and Write nodes ---------------------------------------------------------------------

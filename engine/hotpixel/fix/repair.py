@@ -38,7 +38,7 @@ import numpy as np
 from scipy import ndimage
 
 from hotpixel.errors import InputError, OutputError
-from hotpixel.fix.plan import FIX_HINT, RepairPlan, plan_repair
+from hotpixel.fix.plan import FIX_HINT, RepairPlan
 from hotpixel.fix.sensor_positions import position_pixels
 from hotpixel.io.atomic import atomic_path
 from hotpixel.io.exr_writer import MASK_CHANNEL
@@ -88,13 +88,6 @@ def fill(pixels: np.ndarray, bad: np.ndarray, channels: list[int]) -> np.ndarray
                 out[y, x, channels] = np.median(window, axis=0)
                 break
     return out
-
-
-def repair_sequence(
-    pattern: str, qc_dir: str, out_dir: str, grow: int = 1, frames: list[int] | None = None
-) -> Iterator[FrameRepair]:
-    """Repair every frame the QC folder covers (or ``frames``), verdicts and checks by default."""
-    yield from repair_frames(plan_repair(pattern, qc_dir, frames), qc_dir, out_dir, grow)
 
 
 def repair_frames(
