@@ -163,12 +163,10 @@ def test_a_farm_chunk_takes_the_nodes_step_counted_from_its_first_frame_issue_22
         frame_ranges.within(frame_ranges.parse("1002"), whole)
 
 
-def test_the_job_file_refuses_a_step_until_the_engine_reads_them_issue_22(monkeypatch):
+def test_the_job_file_refuses_a_step_issue_22():
     with pytest.raises(errors.PluginError, match=r"cannot take a step \(x2\).*1001-1100"):
         jobs.frame_spec(1001, 1100, 2)
     assert jobs.frame_spec(1001, 1100) == "1001-1100"
-    monkeypatch.setattr(jobs, "ENGINE_STEP_RANGES", True)
-    assert jobs.frame_spec(1001, 1100, 2) == "1001-1100x2"
 
 
 def test_frames_seen_in_a_report_may_hold_steps_issue_22():

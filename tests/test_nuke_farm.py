@@ -167,19 +167,6 @@ def test_a_step_range_is_read_and_refused_with_the_fix_issue_22(tmp_path, capsys
     assert not os.path.exists(tmp_path / "qc")  # refused before any job file
 
 
-def test_with_an_engine_that_reads_steps_the_job_carries_nukes_range_issue_22(
-    plate, tmp_path, monkeypatch, capsys
-):
-    """What the plugin hands an engine that reads step ranges (docs/nuke.md, "Step ranges")."""
-    monkeypatch.setattr(harness.jobs, "ENGINE_STEP_RANGES", True)
-    out = tmp_path / "qc"
-    farm.main(["--pattern", plate, "--out", str(out), "--frames", "1001-1008x2"])
-    with open(out / "hotpixel_job.1001-1008x2.json", encoding="utf-8") as fh:
-        assert json.load(fh)["frames"] == "1001-1008x2"
-    farm.main(["--merge", "--out", str(out), "--frames", "1001-1008x2"])
-    capsys.readouterr()
-
-
 def test_a_node_inside_a_group_of_a_saved_script_is_found_issue_22(plate, tmp_path):
     out = tmp_path / "qc"
     script = tmp_path / "comp.nk"

@@ -18,6 +18,7 @@ from nuke_stub import harness
 from nuke_stub.harness import (
     buttons,
     engine_process,
+    errors,
     facts,
     frame_ranges,
     graph,
@@ -454,9 +455,7 @@ def test_the_current_frame_is_the_roots_not_the_deprecated_nuke_frame_issue_22()
         assert graph.current_frame() == 1
 
 
-def test_a_step_the_engine_cannot_take_is_refused_before_anything_runs_issue_22(
-    plate, tmp_path, monkeypatch
-):
+def test_a_step_the_engine_cannot_take_is_refused_before_anything_runs_issue_22(plate, tmp_path):
     read = nuke.nodes.Read(file=plate, first=1001, last=1006)
     node = harness.detect_node(plate, tmp_path / "qc")
     node.setInput(0, nuke.nodes.Grade(inputs=[read]))  # would need a precomp render
@@ -466,12 +465,7 @@ def test_a_step_the_engine_cannot_take_is_refused_before_anything_runs_issue_22(
     assert buttons.analyze(node) is None
     assert "cannot take a step (x2)" in nuke._messages[-1] and "'every'" in nuke._messages[-1]
     assert calls == [] and not os.path.exists(tmp_path / "qc")
-    # an engine that reads step ranges gets them; a chunk keeps to the node's frames
-    monkeypatch.setattr(harness.jobs, "ENGINE_STEP_RANGES", True)
-    nuke.root()["first_frame"].setValue(1001)
-    nuke.root()["last_frame"].setValue(1006)
-    job_path = nodes.prepare(node, frame_ranges.make(1002, 1006))
-    with open(job_path, encoding="utf-8") as fh:
-        assert json.load(fh)["frames"] == "1003-1006x2"  # 1003, 1005: the node's every 2nd
-    assert os.path.basename(job_path) == "hotpixel_job.1002-1006.json"
-    assert calls == [(1001, 1006)]  # every frame of the span is rendered: they are neighbours
+    # a farm chunk takes the node's step, so it is refused too
+    with pytest.raises(errors.PluginError, match=r"cannot take a step \(x2\)"):
+        nodes.prepare(node, frame_ranges.make(1002, 1006))
+    assert calls == []

@@ -27,20 +27,17 @@ PARAM_NAMES = (
     "colorspace",
     "ocio",
 )
-# Whether the engine reads step ranges ("1001-1100x2": analyse every 2nd frame, read the frames
-# in between as neighbours) in a job file and in ``merge --expect``. The engine of this release
-# reads FIRST-LAST only, so the plugin refuses a step before anything runs (docs/nuke.md).
-ENGINE_STEP_RANGES = False
 
 
 def frames_text(frames):
     """The job's ``frames`` text for a :class:`frame_ranges.FrameRange` (None: ``""``, all).
 
-    Raises :class:`PluginError` for a step range the engine cannot read.
+    The engine reads FIRST-LAST only (in a job file and in ``merge --expect``), so a step range
+    raises :class:`PluginError` before anything runs (docs/nuke.md, "Step ranges").
     """
     if frames is None:
         return ""
-    if frames.step > 1 and not ENGINE_STEP_RANGES:
+    if frames.step > 1:
         raise PluginError(
             f"frames {frames.spec()}: this engine analyses every frame of a range and cannot "
             f"take a step (x{frames.step}); analyse {frames.first}-{frames.last} (set 'every' "
