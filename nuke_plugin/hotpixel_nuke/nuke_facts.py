@@ -8,8 +8,8 @@ one constant whose comment starts with its tag:
 * UNVERIFIED: could not be checked without a Nuke.
 
 ``nuke -t nuke_plugin/hotpixel_selfcheck.py`` checks every INFERRED and UNVERIFIED fact in a
-real Nuke and prints one line per fact (a test keeps that list complete). Sources: the project's
-research notes (reference/nuke.md) and issue 22; ``repo@path`` names a public GitHub file.
+real Nuke and prints one line per fact (a test keeps that list complete). Each comment names its
+source: a Foundry page, a script saved by Nuke, or ``repo@path``, a public GitHub file.
 """
 
 # --- the mask channel -------------------------------------------------------------------------
@@ -22,15 +22,15 @@ READ_LAST = "last"  # VERIFIED (real scripts): a Read's last frame
 READ_FRAME_EXPR = "frame"  # INFERRED: non-empty when the Read remaps frames (offset/expression)
 WRITE_FILE_TYPE = ("file_type", "exr")  # VERIFIED (real Write block)
 WRITE_CHANNELS = ("channels", "rgba")  # VERIFIED (real Write block uses "channels all")
-WRITE_RAW = ("raw", True)  # VERIFIED (issue 22): write scene-linear data, no colour transform
+WRITE_RAW = ("raw", True)  # VERIFIED (Write node, "raw data"): scene-linear, no colour transform
 
 # --- colour: the Read's colour space and the script's OCIO config -----------------------------
 READ_COLORSPACE = "colorspace"  # VERIFIED (real scripts): the colour space a Read decodes with
 # A Read left on its default shows "default (<space>)"; public pipeline code strips the wrapper
-# (ayon-nuke get_colorspace_from_node, issue 18). Older enums show a role as "scene_linear (X)".
+# (ayon-nuke's get_colorspace_from_node). Older enums show a role as "scene_linear (X)".
 COLORSPACE_DEFAULT = "default"  # INFERRED
 # Nuke 17 enum items carry TAB-separated fields after the name (family path, aliases); only the
-# first field is the colour space (public Write-preset code, issue 18).
+# first field is the colour space (public Write-preset code).
 COLORSPACE_FIELD_SEP = "\t"  # INFERRED
 # Project Settings > Color: "colorManagement" is "Nuke" or "OCIO"; "OCIO_config" names a stock
 # config or "custom", whose file is "customOCIOConfigPath" (public Deadline and OCIO test code).
@@ -113,7 +113,7 @@ COL_ERROR = 9  # VERIFIED
 TRACK_BOX_CELLS = (-15, -15, 15, 15, -10, -10, 10, 10)  # INFERRED
 # How rows are written. True: the whole table through the knob's `fromScript` in the saved form
 # above, which public tools use because "add_track" "may not work if the control panel is
-# closed" (the Tracker4 shim in reference/nuke.md 3.2; createTrackerHack in sb_convertCornerPin,
+# closed" (a public "Tracker4 shim" script; createTrackerHack in sb_convertCornerPin,
 # "a workaround when creating trackers from a Python Panel"). False: the `add_track` button idiom
 # (magnoborgo/RotoShapesToTrackers), which adds no row on a closed panel, nor in `nuke -t`.
 TRACKS_FROM_SCRIPT = True  # INFERRED
@@ -124,7 +124,7 @@ ROTOPAINT_CLASS = "RotoPaint"  # VERIFIED
 CURVES_KNOB = "curves"  # VERIFIED (nuke.rotopaint.CurveKnob)
 # Attribute keys of a stroke, as a clone stroke saved by Nuke 13.2 spells them
 # (`{a ... opc x3dcccccd bs x439c8000 src 1 stx ... sty ... ltn ... ltm ... ltt 2 tt 19}`, the real
-# script above): the saved keys are VERIFIED (issue 22).
+# script above): the saved keys are VERIFIED.
 ATTR_BRUSH_SIZE = "bs"  # VERIFIED (saved key)
 ATTR_TOOL = "tt"  # VERIFIED (saved key)
 TOOL_CLONE = 19  # VERIFIED: a saved clone stroke has tt 19 (a paint Brush has 17)
@@ -147,7 +147,7 @@ CLONE_STROKES_FROM_PYTHON = True  # UNVERIFIED
 
 # --- nodes inside the HotPixelDetect gizmo (gizmos/HotPixelDetect.gizmo) ----------------------
 MASK_READ = "MaskRead"  # the Read of the engine's masks; its knobs follow parent knobs
-MASK_RELOAD_KNOB = "reload"  # VERIFIED (issue 22): the Read's "Reload" button
+MASK_RELOAD_KNOB = "reload"  # VERIFIED (Read node reference): the Read's "Reload" button
 
 # --- expressions ------------------------------------------------------------------------------
 # Names an Expression node's temporary variable must not take: "The words 'frame', 't', and 'x'
@@ -162,15 +162,15 @@ EXPRESSION_RESERVED = (  # VERIFIED
 )
 
 # --- undo ---------------------------------------------------------------------------------------
-UNDO_CALLS = ("begin", "end", "cancel")  # VERIFIED (issue 22): nuke.Undo.begin(name)/end/cancel
+UNDO_CALLS = ("begin", "end", "cancel")  # VERIFIED (Python API, nuke.Undo): begin(name)/end/cancel
 UNDO_NAME_PAINT = "HotPixel paint fix"
 UNDO_NAME_TRACKER = "HotPixel tracker"
 UNDO_NAME_FIX = "HotPixel fix node"
 
 # --- sessions, script, node paths ----------------------------------------------------------------
-GUI_ATTR = "GUI"  # VERIFIED (issue 22): nuke.GUI is False in `nuke -t` / `nuke -x`
-# "nuke.frame() is deprecated": Foundry points to the root's frame knob (nuke_frame.md of the
-# 16.0 guide, reference/nuke.md 1.5); nuke.frame() stays the fallback for an old Nuke.
+GUI_ATTR = "GUI"  # VERIFIED (Python dev guide): nuke.GUI is False in `nuke -t` / `nuke -x`
+# "nuke.frame() is deprecated": Foundry points to the root's frame knob (the nuke.frame page of
+# the 16.0 Python API reference); nuke.frame() stays the fallback for an old Nuke.
 ROOT_FRAME_KNOB = "frame"  # VERIFIED
 UNSAVED_ROOT_NAME = "Root"  # INFERRED: the root's name while the script is unsaved
 # nuke.toNode resolves a name in the current group (inside a gizmo while its button runs);

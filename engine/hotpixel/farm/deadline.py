@@ -16,7 +16,8 @@ from hotpixel.farm.job import FarmJob, check_priority, detect_args, merge_args
 from hotpixel.io.atomic import write_text
 
 # Deadline replaces these in a CommandLine job's arguments with each task's first and last frame
-# (Deadline 10 manual, "Manual Job Submission"; ../shared/reference/nuke.md 5.1).
+# (Deadline 10.1 User Manual, "Manual Job Submission":
+# http://docs.thinkboxsoftware.com/products/deadline/10.1/1_User%20Manual/manual/manual-submission.html).
 START_FRAME = "<STARTFRAME>"
 END_FRAME = "<ENDFRAME>"
 # The CommandLine plugin's plugin-info keys, as in Thinkbox's examples and the plugin's own code.

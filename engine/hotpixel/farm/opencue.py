@@ -29,9 +29,10 @@ from typing import Any
 from hotpixel.errors import UsageError
 from hotpixel.farm.job import FarmJob, check_name, check_priority, detect_args, merge_args
 
-# Tokens cuebot substitutes per task (DispatchSupportService.prepareRqdRunFrame; OpenCue cuesubmit
-# Constants.py; ../shared/reference/nuke.md 5.2): FRAME_START is the chunk's first frame and
-# FRAME_END its last, which on the last, shorter chunk is the range's last frame.
+# Tokens cuebot substitutes per task (DispatchSupportService.prepareRqdRunFrame; OpenCue's
+# cuesubmit/cuesubmit/Constants.py, github.com/AcademySoftwareFoundation/OpenCue): FRAME_START is
+# the chunk's first frame and FRAME_END its last, which on the last, shorter chunk is the range's
+# last frame.
 FRAME_START = "#FRAME_START#"
 FRAME_END = "#FRAME_END#"
 # Cuebot stores any int; CueGUI's "Set Priority" takes 0-1000000. pyoutline's default is 1.
