@@ -2,5 +2,5 @@
 
 :mod:`.session` holds the review state and saves labels (no Qt), :mod:`.images` makes the
 pictures (numpy), :mod:`.qt` is the one place that imports Qt (PySide6, else PySide2) and
-:mod:`.window` is the window.
+:mod:`.main_window` is the window.
 """

@@ -1,9 +1,10 @@
 """Dead, stuck and persistent hot photosites over a whole shot (``hotpixel sensor``).
 
-One streaming pass accumulates per-photosite statistics (:mod:`.stats`) of how each pixel
-departs from its neighbourhood (:mod:`.background`) while the camera moves (:mod:`.motion`);
-:mod:`.classify` turns them into defects and clusters, :mod:`.output` writes and reads
-``sensor/sensor.json``, the shot's mask and the tracks.
+One streaming pass (:mod:`.shot`) accumulates per-photosite statistics (:mod:`.stats`) of how
+each pixel departs from its neighbourhood (:mod:`.background`) while the camera moves
+(:mod:`.motion`); :mod:`.classify` turns them into defects and clusters. :mod:`.run` reads the
+sequence from disk and writes ``sensor/sensor.json``, the shot's mask and the tracks, whose
+format and readers live in :mod:`hotpixel.outputs.sensor_results`.
 """
 
 from __future__ import annotations
