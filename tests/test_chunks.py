@@ -16,7 +16,7 @@ from hotpixel.cli.main import main
 from hotpixel.detect.parallel import split_chunks
 from hotpixel.detect.run import DetectJob, run_detect
 from hotpixel.errors import InputError, UsageError
-from hotpixel.outputs.report import merge_report
+from hotpixel.outputs.merge import merge_report
 from hotpixel.params import DetectParams, to_flags
 from hotpixel.progress import Progress
 from imagegen import dark_plate, read_channel, write_sequence

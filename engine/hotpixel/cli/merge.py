@@ -15,8 +15,8 @@ from typing import Any
 from hotpixel.cli.detect import frame_flag, summary_line
 from hotpixel.cli.flags import add_output_flags
 from hotpixel.cli.report import add_html_flag
+from hotpixel.outputs.merge import merge_report
 from hotpixel.outputs.qc_page import write_html_report
-from hotpixel.outputs.report import merge_report
 
 
 def add_parser(sub: Any, name: str) -> argparse.ArgumentParser:

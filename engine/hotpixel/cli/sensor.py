@@ -10,7 +10,8 @@ from typing import Any
 
 from hotpixel.cli.detect import add_param_flags, frame_flag
 from hotpixel.cli.flags import add_output_flags
-from hotpixel.outputs.report import merge_report, read_run_records
+from hotpixel.outputs.merge import merge_report
+from hotpixel.outputs.records import read_run_records
 from hotpixel.progress import Progress
 from hotpixel.sensor import SensorJob, SensorParams, run_sensor
 

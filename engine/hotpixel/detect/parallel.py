@@ -30,7 +30,7 @@ from hotpixel.detect.run import (
 )
 from hotpixel.errors import ChunkError, UsageError
 from hotpixel.io.sequence import FrameSequence, discover, format_ranges
-from hotpixel.outputs.report import merge_report
+from hotpixel.outputs.merge import merge_report
 from hotpixel.params import to_flags
 from hotpixel.progress import Progress
 

@@ -29,17 +29,9 @@ from hotpixel.io.exr_writer import MASK_CHANNEL, write_mask, write_plate_with_ma
 from hotpixel.io.geometry import Geometry, paste
 from hotpixel.io.sequence import FrameSequence, discover, format_ranges, select_frames
 from hotpixel.outputs.masks import clean_mask, mask_floor
-from hotpixel.outputs.report import (
-    INPUT_CHANGED,
-    Stale,
-    build_report,
-    fingerprint,
-    input_stamp,
-    no_context_warning,
-    resume_check,
-    write_frame_record,
-    write_run_record,
-)
+from hotpixel.outputs.records import write_frame_record, write_run_record
+from hotpixel.outputs.report import build_report, no_context_warning
+from hotpixel.outputs.resume import INPUT_CHANGED, Stale, fingerprint, input_stamp, resume_check
 from hotpixel.outputs.schema import Detection
 from hotpixel.params import DetectParams
 from hotpixel.progress import Progress

@@ -26,8 +26,8 @@ from typing import Any
 
 from hotpixel.io.atomic import write_text
 from hotpixel.io.documents import read_document
-from hotpixel.outputs.report import track_name
 from hotpixel.outputs.schema import LABELS_SCHEMA, LABELS_VERSION
+from hotpixel.outputs.tables import track_name
 
 SCHEMA, SCHEMA_VERSION = LABELS_SCHEMA, LABELS_VERSION
 VERDICTS = ("accept", "reject", "skip")

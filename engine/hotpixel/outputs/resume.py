@@ -1,0 +1,98 @@
+"""Resume: what decides whether a frame finished by an earlier run can be reused.
+
+Per-frame records (:mod:`hotpixel.outputs.records`) carry a fingerprint of the source and the
+parameters, the frame numbers of the window the frame was judged with, and a stamp (absolute
+path, size, modification time) of every file that window read. A rerun resumes a frame only
+when all of these still match (:func:`resume_check`); otherwise the frame is recomputed and the
+run says why (:class:`Stale`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from hotpixel.errors import FrameReadError
+from hotpixel.outputs.records import read_frame_record
+
+
+def fingerprint(source: str, detector: dict[str, str], params: dict[str, Any]) -> str:
+    """A short hash of what determines a frame's result (the device is left out)."""
+    settings = {k: v for k, v in params.items() if k != "device"}
+    blob = json.dumps([source, detector, settings], sort_keys=True)
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def input_stamp(frame: int, path: str) -> dict[str, Any]:
+    """What resume compares of one input file: ``frame``, absolute ``path``, ``size``, ``mtime_ns``.
+
+    Size and modification time, not a content hash: hashing would read every byte of every
+    plate frame again on each rerun, which costs about as much as decoding it, while a
+    re-rendered or re-delivered frame gets a new modification time. A different file copied in
+    with its old size and time preserved (``cp -p``, ``rsync -t``) is not noticed; ``--force``
+    redoes everything.
+    """
+    try:
+        st = os.stat(path)
+    except OSError as exc:
+        raise FrameReadError(
+            f"frame {frame}: {path!r} cannot be read ({exc.strerror}); restore the file or "
+            "leave it out with --exclude",
+            path,
+            frame,
+        ) from exc
+    return {
+        "frame": frame,
+        "path": os.path.abspath(path),
+        "size": st.st_size,
+        "mtime_ns": st.st_mtime_ns,
+    }
+
+
+# why a frame is computed again although it has a record (see resume_check)
+OTHER_SETTINGS = "made with other settings"
+MASK_MISSING = "its mask is missing"
+WINDOW_CHANGED = "its temporal window changed"
+NOT_STAMPED = "its record predates input checks"
+INPUT_CHANGED = "an input frame changed"
+
+
+@dataclass(frozen=True)
+class Stale:
+    """Why a frame's record cannot be reused: ``reason``, and for INPUT_CHANGED the frames."""
+
+    reason: str
+    changed: tuple[int, ...] = ()
+
+
+def resume_check(
+    out_dir: str, frame: int, fp: str, window: Sequence[int], inputs: list[dict[str, Any]]
+) -> Stale | None:
+    """None when ``frame``'s record can be reused; else why it must be computed again.
+
+    Reusable means: same fingerprint, mask present, the same ``window`` (frame numbers as
+    read, after mirroring and ``--exclude``), and every input file's stamp
+    (:func:`input_stamp`) unchanged. A frame without a record gives ``Stale("")``: new work,
+    not a recompute.
+    """
+    record = read_frame_record(out_dir, frame)
+    if record is None:
+        return Stale("")
+    if record.get("fingerprint") != fp:
+        return Stale(OTHER_SETTINGS)
+    if not os.path.isfile(os.path.join(out_dir, str(record.get("mask", "")))):
+        return Stale(MASK_MISSING)
+    if record.get("window") != list(window):
+        return Stale(WINDOW_CHANGED)
+    before = record.get("inputs")
+    if not isinstance(before, list):
+        return Stale(NOT_STAMPED)
+    if before != inputs:
+        old = {int(i.get("frame", 0)): i for i in before if isinstance(i, dict)}
+        changed = tuple(sorted(i["frame"] for i in inputs if old.get(i["frame"]) != i))
+        return Stale(INPUT_CHANGED, changed)
+    return None
