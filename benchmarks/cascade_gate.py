@@ -18,7 +18,7 @@ import argparse
 import cv2
 import numpy as np
 
-from hotpixel.detect import candidates as cand
+from hotpixel.detect.cascade import candidates as cand
 from hotpixel.ml import realvideo
 from hotpixel.ml.synth.plates import load_plate
 

@@ -9,11 +9,11 @@ motion). Defects are then injected at the upscaled size exactly as
 :func:`hotpixel.ml.realvideo.defected_clip` does (same generator, heatmap, count, contrast
 range). With ``--upscale 1`` the segments are those of the real-motion set for the same seed.
 
-One :class:`CascadeDetector` per flow scale (``flow_scale=s`` and a ``MotionCache(preset,
-scale=s)``: DIS on frames shrunk by ``s``, the flow scaled back up; the table says which scale
-the cache really ran at) scores exactly the same windows, at the classifier's
-default threshold, through :func:`hotpixel.ml.evaluation.harness.score_detector` (a detection
-within 2 px of a true centroid is a hit). Printed per motion class and flow scale: recall of
+One :class:`CascadeDetector` per flow scale (``flow_scale=FlowScale(s)``: DIS on frames shrunk
+by ``s``, the flow scaled back up; the table says which scale the cache really ran at) scores
+exactly the same windows, at the classifier's default threshold, through
+:func:`hotpixel.ml.evaluation.harness.score_detector` (a detection within 2 px of a true
+centroid is a hit). Printed per motion class and flow scale: recall of
 clear defects (contrast >= 1, peak >= 2x the local level) and of all >= 0.5x, false alerts per
 frame and per 1080p-equivalent frame, F1, and against scale 1 (when measured) the defects found
 at scale 1 but not at this scale and the reverse; then seconds per window per scale (the
@@ -42,8 +42,8 @@ from typing import Any
 import cv2
 import numpy as np
 
-from hotpixel.detect.detectors.cascade import CascadeDetector
-from hotpixel.detect.motion import MotionCache
+from hotpixel.detect.cascade.detector import CascadeDetector
+from hotpixel.detect.motion import FlowScale
 from hotpixel.detect.windows import Window
 from hotpixel.errors import InputError
 from hotpixel.ml import realvideo
@@ -197,11 +197,7 @@ def main(argv: list[str] | None = None) -> int:
     scales: list[float] = args.scales
     detectors: dict[float, CascadeDetector] = {}
     for s in scales:
-        # the detector picks its cache's scale per picture from ``flow_scale`` (default
-        # "auto": by width), overriding ``cache.scale``: pin both to ``s``
-        det = CascadeDetector(flow_scale=f"{s:g}")
-        det.cache = MotionCache(det.cache.preset, scale=s)
-        detectors[s] = det
+        detectors[s] = CascadeDetector(flow_scale=FlowScale(s))
     first = detectors[scales[0]]
     threshold = first.default_threshold
     scored = {m: {s: Scored() for s in scales} for m in CLASSES}

@@ -25,6 +25,7 @@ score). Run from the repository root:
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 import time
 from collections import defaultdict
@@ -35,8 +36,9 @@ import cv2
 import numpy as np
 from scipy import ndimage
 
-from hotpixel.detect import candidates as cand
-from hotpixel.detect.motion import MotionCache, align
+from hotpixel.detect.cascade import candidates as cand
+from hotpixel.detect.cascade.stage import find_candidates
+from hotpixel.detect.motion import MotionCache
 from hotpixel.ml import realvideo
 from hotpixel.ml.synth.defects import Defect, inject, placement_heatmap
 
@@ -106,7 +108,7 @@ def visible_contrast(
     change nothing; its nominal contrast is relative to a 7x7 median that may not be the
     pixel's surroundings. This measures, per defect region, the largest ``(painted - clean) /
     level`` over its pixels and channels, with ``level`` the clean frame's local level
-    (:func:`hotpixel.detect.candidates.local_level`) floored at 0.02 as the generator does.
+    (:func:`hotpixel.detect.cascade.candidates.local_level`) floored at 0.02 as the generator does.
     """
     regions, _ = ndimage.label(label > 0, np.ones((3, 3), int))
     level = np.maximum(cand.local_level(clean), 0.02)
@@ -214,12 +216,12 @@ def evaluate_window(
     grown, ids = footprints(label, defects)
     contrast = visible_contrast(clean[centre], moved[centre], label, ids)
     t0 = time.perf_counter()
-    aligned = align(window, idx, cache)
-    t1 = time.perf_counter()
     low = min(run.sweep)
-    found, _ = cand.find(
-        aligned.frames, aligned.confidence, aligned.flow, cand.CandidateParams(threshold=low)
+    done = find_candidates(
+        list(window), idx, cache, cand.CandidateParams(threshold=low), cache.workers
     )
+    found = done.found
+    t1 = t0 + done.flow_seconds  # warps are made band by band with the candidates
     run.timing["flow"].append(t1 - t0)
     run.timing["candidates"].append(time.perf_counter() - t1)
     score_points(run.results[motion], found.y, found.x, found.score, grown, ids, contrast)
@@ -251,17 +253,15 @@ def evaluate_window(
         table.pixels += window.shape[1] * window.shape[2]
     if args.dump:
         keep = found.score >= args.threshold
-        chosen = found.select(keep)
-        features, _ = chosen.features()
+        chosen = dataclasses.replace(done, found=found.select(keep))
+        features, _ = chosen.found.features()
         run.dump["features"].append(features)
-        run.dump["real"].append(grown[chosen.y, chosen.x] > 0)  # on an injected defect
-        run.dump["aligned"].append(
-            cand.cutouts(aligned.frames, chosen.y, chosen.x).astype(np.float16)
+        run.dump["real"].append(grown[chosen.found.y, chosen.found.x] > 0)  # on a defect
+        run.dump["aligned"].append(chosen.aligned_cutouts(15).astype(np.float16))
+        run.dump["raw"].append(
+            cand.cutouts(window, chosen.found.y, chosen.found.x).astype(np.float16)
         )
-        run.dump["raw"].append(cand.cutouts(window, chosen.y, chosen.x).astype(np.float16))
-        run.dump["confidence"].append(
-            cand.cutouts(aligned.confidence[..., None], chosen.y, chosen.x).astype(np.float16)
-        )
+        run.dump["confidence"].append(chosen.confidence_cutouts(15).astype(np.float16))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -386,9 +386,8 @@ def _print_timing(timing: dict[str, list[float]], args: argparse.Namespace) -> N
     for centre in range(2, len(hd) - 2):
         idx = list(range(centre - 2, centre + 3))
         t0 = time.perf_counter()
-        aligned = align(hd[idx], idx, cache)
-        t1 = time.perf_counter()
-        cand.find(aligned.frames, aligned.confidence, aligned.flow)
+        done = find_candidates(list(hd[idx]), idx, cache, cand.CandidateParams(), cache.workers)
+        t1 = t0 + done.flow_seconds
         cand_s.append(time.perf_counter() - t1)
         flow_s.append(t1 - t0)
     print(

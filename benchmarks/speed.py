@@ -322,7 +322,7 @@ def main() -> int:
     print(f"command: {' '.join(sys.argv)}")
     classifier = args.classifier
     if "cascade" in args.detectors.split(","):
-        from hotpixel.detect.detectors.cascade import default_classifier_path
+        from hotpixel.detect.cascade.detector import default_classifier_path
 
         print(f"cascade classifier: {classifier or default_classifier_path()}")
     rows = []

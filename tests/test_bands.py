@@ -1,22 +1,25 @@
 """The candidate stage by row bands gives exactly what the whole-picture path gives (issue 20).
 
 The whole-picture path (``motion.align_slots`` then ``candidates.find`` and the cascade's
-``encode``) is the definition the classifier was trained on; ``detect.bands`` is what the
-cascade runs. Bands here are 16 rows, so a picture has many of them, each edge between two
-bands inside the picture, and the picture's own edges in the first and last.
+``encode``) is the definition the classifier was trained on; ``stage.find_candidates`` is what
+the cascade, its training and fine-tuning run. Bands here are 16 rows, so a picture has many of
+them, each edge between two bands inside the picture, and the picture's own edges in the first
+and last.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import itertools
+import pathlib
 
 import numpy as np
 import pytest
 
-from hotpixel.detect import bands, motion
-from hotpixel.detect import candidates as cand
-from hotpixel.detect.detectors.cascade import PATCH, encode, encode_cutouts
+from hotpixel.detect import motion
+from hotpixel.detect.cascade import candidates as cand
+from hotpixel.detect.cascade import stage
+from hotpixel.detect.cascade.encoding import PATCH, encode, encode_cutouts, encode_window
 from test_speed_paths import assert_same_candidates, moving_window
 
 PLANS = ([2, 1, 0, 1, 2], [3, 0, 1, 2, 3], [0, 1, 2, 3, 4], [2, 3, 4, 5, 6])
@@ -42,7 +45,9 @@ def test_bands_match_the_whole_picture(workers, params, scale, size):
     cache = motion.MotionCache(workers=workers, scale=scale)
     for numbers in PLANS:
         frames = all_frames[numbers]
-        got = bands.find(list(frames), numbers, cache, params, workers, pixels=16 * size[1])
+        got = stage.find_candidates(
+            list(frames), numbers, cache, params, workers, pixels=16 * size[1]
+        )
         found, ev, want = whole_picture(frames, numbers, params, scale)
         assert len(found) > 0
         assert_same_candidates(got.found, found)
@@ -51,12 +56,7 @@ def test_bands_match_the_whole_picture(workers, params, scale, size):
         kept = np.flatnonzero(ev.score.max(axis=2) >= params.threshold)
         np.testing.assert_array_equal(got.best.index, kept)
         np.testing.assert_array_equal(got.best.channel, ev.score.reshape(-1, 3)[kept].argmax(1))
-        encoded = encode_cutouts(
-            got.aligned_cutouts(PATCH),
-            cand.cutouts(list(frames), found.y, found.x, PATCH),
-            got.confidence_cutouts(PATCH),
-            got.found,
-        )
+        encoded = encode_window(got, PATCH)
         np.testing.assert_array_equal(encoded.patches, want.patches)
         np.testing.assert_array_equal(encoded.scalars, want.scalars)
 
@@ -75,7 +75,9 @@ def test_a_neighbour_slot_showing_the_centre_picture_counts_as_the_centre():
     numbers = [1, 0, 1, 2, 1]  # the centre's picture again in slots 0 and 4
     stack = frames[numbers]
     params = cand.CandidateParams(threshold=2.5)
-    got = bands.find(list(stack), numbers, motion.MotionCache(workers=1), params, 1, pixels=16 * 70)
+    got = stage.find_candidates(
+        list(stack), numbers, motion.MotionCache(workers=1), params, 1, pixels=16 * 70
+    )
     found, _, want = whole_picture(stack, numbers, params)
     assert_same_candidates(got.found, found)
     conf = got.confidence_cutouts(PATCH)
@@ -89,7 +91,7 @@ def test_a_neighbour_slot_showing_the_centre_picture_counts_as_the_centre():
 
 def test_the_candidate_fields_are_the_definitions_types():
     frames = moving_window(np.random.default_rng(33), n=5, h=40, w=48)
-    got = bands.find(
+    got = stage.find_candidates(
         list(frames), [0, 1, 2, 3, 4], motion.MotionCache(workers=1), cand.CandidateParams(2.5)
     )
     found, _, _ = whole_picture(frames, [0, 1, 2, 3, 4], cand.CandidateParams(2.5))
@@ -110,3 +112,75 @@ def test_a_flow_read_by_rows_is_the_whole_flow_scaled_up(scale):
     ys = rng.integers(0, 37 * k, (40, 3, 3))
     xs = rng.integers(0, 29 * k, (40, 3, 3))
     np.testing.assert_array_equal(flow.at(ys, xs), whole[ys, xs])
+
+
+@pytest.mark.parametrize("size", [(12, 12), (16, 24), (40, 13)])
+def test_pictures_near_the_cutout_size_go_through_the_one_stage(size):
+    """Small pictures need no path of their own: cutouts reflect as often as they must."""
+    frames = moving_window(np.random.default_rng(35), n=5, h=size[0], w=size[1])
+    numbers = [0, 1, 2, 3, 4]
+    params = cand.CandidateParams(threshold=1.0)
+    got = stage.find_candidates(list(frames), numbers, motion.MotionCache(workers=1), params, 1)
+    found, ev, want = whole_picture(frames, numbers, params)
+    assert_same_candidates(got.found, found)
+    np.testing.assert_array_equal(got.best.score, ev.score.max(axis=2))
+    encoded = encode_window(got, PATCH)
+    np.testing.assert_array_equal(encoded.patches, want.patches)
+    np.testing.assert_array_equal(encoded.scalars, want.scalars)
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 5, 9])
+def test_cutouts_reflect_like_numpy_pad_for_any_picture_size(n):
+    rng = np.random.default_rng(36)
+    picture = rng.random((n, n + 1, 2), dtype=np.float32)
+    r = 7
+    ys, xs = np.meshgrid(np.arange(n), np.arange(n + 1), indexing="ij")
+    got = cand.cutouts([picture], ys.ravel(), xs.ravel(), 2 * r + 1)[:, 0]
+    padded = np.pad(picture, ((r, r), (r, r), (0, 0)), mode="reflect" if n > 1 else "edge")
+    if n == 1:  # one row: every row of the cutout is that row
+        padded = np.pad(picture, ((r, r), (0, 0), (0, 0)), mode="edge")
+        padded = np.pad(padded, ((0, 0), (r, r), (0, 0)), mode="reflect")
+    want = np.stack(
+        [
+            padded[y : y + 2 * r + 1, x : x + 2 * r + 1]
+            for y, x in zip(ys.ravel(), xs.ravel(), strict=True)
+        ]
+    )
+    np.testing.assert_array_equal(got, want)
+
+
+def test_detection_training_and_benchmarks_all_run_the_one_candidate_stage(monkeypatch):
+    """One function is the candidate stage: the detector, the trainer's collection (which
+    fine-tuning shares) and the benchmarks' detector runs all go through it."""
+    import hotpixel.detect.cascade.detector as detector_mod
+    import hotpixel.ml.training.cascade as training
+    from hotpixel.detect.cascade.detector import CascadeDetector
+    from hotpixel.detect.windows import Window
+
+    calls: list[str] = []
+    real = stage.find_candidates
+
+    def spy(*args, **kwargs):
+        calls.append("called")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(detector_mod, "find_candidates", spy)
+    monkeypatch.setattr(training, "find_candidates", spy)
+    frames = moving_window(np.random.default_rng(37), n=5, h=48, w=64)
+    CascadeDetector(device="cpu")(Window(tuple(frames), (0, 1, 2, 3, 4), 2))
+    assert calls == ["called"]
+    target = np.zeros((48, 64), np.float32)
+    training.collect(iter([(frames, [0, 1, 2, 3, 4], target, [])]), cand.CandidateParams(2.5))
+    assert calls == ["called", "called"]
+    # nothing else in the engine or the benchmarks reaches the candidate test itself
+    root = pathlib.Path(__file__).resolve().parents[1]
+    allowed = {"detect/cascade/stage.py", "detect/cascade/candidates.py", "detect/motion.py"}
+    offenders = []
+    engine = root / "engine" / "hotpixel"
+    for path in [*engine.rglob("*.py"), *(root / "benchmarks").glob("*.py")]:
+        rel = path.relative_to(engine) if "engine" in path.parts else path.relative_to(root)
+        text = path.read_text(encoding="utf-8")
+        whole_path = ("cand.evidence(", "align_slots(", "= align(", "cand.find(aligned")
+        if str(rel) not in allowed and any(call in text for call in whole_path):
+            offenders.append(str(rel))
+    assert offenders == [], offenders

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from hotpixel.detect.candidates import CandidateParams, cutouts, find, local_level
+from hotpixel.detect.cascade.candidates import CandidateParams, cutouts, find, local_level
 from hotpixel.detect.motion import MotionCache, align
 from test_motion import shifted, texture
 

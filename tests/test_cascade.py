@@ -6,15 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from hotpixel.detect import candidates as cand
-from hotpixel.detect.detectors.cascade import (
-    CHANNELS,
-    PATCH,
-    SCALARS,
-    CascadeDetector,
-    encode,
-    footprint_map,
-)
+from hotpixel.detect.cascade import candidates as cand
+from hotpixel.detect.cascade.detector import CascadeDetector, footprint_map
+from hotpixel.detect.cascade.encoding import CHANNELS, PATCH, SCALARS, encode
 from hotpixel.detect.motion import MotionCache, align
 from hotpixel.detect.windows import Window
 
@@ -149,16 +143,23 @@ def test_cascade_is_the_default_and_finds_clear_defects(tmp_path):
 
 
 def test_flow_scale_auto_keeps_flow_near_a_thousand_pixels_wide():
-    from hotpixel.detect.motion import flow_scale
+    from hotpixel.detect.motion import FlowScale
 
+    auto = FlowScale.parse("auto")
     widths = {720: 1.0, 1024: 1.0, 1025: 0.5, 1920: 0.5, 2048: 0.5, 3840: 0.25, 4096: 0.25}
     for width, scale in widths.items():
-        assert flow_scale("auto", width) == scale, width
-    assert flow_scale("auto", 6144) == 0.125
-    assert flow_scale("1", 3840) == 1.0 and flow_scale("0.25", 720) == 0.25
+        assert auto.at(width) == scale, width
+    assert auto.at(6144) == 0.125
+    assert FlowScale.parse("1").at(3840) == 1.0 and FlowScale.parse("0.25").at(720) == 0.25
+    assert str(auto) == "auto" and str(FlowScale.parse("0.5")) == "0.5"
+    for bad in ("0", "1.5", "-0.25"):
+        with pytest.raises(ValueError, match="flow scale"):
+            FlowScale.parse(bad)
 
 
 def test_a_wide_plate_runs_its_flow_at_half_size_and_still_finds_the_defect():
+    from hotpixel.detect.motion import FlowScale
+
     """At 1152 px wide "auto" runs the flow at half size; the defect is found all the same and
     the light that moves with the scene is not flagged, as at full size."""
     rng = np.random.default_rng(7)
@@ -169,7 +170,7 @@ def test_a_wide_plate_runs_its_flow_at_half_size_and_still_finds_the_defect():
     window = Window(tuple(frames), (0, 1, 2, 3, 4), 2)
     results = {}
     for setting in ("auto", "1"):
-        detector = CascadeDetector(device="cpu", flow_scale=setting)
+        detector = CascadeDetector(device="cpu", flow_scale=FlowScale.parse(setting))
         results[setting] = detector(window)
         assert detector.cache.scale == (0.5 if setting == "auto" else 1.0)
     for prob in results.values():

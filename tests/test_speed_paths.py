@@ -17,9 +17,9 @@ import cv2
 import numpy as np
 import pytest
 
-from hotpixel.detect import candidates as cand
 from hotpixel.detect import motion
-from hotpixel.detect.candidates import DEVIATION_TO_SIGMA, RANGE_TO_SIGMA_BY_COUNT
+from hotpixel.detect.cascade import candidates as cand
+from hotpixel.detect.cascade.candidates import DEVIATION_TO_SIGMA, RANGE_TO_SIGMA_BY_COUNT
 
 # ---- the reference: motion.py, candidates.py and the cascade's __call__ before issue 20 ----
 
@@ -293,7 +293,8 @@ def classifier(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 
 def test_cascade_map_matches_the_reference_pipeline(classifier):
-    from hotpixel.detect.detectors.cascade import CascadeDetector, encode, footprint_map
+    from hotpixel.detect.cascade.detector import CascadeDetector, footprint_map
+    from hotpixel.detect.cascade.encoding import encode
     from hotpixel.detect.windows import Window
 
     frames = moving_window(np.random.default_rng(22))
@@ -314,7 +315,7 @@ def test_cascade_map_matches_the_reference_pipeline(classifier):
 
 
 def test_a_frame_over_the_candidate_cap_keeps_the_best_and_warns(classifier):
-    from hotpixel.detect.detectors.cascade import CascadeDetector
+    from hotpixel.detect.cascade.detector import CascadeDetector
     from hotpixel.detect.windows import Window
 
     frames = moving_window(np.random.default_rng(23), n=5)
@@ -339,7 +340,7 @@ def test_a_sequence_run_reuses_each_flow_and_reports_the_cap(classifier, tmp_pat
     import io
 
     from hotpixel.detect import run as run_mod
-    from hotpixel.detect.detectors.cascade import CascadeDetector
+    from hotpixel.detect.cascade.detector import CascadeDetector
     from hotpixel.progress import Progress
     from imagegen import write_sequence
 

@@ -72,7 +72,7 @@ def add_parser(sub: Any, name: str) -> argparse.ArgumentParser:
 
 def run_real_motion(args: argparse.Namespace, neural: NeuralDetector) -> dict[str, Any]:
     """The real-motion table (docs/evaluation.md): every detector at its operating point."""
-    from hotpixel.detect.detectors.cascade import CascadeDetector
+    from hotpixel.detect.cascade.detector import CascadeDetector
     from hotpixel.ml.evaluation import real_motion
 
     cascade = CascadeDetector(args.classifier, "auto")
@@ -138,7 +138,7 @@ def run(args: argparse.Namespace) -> int:
     ]
     own: dict[str, float] = {}  # detectors judged at their own operating point
     if "cascade" not in skip:
-        from hotpixel.detect.detectors.cascade import CascadeDetector
+        from hotpixel.detect.cascade.detector import CascadeDetector
 
         cascade = CascadeDetector(args.classifier, "auto")
         candidates.insert(0, (f"cascade {cascade.model_version}", cascade, True))

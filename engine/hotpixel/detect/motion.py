@@ -27,7 +27,6 @@ from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any, TypeVar
 
 import cv2
@@ -79,18 +78,41 @@ def row_blocks(height: int, width: int, pixels: int | None = None) -> list[tuple
     return [(y, min(y + step, height)) for y in range(0, height, step)]
 
 
-def flow_scale(setting: str, width: int) -> float:
-    """The flow scale for a picture ``width`` px wide: ``setting`` as a number, or for "auto"
-    the largest power of two share (1, 1/2, 1/4, ...) that is at most :data:`FLOW_WIDTH` wide."""
-    if setting != "auto":
-        return float(setting)
-    scale = 1.0
-    while width * scale > FLOW_WIDTH and scale > 1 / 64:
-        scale /= 2
-    return scale
+@dataclass(frozen=True)
+class FlowScale:
+    """The resolution flow runs at: a fixed ``share`` of the picture's width (1, 0.5, ...), or
+    ``None`` for "auto", which picks the share per picture width (:meth:`at`).
+
+    :meth:`parse` reads the ``--flow-scale`` setting once, where the parameters enter the
+    detector; everything past it holds this.
+    """
+
+    share: float | None = None
+
+    @classmethod
+    def parse(cls, setting: str) -> FlowScale:
+        """``"auto"`` or a number in (0, 1]; ``ValueError`` otherwise."""
+        if setting == "auto":
+            return cls()
+        share = float(setting)
+        if not 0.0 < share <= 1.0:
+            raise ValueError(f"flow scale must be auto or in (0, 1]; got {setting!r}")
+        return cls(share)
+
+    def at(self, width: int) -> float:
+        """The scale for a picture ``width`` px wide: the fixed share, or for "auto" the largest
+        power of two share (1, 1/2, 1/4, ...) that is at most :data:`FLOW_WIDTH` wide."""
+        if self.share is not None:
+            return self.share
+        scale = 1.0
+        while width * scale > FLOW_WIDTH and scale > 1 / 64:
+            scale /= 2
+        return scale
+
+    def __str__(self) -> str:
+        return "auto" if self.share is None else f"{self.share:g}"
 
 
-@lru_cache(maxsize=4)
 def _grid(h: int, w: int) -> tuple[np.ndarray, np.ndarray]:
     """Pixel column and row coordinates ``(H, W)`` float32 each, shared (read-only)."""
     xx, yy = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
@@ -286,7 +308,8 @@ class MotionCache:
     scaled back up (bilinear, :class:`FullFlow`). The confidence is made at that size too: the
     forward-backward check with the same tolerance in full-size pixels, the photometric check
     on the shrunk flow images over a 3x3 box, both then scaled up the same way. Candidates are
-    still tested at every full-size pixel. :func:`flow_scale` picks the scale.
+    still tested at every full-size pixel. :class:`FlowScale` picks the scale; :meth:`rescale`
+    changes it.
     """
 
     def __init__(
@@ -316,6 +339,16 @@ class MotionCache:
         self.computed = 0  # DIS runs so far, for tests and benchmarks
         self.seconds = {"flow": 0.0, "confidence": 0.0, "warp": 0.0}  # thread time, summed
         self._clock = threading.Lock()
+
+    def rescale(self, scale: float) -> None:
+        """Run flow at ``scale`` from now on (another picture size); flows made at another
+        scale are forgotten."""
+        if scale == self.scale:
+            return
+        if not 0.0 < scale <= 1.0:
+            raise ValueError(f"flow scale must be in (0, 1]; got {scale}")
+        self.clear()
+        self.scale = scale
 
     def clear(self) -> None:
         self._images.clear()

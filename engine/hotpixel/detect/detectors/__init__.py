@@ -50,9 +50,11 @@ def _neural(params: DetectParams) -> Detector:
 
 
 def _cascade(params: DetectParams) -> Detector:
-    from hotpixel.detect.detectors.cascade import CascadeDetector
+    from hotpixel.detect.cascade.detector import CascadeDetector
+    from hotpixel.detect.motion import FlowScale
 
-    return CascadeDetector(params.model or None, params.device, flow_scale=params.flow_scale)
+    flow_scale = FlowScale.parse(params.flow_scale)  # validated against its choices already
+    return CascadeDetector(params.model or None, params.device, flow_scale=flow_scale)
 
 
 # Parameters that only some detectors read. The rest of DetectParams (threshold, max_area, the

@@ -33,10 +33,11 @@ import torch
 from scipy import ndimage
 from torch import nn
 
-from hotpixel.detect import candidates as cand
-from hotpixel.detect.detectors.cascade import CHANNELS, PATCH, SCALARS, Encoded, encode
+from hotpixel.detect.cascade import candidates as cand
+from hotpixel.detect.cascade.encoding import CHANNELS, PATCH, SCALARS, Encoded, encode_window
+from hotpixel.detect.cascade.stage import find_candidates
 from hotpixel.detect.model_file import CLASSIFIER_FORMAT
-from hotpixel.detect.motion import MotionCache, align
+from hotpixel.detect.motion import MotionCache
 from hotpixel.io.atomic import atomic_path
 from hotpixel.ml import realvideo
 from hotpixel.ml.evaluation.harness import THRESHOLDS
@@ -135,9 +136,9 @@ def collect(
         if last is None or numbers[0] != last[0] + 1:
             cache = MotionCache(preset)  # a new segment: frame numbers start again
         last = numbers
-        aligned = align(window, numbers, cache)
-        found, _ = cand.find(aligned.frames, aligned.confidence, aligned.flow, params)
-        e = encode(aligned.frames, window, aligned.confidence, found)
+        done = find_candidates(list(window), numbers, cache, params, cache.workers)
+        found = done.found
+        e = encode_window(done, PATCH)
         label, contrast, on, ids = _label(found, target, placed)
         offset = (frames + 1) << 20  # footprint ids unique over the batch; 0 stays "none"
         regions.append(np.where(on > 0, on + offset, 0))

@@ -1,10 +1,12 @@
-"""The cascade's candidate stage over row bands: the same numbers, in less time and memory.
+"""The cascade's candidate stage: the one function detection, training and fine-tuning call.
 
-:func:`hotpixel.detect.motion.align_slots` followed by :func:`hotpixel.detect.candidates.find`
-warps every neighbour of a window over the whole picture, computes every confidence map and
-every evidence map at once, and keeps them all: at 4K that is gigabytes of full-frame float32
-passes, one after another on one core. :func:`find` gives the same candidates, the same best
-score map and the same classifier cutouts from bands of rows processed independently:
+:func:`find_candidates` takes one window and gives a :class:`CandidateWindow`: the candidates,
+the best channel's score map, the flows and their confidence, and the cutouts the classifier
+reads (:func:`hotpixel.detect.cascade.encoding.encode_window`). Its definition is the
+whole-picture path, :func:`hotpixel.detect.motion.align_slots` followed by
+:func:`hotpixel.detect.cascade.candidates.find`: every neighbour warped over the whole picture,
+every confidence and evidence map made at once and kept. At 4K that is gigabytes of full-frame
+float32 passes on one core, so it runs by bands of rows instead, with the same numbers:
 
 - the flows and their confidence come whole from the
   :class:`~hotpixel.detect.motion.MotionCache` (each neighbour on its own thread);
@@ -16,11 +18,12 @@ score map and the same classifier cutouts from bands of rows processed independe
 - bands go to ``workers`` threads at once (OpenCV and NumPy release the GIL), and each band's
   working set stays small enough to sit in the processor's caches;
 - only the best channel's score is kept for the whole picture (and the rest where it reaches
-  the candidate threshold: :class:`~hotpixel.detect.candidates.BestChannel`), and the aligned
-  neighbours are never kept: the classifier's cutouts of them are resampled at the
+  the candidate threshold: :class:`~hotpixel.detect.cascade.candidates.BestChannel`), and the
+  aligned neighbours are never kept: the classifier's cutouts of them are resampled at the
   candidates' own pixels, the same bilinear lookups the whole warp makes there.
 
-``tests/test_bands.py`` checks the results against the whole-picture path, value for value.
+Pictures of any size go through it, those smaller than a cutout too (cutouts reflect as often
+as they need). ``tests/test_bands.py`` checks it against the whole-picture path, value for value.
 """
 
 from __future__ import annotations
@@ -33,15 +36,15 @@ from dataclasses import dataclass, replace
 import cv2
 import numpy as np
 
-from hotpixel.detect import candidates as cand
+from hotpixel.detect.cascade import candidates as cand
 from hotpixel.detect.motion import FullFlow, MotionCache, row_blocks, warp
 
 HALO = 3  # rows added above and below a band: the widest filter of the evidence reaches 3
 
 
 @dataclass(frozen=True)
-class Window:
-    """One window's candidate stage, done (:func:`find`).
+class CandidateWindow:
+    """One window's candidate stage, done (:func:`find_candidates`).
 
     ``found`` the candidates; ``best`` the best channel's evidence (its score everywhere);
     ``frames`` the window as decoded and ``numbers`` its frame numbers; ``flows`` ``{number:
@@ -62,8 +65,8 @@ class Window:
         return self.numbers[len(self.numbers) // 2]
 
     def aligned_cutouts(self, size: int) -> np.ndarray:
-        """``(N, T, size, size, C)``: :func:`hotpixel.detect.candidates.cutouts` of the aligned
-        window at the candidates, without the aligned window (see the module's doc)."""
+        """``(N, T, size, size, C)``: :func:`hotpixel.detect.cascade.candidates.cutouts` of the
+        aligned window at the candidates, without the aligned window (see the module's doc)."""
         ys, xs = self.found.y, self.found.x
         frame = self.frames[len(self.frames) // 2]
         h, w = frame.shape[:2]
@@ -112,17 +115,19 @@ def _remap_points(frame: np.ndarray, mx: np.ndarray, my: np.ndarray) -> np.ndarr
     return np.concatenate(parts) if parts else np.zeros((0, s, s, frame.shape[2]), frame.dtype)
 
 
-def find(
+def find_candidates(
     frames: Sequence[np.ndarray],
     numbers: Sequence[int],
     cache: MotionCache,
     params: cand.CandidateParams,
     workers: int = 2,
     pixels: int | None = None,
-) -> Window:
+) -> CandidateWindow:
     """The candidate stage of one window of T ``(H, W, C)`` float32 frames (centre ``T // 2``),
-    by bands: the same :class:`~hotpixel.detect.candidates.Candidates` and best-channel
-    evidence as ``candidates.find`` on ``motion.align_slots``'s output (see the module's doc)."""
+    by bands of about ``pixels`` pixels on ``workers`` threads: the same
+    :class:`~hotpixel.detect.cascade.candidates.Candidates` and best-channel evidence as
+    ``candidates.find`` on ``motion.align_slots``'s output (see the module's doc). ``numbers``
+    are the frames' numbers, the ``cache``'s keys (a mirrored window repeats some)."""
     if len(numbers) != len(frames) or any(f.ndim != 3 for f in frames):
         raise ValueError(f"frames must be T (H, W, C) arrays, one number each; got {len(numbers)}")
     t = len(frames) // 2
@@ -183,4 +188,4 @@ def find(
     still = np.zeros((len(found), 2), np.float32)  # the centre's own slots
     at = np.stack([flows[n].at(found.y, found.x) if n in flows else still for n in numbers])
     found = replace(found, motion=cand.largest_motion(at.reshape(len(numbers), len(found), 2)))
-    return Window(found, best, frames, numbers, flows, confidence, flow_seconds)
+    return CandidateWindow(found, best, frames, numbers, flows, confidence, flow_seconds)

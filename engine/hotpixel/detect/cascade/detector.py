@@ -6,10 +6,12 @@ subtract, pull out candidates, and let a small network decide real or bogus on c
 1. every neighbour of the window is aligned onto the centre with dense DIS flow, computed once
    per frame pair and shared by the windows that need it (:mod:`hotpixel.detect.motion`);
 2. per colour channel, the centre is compared with the brightest aligned neighbour, normalised
-   by how much the neighbours disagree locally (:mod:`hotpixel.detect.candidates`): a few dozen
-   candidates per frame out of millions of pixels;
-3. each candidate's cutout (:func:`encode`) goes through the classifier (ONNX, onnxruntime),
-   which gives the probability that it is a one-frame pixel defect.
+   by how much the neighbours disagree locally (:mod:`hotpixel.detect.cascade.candidates`,
+   run by :func:`hotpixel.detect.cascade.stage.find_candidates`): a few dozen candidates per
+   frame out of millions of pixels;
+3. each candidate's cutout (:mod:`hotpixel.detect.cascade.encoding`) goes through the
+   classifier (ONNX, onnxruntime), which gives the probability that it is a one-frame pixel
+   defect.
 
 The map returned is a full-resolution per-pixel probability: each candidate's probability over
 the pixels of its footprint (where the centre stands out of its window), zero elsewhere.
@@ -19,134 +21,26 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from importlib import resources
 
 import numpy as np
 
-from hotpixel.detect import bands
-from hotpixel.detect import candidates as cand
+from hotpixel.detect.cascade import candidates as cand
+from hotpixel.detect.cascade.encoding import PATCH, Encoded, encode_window
+from hotpixel.detect.cascade.stage import find_candidates
 from hotpixel.detect.detectors.classical import ClassicalDetector
 from hotpixel.detect.model_file import load_classifier
-from hotpixel.detect.motion import MotionCache, align_slots, flow_scale
+from hotpixel.detect.motion import FlowScale, MotionCache
 from hotpixel.detect.windows import Window
 
 DEFAULT_CLASSIFIER = "hotpixel-cascade-v1.onnx"
-PATCH = 9  # cutout side, pixels
-CHANNELS = 5 * 3 + 4 * 3 + 5 + 4  # aligned, unaligned neighbours, sigmas, confidence
 FOOTPRINT = 3  # a candidate paints its probability up to this many px from its peak
 FOOTPRINT_SCORE = 2.5  # ... where the centre stands out by this many noise sigmas
-SCALARS = (
-    "log_score",
-    "log_contrast",
-    "log_noise",
-    "ring_confidence",
-    "mean_ring_confidence",
-    "motion",
-    "log_level",
-    "red",
-    "green",
-    "blue",
-)
 
 
 def default_classifier_path() -> str:
     return str(resources.files("hotpixel") / "data" / "models" / DEFAULT_CLASSIFIER)
-
-
-@dataclass(frozen=True)
-class Encoded:
-    """Classifier input for ``N`` candidates.
-
-    ``patches`` ``(N, CHANNELS, PATCH, PATCH)`` float32: the aligned window in stops relative
-    to the candidate's local level (5 frames x 3 channels), the four neighbours as decoded,
-    not aligned, in the same units (4 x 3: a light that moves on its own is bright *near* the
-    place in them), the best channel in noise sigmas relative to the level (5 frames, clipped
-    to +-64), the four neighbours' flow confidence;
-    ``scalars`` ``(N, len(SCALARS))`` float32 (see :data:`SCALARS`).
-    """
-
-    patches: np.ndarray
-    scalars: np.ndarray
-
-
-def encode(
-    aligned: np.ndarray | Sequence[np.ndarray],
-    raw: np.ndarray | Sequence[np.ndarray],
-    confidence: np.ndarray | Sequence[np.ndarray],
-    found: cand.Candidates,
-    size: int = PATCH,
-) -> Encoded:
-    """Cut and normalise the classifier's input for ``found`` in one window.
-
-    ``aligned`` and ``raw`` ``(T, H, W, C)`` float32 (the window aligned onto its centre at
-    ``T // 2``, and as decoded), ``confidence`` ``(T, H, W)``; each may also be T per-frame
-    arrays (:func:`hotpixel.detect.motion.align_slots`).
-    Normalising by each candidate's own level and noise makes a dark plate, a bright one and a
-    log-encoded one look alike to the network.
-    """
-    if len(found) == 0:
-        return _empty(size)
-    stack = cand.cutouts(aligned, found.y, found.x, size)  # (N, T, s, s, C)
-    per_frame = [c[..., None] for c in confidence]  # T x (H, W, 1), views
-    conf = cand.cutouts(per_frame, found.y, found.x, size)[..., 0]  # (N, T, s, s)
-    return encode_cutouts(stack, cand.cutouts(raw, found.y, found.x, size), conf, found)
-
-
-def encode_cutouts(
-    stack: np.ndarray, raw: np.ndarray, conf: np.ndarray, found: cand.Candidates
-) -> Encoded:
-    """:func:`encode` from the cutouts around ``found``: the aligned window ``stack`` and the
-    window as decoded ``raw`` ``(N, T, s, s, C)``, the flow confidence ``conf`` ``(N, T, s, s)``."""
-    n, size = len(found), stack.shape[2]
-    t = stack.shape[1] // 2
-    if n == 0:
-        return _empty(size)
-    level = np.maximum(found.level, 0.0).astype(np.float32)  # (N,)
-    soft = (0.05 * level + 1e-4)[:, None, None, None, None]
-    base = np.log2(level[:, None, None, None, None] + soft)
-
-    def stops(patches: np.ndarray) -> np.ndarray:  # (N, K, s, s, C) -> (N, K*C, s, s)
-        rel = np.log2(np.maximum(patches, 0.0) + soft) - base
-        out: np.ndarray = rel.transpose(0, 1, 4, 2, 3).reshape(n, -1, size, size)
-        return out
-
-    rel = stops(stack)
-    unaligned = stops(np.delete(raw, t, axis=1))
-    best = np.take_along_axis(stack, found.channel[:, None, None, None, None], axis=4)[..., 0]
-    sig = (best - level[:, None, None, None]) / np.maximum(found.sigma, 1e-6)[:, None, None, None]
-    sig = np.clip(sig, -64.0, 64.0) / 8.0  # (N, T, s, s)
-    neighbours = np.delete(conf, t, axis=1)  # (N, T-1, s, s)
-    patches = np.concatenate([rel, unaligned, sig, neighbours], axis=1).astype(np.float32)
-    # flow confidence around the candidate, not at it: a one-frame defect breaks the
-    # forward-backward check at its own pixels, which says nothing about the scene's motion
-    c = size // 2
-    ring = neighbours.copy()
-    ring[:, :, c - 1 : c + 2, c - 1 : c + 2] = np.nan
-    around = np.nanmedian(ring.reshape(n, ring.shape[1], -1), axis=2)  # (N, T-1)
-    low = around.min(axis=1) if n else np.zeros(0, np.float32)
-    mean = around.mean(axis=1) if n else np.zeros(0, np.float32)
-    onehot = np.eye(3, dtype=np.float32)[np.minimum(found.channel, 2)]
-    scalars = np.column_stack(
-        [
-            np.log2(np.maximum(found.score, 1e-3)),
-            np.log2(np.maximum(found.contrast, 0.0) + 1.0),
-            np.log2(np.maximum(found.sigma, 1e-6) / (level + 1e-4)),
-            low,
-            mean,
-            np.minimum(found.motion, 64.0) / 8.0,
-            np.log2(level + 1e-4) / 8.0,
-            onehot,
-        ]
-    ).astype(np.float32)
-    return Encoded(patches, scalars.reshape(n, len(SCALARS)))
-
-
-def _empty(size: int) -> Encoded:
-    return Encoded(
-        np.zeros((0, CHANNELS, size, size), np.float32), np.zeros((0, len(SCALARS)), np.float32)
-    )
 
 
 def footprint_map(
@@ -187,7 +81,7 @@ class CascadeDetector:
         params: cand.CandidateParams | None = None,
         preset: str | None = None,
         max_candidates: int = 4000,
-        flow_scale: str = "auto",
+        flow_scale: FlowScale | None = None,
     ) -> None:
         path = classifier_path or default_classifier_path()
         self.session, self.info = load_classifier(path, device)
@@ -196,7 +90,7 @@ class CascadeDetector:
         self.params = params or cand.CandidateParams(threshold=self.info.candidate_threshold)
         # the flow preset the classifier was trained behind, unless a caller insists
         self.cache = MotionCache(preset or self.info.preset)
-        self.flow_scale = flow_scale  # "auto" or a number: see motion.flow_scale
+        self.flow_scale = flow_scale or FlowScale()
         self.max_candidates = max_candidates
         self.last_candidates = 0  # for benchmarks and warnings
         self.seconds: dict[str, float] = {}  # wall time by stage, summed over windows
@@ -273,35 +167,16 @@ class CascadeDetector:
             return self._spatial(window)
         frames = list(window.frames)  # T x (H, W, C): never stacked, at 4K that is 0.5 GB
         self._forget_other_pictures(window)
-        scale = flow_scale(self.flow_scale, frames[0].shape[1])
-        if scale != self.cache.scale:  # another picture size: flows at another scale
-            self.cache.clear()
-            self.cache.scale = scale
+        self.cache.rescale(self.flow_scale.at(frames[0].shape[1]))
         t0 = time.perf_counter()
-        if min(frames[0].shape[:2]) > PATCH:
-            done = bands.find(frames, window.numbers, self.cache, self.params, self.cache.workers)
-            t1 = t0 + done.flow_seconds  # warps are made band by band with the candidates
-            found = self._cap(done.found, window.numbers[window.centre])
-            best = done.best.score
-            done = replace(done, found=found)
-            self.last_candidates = len(found)
-            t2 = time.perf_counter()
-            encoded = encode_cutouts(
-                done.aligned_cutouts(PATCH),
-                cand.cutouts(frames, found.y, found.x, PATCH),
-                done.confidence_cutouts(PATCH),
-                found,
-            )
-        else:  # a picture smaller than a cutout: the whole-picture path reflects it as needed
-            aligned = align_slots(frames, window.numbers, self.cache)
-            t1 = time.perf_counter()
-            found, ev = cand.find(aligned.frames, aligned.confidence, aligned.flow, self.params)
-            found = self._cap(found, window.numbers[window.centre])
-            self.last_candidates = len(found)
-            best = ev.score.max(axis=2)  # (H, W)
-            del ev
-            t2 = time.perf_counter()
-            encoded = encode(aligned.frames, frames, aligned.confidence, found)
+        done = find_candidates(frames, window.numbers, self.cache, self.params, self.cache.workers)
+        t1 = t0 + done.flow_seconds  # warps are made band by band with the candidates
+        found = self._cap(done.found, window.numbers[window.centre])
+        best = done.best.score
+        done = replace(done, found=found)
+        self.last_candidates = len(found)
+        t2 = time.perf_counter()
+        encoded = encode_window(done, PATCH)
         prob = self.classify(encoded)
         t3 = time.perf_counter()
         out = footprint_map(frames[0].shape[:2], found, prob, best)

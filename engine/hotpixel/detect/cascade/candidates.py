@@ -431,14 +431,7 @@ def cutouts(
             f"size must be odd and stack (T, H, W, C); got {size}, {np.shape(stack[0])[:3]}"
         )
     frames = list(stack)
-    h, w = frames[0].shape[:2]
-    if size // 2 >= min(h, w):  # reflections of reflections: let np.pad say what they are
-        r = size // 2
-        frames = [np.pad(f, ((r, r), (r, r), (0, 0)), mode="reflect") for f in frames]
-        ys, xs, h, w = np.asarray(ys) + r, np.asarray(xs) + r, h + 2 * r, w + 2 * r
-        rows, cols = cutout_index(ys, xs, size, h, w)
-    else:
-        rows, cols = cutout_index(ys, xs, size, h, w)
+    rows, cols = cutout_index(ys, xs, size, *frames[0].shape[:2])
     out: np.ndarray = np.stack([f[rows, cols, :] for f in frames], axis=1)  # (N, T, s, s, C)
     return out
 
@@ -448,7 +441,8 @@ def cutout_index(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Row ``(N, size, 1)`` and column ``(N, 1, size)`` indices of the ``size`` x ``size``
     cutouts centred on ``(ys, xs)`` in an ``h`` x ``w`` picture reflected at its borders without
-    repeating the edge (np.pad's "reflect": -1 -> 1, h -> h - 2); ``size // 2 < min(h, w)``."""
+    repeating the edge (np.pad's "reflect": -1 -> 1, h -> h - 2), as often as a picture
+    smaller than the cutout needs."""
     offs = np.arange(-(size // 2), size // 2 + 1)
     rows = _reflect(np.asarray(ys)[:, None] + offs[None, :], h)[:, :, None]
     cols = _reflect(np.asarray(xs)[:, None] + offs[None, :], w)[:, None, :]
@@ -456,10 +450,12 @@ def cutout_index(
 
 
 def _reflect(index: np.ndarray, n: int) -> np.ndarray:
-    """``index`` folded into ``0..n-1`` by reflection about the first and last element, for
-    indices at most ``n - 1`` outside."""
+    """``index`` folded into ``0..n-1`` by reflection about the first and last element, as
+    often as it takes: a triangle wave of period ``2 (n - 1)``, which is what np.pad's
+    "reflect" gives for any pad width."""
     if n == 1:
         return np.zeros_like(index)
-    folded = np.abs(index)
-    out: np.ndarray = np.where(folded > n - 1, 2 * (n - 1) - folded, folded)
+    period = 2 * (n - 1)
+    folded = np.abs(index) % period
+    out: np.ndarray = np.where(folded > n - 1, period - folded, folded)
     return out
