@@ -22,7 +22,12 @@ from hotpixel.io.colour import Decoder, InputColour
 from hotpixel.io.frames import read_display
 from hotpixel.ml.synth.persistent import PersistentDefect, inject, shot_path
 from hotpixel.ml.synth.plates import load_plate, put_in_motion
-from hotpixel.outputs.qc_page import frame_loader, report_decoder, write_html_report
+from hotpixel.outputs.qc_page import (
+    frame_loader,
+    page_asset,
+    report_decoder,
+    write_html_report,
+)
 from hotpixel.outputs.report import read_report
 from hotpixel.outputs.schema import KINDS
 from imagegen import CLASSICAL, dark_plate, write_sequence
@@ -91,6 +96,8 @@ def test_page_has_ids_groups_crops_and_the_colour(qc):
     assert "<dt>Ran on</dt><dd>numpy/scipy (CPU)</dd>" in page
     assert re.search(r"<dt>Colour</dt><dd>[^<]*taken as scene-linear", page)
     assert "http://" not in page and "https://" not in page  # nothing from the network
+    for asset, tag in (("qc_page.css", "style"), ("qc_page.js", "script")):
+        assert f"<{tag}>{page_asset(asset)}</{tag}>" in page  # inlined whole: one file
 
 
 def test_report_command_rebuilds_and_drops_stale_crops(qc):

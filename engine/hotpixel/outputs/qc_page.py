@@ -20,7 +20,8 @@ saw them, and stored at 1x; the browser enlarges them by whole factors (the zoom
 stay square. Filters (kind, minimum score, frames), sort, view and zoom work in the page and
 from the address (``report.html#kind=hot&score=0.9&frames=1001-1050&view=hits``); keys j/k
 move, Enter opens a group. Images load lazily. No server and nothing from the network: the
-page and ``report_files/`` open from disk.
+page and ``report_files/`` open from disk. The page's style and script are package files
+(``outputs/assets/qc_page.css`` and ``qc_page.js``), inlined so the page is one file.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ import html
 import os
 import re
 from collections.abc import Callable
+from importlib import resources
 from typing import Any
 
 import numpy as np
@@ -41,7 +43,6 @@ from hotpixel.io.images import write_png8
 from hotpixel.io.sequence import discover
 from hotpixel.outputs.groups import ensure_ids_and_groups, sensor_hit_id
 from hotpixel.outputs.hit_sheet import RADIUS, build_strip, context_frames, marked_box
-from hotpixel.outputs.qc_page_assets import SCRIPT, STYLE
 from hotpixel.outputs.report import read_qc_folder
 from hotpixel.outputs.schema import KINDS
 
@@ -146,6 +147,11 @@ def write_html_report(
 # -- the page ------------------------------------------------------------------------------
 
 
+def page_asset(name: str) -> str:
+    """The text of ``hotpixel/outputs/assets/<name>``: the page's CSS or JavaScript."""
+    return (resources.files("hotpixel.outputs") / "assets" / name).read_text(encoding="utf-8")
+
+
 def render_page(
     report: dict[str, Any],
     detections: list[dict[str, Any]],
@@ -164,8 +170,8 @@ def render_page(
     cards = "\n".join(_group(g, [by_id[i] for i in g["detections"]], present) for g in groups)
     return _PAGE.format(
         title=esc(title),
-        style=STYLE,
-        script=SCRIPT,
+        style=page_asset("qc_page.css"),
+        script=page_asset("qc_page.js"),
         warnings=_warnings(report),
         facts=_facts(report, len(groups)),
         legend=_LEGEND,

@@ -1,72 +1,7 @@
-"""The QC page's style and script, kept apart from the Python that fills the page in.
-
-Plain CSS and JavaScript, nothing loaded from the network. The script reads only the page's own
-``data-`` attributes: filters (kind, minimum score, frames), the view (groups or all hits), the
-zoom, the frame timeline and the keys. State that a test or a link may set comes in the
-address: ``report.html#kind=hot&score=0.9&frames=1001-1050&view=hits&zoom=6``.
-"""
-
-from __future__ import annotations
-
-STYLE = """
-:root { --z: 4; --tile: 17; }
-body { font: 14px/1.4 system-ui, sans-serif; margin: 0 1.5em 2em; background: #1e1e1e;
-  color: #ddd; }
-h1 { font-size: 1.3em; margin: .6em 0 .3em; } h2 { font-size: 1.1em; margin: 1.2em 0 .4em; }
-.top { display: grid; grid-template-columns: minmax(20em, max-content) 1fr; gap: 0 2em; }
-dl { display: grid; grid-template-columns: max-content auto; gap: .15em 1em; margin: 0; }
-dt { color: #999; } dd { margin: 0; overflow-wrap: anywhere; }
-.legend { color: #bbb; font-size: .92em; } .legend b { color: #ddd; }
-.legend .own { border: 2px solid #e0533d; padding: 0 .3em; }
-.legend .mark { border: 1px solid #19e6ff; padding: 0 .3em; }
-.warnings { border: 2px solid #e0a030; background: #3a2e14; padding: .2em 1em;
-  margin: .5em 0; } .warnings h2 { color: #f0c050; margin: .3em 0; }
-.timeline { width: 100%; height: 110px; background: #2a2a2a; display: block; }
-.timeline rect.bar { fill: #e0533d; } .timeline rect.hitbox { fill: transparent;
-  cursor: pointer; } .timeline rect.hitbox:hover { fill: rgba(255,255,255,.12); }
-.timeline rect.chosen { fill: rgba(25,230,255,.25); }
-.timeline text { fill: #aaa; font-size: 10px; }
-.controls { position: sticky; top: 0; z-index: 2; background: #1e1e1e; padding: .5em 0;
-  display: flex; gap: 1em; flex-wrap: wrap; align-items: center;
-  border-bottom: 1px solid #333; }
-input, select, button { background: #333; color: #ddd; border: 1px solid #555; }
-.grid { display: grid; gap: 10px; align-items: start;
-  grid-template-columns: repeat(auto-fill, minmax(calc(5px * var(--tile) * var(--z) + 20px),
-  1fr)); }
-.group { background: #262626; border: 1px solid #3a3a3a; padding: 6px; }
-.group[open] { grid-column: 1 / -1; background: #2b2b2b; }
-.group > summary { cursor: pointer; list-style: none; }
-.group > summary::-webkit-details-marker { display: none; }
-.group > summary .count { background: #e0533d; color: #fff; border-radius: 1em;
-  padding: 0 .5em; font-weight: bold; }
-.group .members { margin-top: 8px; }
-.hit { margin: 0; background: #262626; padding: 6px; border: 1px solid transparent; }
-.hit.sensor { border-color: #6a4fb0; }
-:focus { outline: 2px solid #19e6ff; outline-offset: 1px; }
-.strip { position: relative; width: calc(5px * var(--tile) * var(--z));
-  height: calc(1px * var(--tile) * var(--z)); margin-top: 2px; }
-.strip img { image-rendering: pixelated; display: block; width: 100%; height: 100%;
-  background: #444; }
-.labels { display: grid; grid-template-columns: repeat(5, 1fr);
-  width: calc(5px * var(--tile) * var(--z)); font-size: 11px; color: #aaa; }
-.labels span { overflow: hidden; white-space: nowrap; }
-.labels .own { color: #f08070; font-weight: bold; } .labels .none { color: #777; }
-.ownframe { position: absolute; top: -2px; height: calc(100% + 4px); box-sizing: border-box;
-  border: 2px solid #e0533d; left: calc(var(--k) * 20% - 2px); width: calc(20% + 4px);
-  pointer-events: none; }
-.marker { position: absolute; box-sizing: border-box; border: 1px solid #19e6ff;
-  pointer-events: none;
-  left: calc((var(--k) * var(--tile) + var(--x0)) * var(--z) * 1px - 2px);
-  top: calc(var(--y0) * var(--z) * 1px - 2px);
-  width: calc((var(--x1) - var(--x0)) * var(--z) * 1px + 4px);
-  height: calc((var(--y1) - var(--y0)) * var(--z) * 1px + 4px); }
-figcaption, .gcap { color: #bbb; font-size: 12.5px; }
-.id { font-family: ui-monospace, monospace; color: #fff; }
-.none { color: #888; }
-[hidden] { display: none !important; }
-"""
-
-SCRIPT = """
+// The QC page's script (report.html), inlined into the page by hotpixel.outputs.qc_page.
+// It reads only the page's own data- attributes: filters (kind, minimum score, frames), the view
+// (groups or all hits), the zoom, the frame timeline and the keys. State that a test or a link
+// may set comes in the address: report.html#kind=hot&score=0.9&frames=1001-1050&view=hits&zoom=6
 "use strict";
 (function () {
   const body = document.body;
@@ -80,7 +15,7 @@ SCRIPT = """
   const view = $("view"), zoom = $("zoom");
   function spans(text) {
     return text.split(",").map(p => p.trim()).filter(p => p).map(p => {
-      const m = p.match(/^(-?\\d+)(?:-(-?\\d+))?$/);
+      const m = p.match(/^(-?\d+)(?:-(-?\d+))?$/);
       return m ? [Number(m[1]), Number(m[2] === undefined ? m[1] : m[2])] : null;
     }).filter(s => s);
   }
@@ -200,4 +135,3 @@ SCRIPT = """
   update();
   if (given.has("frame")) jump(Number(given.get("frame")));
 })();
-"""
