@@ -137,6 +137,7 @@ def test_shipped_model_loads_when_present():
 def test_neural_finds_clear_defects_through_the_pipeline(tmp_path):
     """Through the whole pipeline with the shipped model: clear defects found where injected."""
     from hotpixel.detect.run import DetectJob, run_detect
+
     from hotpixel.params import DetectParams
     from imagegen import clear_defect_plate
 
@@ -163,6 +164,8 @@ def test_train_and_export_commands(tmp_path, capsys):
         main(
             [
                 "train",
+                "--detector",
+                "neural",
                 "--out",
                 str(tmp_path / "run"),
                 "--config",
@@ -250,3 +253,14 @@ def test_faint_defects_are_left_out_of_the_loss():
     assert missed > ignored
     # leaving the defect out costs what the other 63 pixels cost, as if it were not there
     assert float(ignored) == pytest.approx(float(clean) * 63 / 64, rel=1e-5)
+
+
+def test_train_refuses_a_flag_of_the_other_detectors_trainer(capsys):
+    """``hotpixel train`` trains the cascade by default; the dense network's flags say so."""
+    from hotpixel.cli.main import main
+
+    assert main(["train", "--out", "x", "--config", "c.json"]) == 2
+    err = capsys.readouterr().err
+    assert "--config applies to --detector neural" in err
+    assert main(["train", "--detector", "neural", "--out", "x", "--epochs", "3"]) == 2
+    assert "--epochs applies to --detector cascade" in capsys.readouterr().err

@@ -150,7 +150,7 @@ def load_classifier(path: str, device: str) -> tuple[object, ClassifierInfo]:
         raise ModelError(
             f"classifier file {path!r} is not a {CLASSIFIER_FORMAT} model (missing "
             f"{', '.join(missing) or 'nothing'}, format {meta.get('format')!r}); export it with "
-            "`python -m hotpixel.ml.training.cascade`"
+            "`hotpixel train --detector cascade`"
         )
     inputs = [i.name for i in session.get_inputs()]  # type: ignore[attr-defined]
     if inputs != ["patches", "scalars"]:

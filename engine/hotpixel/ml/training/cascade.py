@@ -1,7 +1,7 @@
 """Training the cascade's real/bogus classifier on candidates from real video and stills.
 
-``python -m hotpixel.ml.training.cascade --out DIR [--seed N]`` reproduces the shipped
-classifier: the same seed and clips give the same data.
+``hotpixel train --detector cascade --out DIR [--seed N]`` (:func:`train_classifier`)
+reproduces the shipped classifier: the same seed and clips give the same data.
 
 Data: the training clips of :mod:`hotpixel.ml.realvideo` (whole clips; validation and test clips
 never enter) with camera moves added (locked, pan, handheld, zoom), plus the bundled HDR stills
@@ -19,7 +19,6 @@ The threshold is chosen on the validation clip: the highest probability that sti
 
 from __future__ import annotations
 
-import argparse
 import itertools
 import json
 import os
@@ -38,7 +37,7 @@ from hotpixel.detect.cascade.encoding import CHANNELS, PATCH, SCALARS, Encoded, 
 from hotpixel.detect.cascade.stage import find_candidates
 from hotpixel.detect.model_file import CLASSIFIER_FORMAT
 from hotpixel.detect.motion import MotionCache
-from hotpixel.io.atomic import atomic_path
+from hotpixel.io.atomic import atomic_path, write_text
 from hotpixel.ml import realvideo
 from hotpixel.ml.evaluation.harness import THRESHOLDS
 from hotpixel.ml.synth.defects import Defect
@@ -354,47 +353,60 @@ def export(net: CascadeNet, path: str, meta: dict[str, str]) -> None:
         onnx.save(proto, tmp)
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--out", required=True, help="folder for the model, its data summary, metrics")
-    ap.add_argument("--seed", type=int, default=2026)
-    ap.add_argument("--frames", type=int, default=16, help="centre frames per clip and motion")
-    ap.add_argument("--stills", type=int, default=400, help="generator windows over stills")
-    ap.add_argument(
-        "--still-points", type=int, default=10, help="most persistent lights per still window"
-    )
-    ap.add_argument("--epochs", type=int, default=12)
-    ap.add_argument(
-        "--recall", type=float, default=0.995, help="clear-defect recall kept on validation"
-    )
-    ap.add_argument("--version", default="cascade-v1")
-    ap.add_argument(
-        "--preset",
-        default="medium",
-        choices=("ultrafast", "fast", "medium"),
-        help="DIS flow preset",
-    )
-    args = ap.parse_args(argv)
-    os.makedirs(args.out, exist_ok=True)
-    rng = np.random.Generator(np.random.PCG64(args.seed))
+@dataclass(frozen=True)
+class CascadeTrainConfig:
+    """How the classifier is trained; the defaults reproduce the shipped one."""
+
+    seed: int = 2026
+    frames: int = 16  # centre frames per training clip and camera move
+    stills: int = 400  # generator windows over the bundled stills
+    still_points: int = 10  # most persistent lights per still window
+    epochs: int = 12
+    recall: float = 0.995  # clear-defect recall the threshold keeps on validation
+    version: str = "cascade-v1"
+    preset: str = "medium"  # DIS flow preset the candidates are found behind
+
+
+def train_classifier(config: CascadeTrainConfig, out: str, recipe: str = "") -> str:
+    """Collect the training data, fit, choose the threshold on validation, export; return the
+    ONNX path. ``out`` gets the model and ``hotpixel-<version>.train.json`` (its metadata and
+    metrics); ``recipe`` is the command stored in the model's metadata."""
+    os.makedirs(out, exist_ok=True)
+    rng = np.random.Generator(np.random.PCG64(config.seed))
     params = cand.CandidateParams(threshold=CANDIDATE_THRESHOLD)
     motions = ("locked", "pan", "handheld", "zoom")
     t0 = time.perf_counter()
-    video = collect(video_windows("train", motions, args.frames, rng), params, args.preset)
-    stills = collect(still_windows(args.stills, rng, points=args.still_points), params, args.preset)
+    video = collect(video_windows("train", motions, config.frames, rng), params, config.preset)
+    stills = collect(
+        still_windows(config.stills, rng, points=config.still_points), params, config.preset
+    )
     data = join(video, stills)
     print(
         f"training data: {len(data.label)} candidates ({int(data.label.sum())} on defects) from "
         f"{data.frames} windows in {time.perf_counter() - t0:.0f} s",
         file=sys.stderr,
     )
-    net, losses = train_net(data, args.seed, args.epochs)
+    net, losses = train_net(data, config.seed, config.epochs)
     val = collect(
-        video_windows("validation", ("locked", "pan", "handheld"), 24, rng), params, args.preset
+        video_windows("validation", ("locked", "pan", "handheld"), 24, rng), params, config.preset
     )
     val_prob = predict(net, val.encoded)
-    threshold = choose_threshold(val_prob, val, args.recall)
+    threshold = choose_threshold(val_prob, val, config.recall)
     metrics = {
+        **summary(net, data, val, val_prob, threshold),
+        "losses": losses,
+    }
+    print(json.dumps(metrics, indent=1), file=sys.stderr)
+    meta = metadata(config.version, threshold, config.preset, seed=str(config.seed), recipe=recipe)
+    return write_model(net, out, config.version, meta, metrics)
+
+
+def summary(
+    net: CascadeNet, data: Batch, val: Batch, val_prob: np.ndarray, threshold: float
+) -> dict[str, object]:
+    """The metrics stored beside a classifier: rates on its training data and on validation at
+    ``threshold``, a validation sweep and its reliability."""
+    return {
         "train": rates(predict(net, data.encoded), data, threshold),
         "validation": rates(val_prob, val, threshold),
         "validation_candidates_only": rates(np.ones_like(val_prob), val, 0.5),
@@ -403,25 +415,17 @@ def main(argv: list[str] | None = None) -> int:
         },
         "threshold": threshold,
         "validation_reliability": reliability(val_prob, val.label),
-        "losses": losses,
         "candidates": len(data.label),
         "positives": int(data.label.sum()),
     }
-    print(json.dumps(metrics, indent=1), file=sys.stderr)
-    meta = metadata(
-        args.version,
-        threshold,
-        args.preset,
-        seed=str(args.seed),
-        recipe="python -m hotpixel.ml.training.cascade " + " ".join(argv or sys.argv[1:]),
-    )
-    path = os.path.join(args.out, f"hotpixel-{args.version}.onnx")
+
+
+def write_model(
+    net: CascadeNet, out: str, version: str, meta: dict[str, str], metrics: dict[str, object]
+) -> str:
+    """Export ``hotpixel-<version>.onnx`` and its ``.train.json`` into ``out``; the ONNX path."""
+    path = os.path.join(out, f"hotpixel-{version}.onnx")
     export(net, path, meta)
-    with open(os.path.join(args.out, f"hotpixel-{args.version}.train.json"), "w") as fh:
-        json.dump({"metadata": meta, "metrics": metrics}, fh, indent=1)
-    print(path)
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+    doc = json.dumps({"metadata": meta, "metrics": metrics}, indent=1)
+    write_text(os.path.join(out, f"hotpixel-{version}.train.json"), doc + "\n")
+    return path
