@@ -110,7 +110,8 @@ def test_finetune_threshold_can_be_given(reviewed, tmp_path):
 
 def test_finetune_command(reviewed, tmp_path, capsys):
     out = tmp_path / "cli.onnx"
-    args = ["finetune", "--labels", str(reviewed / "labels.json"), "--out", str(out)]
+    args = ["finetune", "--detector", "neural", "--labels", str(reviewed / "labels.json")]
+    args += ["--out", str(out)]
     assert main([*args, "--steps", "1", "--synthetic-share", "0"]) == 0
     assert out.stat().st_size > 10_000
     assert main([*args, "--synthetic-share", "1.5"]) == 2

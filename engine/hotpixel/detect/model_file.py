@@ -141,6 +141,21 @@ class ClassifierInfo:
     metadata: dict[str, str]
 
 
+def model_format(path: str) -> str:
+    """Which detector the model file at ``path`` belongs to: ``"cascade"`` (a classifier) or
+    ``"neural"`` (the dense network), from its metadata; :class:`ModelError` otherwise."""
+    session = open_session(path, "cpu")
+    meta: dict[str, str] = dict(session.get_modelmeta().custom_metadata_map)  # type: ignore[attr-defined]
+    if meta.get("format") == CLASSIFIER_FORMAT:
+        return "cascade"
+    if "training_config" in meta:
+        return "neural"
+    raise ModelError(
+        f"{path!r} is neither a cascade classifier nor a dense hotpixel model (no format or "
+        "training_config metadata); pass a model file hotpixel wrote"
+    )
+
+
 def load_classifier(path: str, device: str) -> tuple[object, ClassifierInfo]:
     """An onnxruntime session for the cascade classifier at ``path`` and its checked info."""
     session = open_session(path, device)

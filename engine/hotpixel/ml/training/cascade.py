@@ -150,6 +150,9 @@ def collect(
         frames += 1
         pixels += window.shape[1] * window.shape[2]
         defects += len(placed)
+    if not enc_p:  # no windows: an empty batch
+        enc_p, enc_s = [np.zeros((0, CHANNELS, PATCH, PATCH), np.float32)], [_no_scalars()]
+        labels = contrasts = regions = defect_regions = [np.zeros(0, np.float32)]
     return Batch(
         Encoded(np.concatenate(enc_p), np.concatenate(enc_s)),
         np.concatenate(labels),
@@ -161,6 +164,10 @@ def collect(
         np.concatenate(regions),
         np.concatenate(defect_regions),
     )
+
+
+def _no_scalars() -> np.ndarray:
+    return np.zeros((0, len(SCALARS)), np.float32)
 
 
 def join(a: Batch, b: Batch) -> Batch:
@@ -426,6 +433,10 @@ def write_model(
     """Export ``hotpixel-<version>.onnx`` and its ``.train.json`` into ``out``; the ONNX path."""
     path = os.path.join(out, f"hotpixel-{version}.onnx")
     export(net, path, meta)
-    doc = json.dumps({"metadata": meta, "metrics": metrics}, indent=1)
-    write_text(os.path.join(out, f"hotpixel-{version}.train.json"), doc + "\n")
+    write_record(os.path.join(out, f"hotpixel-{version}.train.json"), meta, metrics)
     return path
+
+
+def write_record(path: str, meta: dict[str, str], metrics: dict[str, object]) -> None:
+    """The ``.train.json`` beside a classifier: its metadata and how it measured."""
+    write_text(path, json.dumps({"metadata": meta, "metrics": metrics}, indent=1) + "\n")
