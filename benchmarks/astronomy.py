@@ -15,10 +15,11 @@ import tempfile
 
 import numpy as np
 
-from hotpixel.detect.run import DetectJob, run_detect
 from hotpixel.io.exr_writer import write_exr
 from hotpixel.io.geometry import Geometry
 from hotpixel.params import DetectParams
+from hotpixel.run.detect import run_detect
+from hotpixel.run.job import DetectJob
 
 COSMICS = {"cosmic 1": (41, 72, 142, 161), "cosmic 2": (117, 147, 35, 43)}  # y0, y1, x0, x1
 

@@ -26,11 +26,12 @@ import numpy as np
 
 from hotpixel import demo
 from hotpixel.detect.model_file import default_model_path, load_session
-from hotpixel.detect.run import DetectJob, run_detect
 from hotpixel.ml.synth.defects import Defect
 from hotpixel.ml.training.finetune import FinetuneConfig, finetune
 from hotpixel.outputs import labels
 from hotpixel.params import DetectParams
+from hotpixel.run.detect import run_detect
+from hotpixel.run.job import DetectJob
 
 
 def detect(pattern: str, out: str, model: str, threshold: float | None = None) -> dict:

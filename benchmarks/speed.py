@@ -32,12 +32,12 @@ from typing import Any
 import numpy as np
 import OpenImageIO as oiio
 
-from hotpixel.detect.parallel import detect
-from hotpixel.detect.run import DetectJob
 from hotpixel.io.frames import read_frame
 from hotpixel.io.sequence import discover
 from hotpixel.ml.synth.plates import load_plate
 from hotpixel.params import DetectParams
+from hotpixel.run.job import DetectJob
+from hotpixel.run.parallel import detect
 
 SIZES = {"1080": (1920, 1080), "2160": (3840, 2160)}
 
@@ -147,11 +147,12 @@ def _instrument(stages: dict[str, float], detector: str, classifier: str) -> lis
     """Time the run's stages in this process: decoding (the read-ahead thread), the detector,
     the analysis of its map (grouping, on the main thread) and writes (the writer thread).
     """
-    from hotpixel.detect import run as run_mod
+    from hotpixel.run import detect as run_mod
+    from hotpixel.run import frames as frames_mod
 
-    run_mod.load_frame = _timed(stages, "decode", run_mod.load_frame)  # type: ignore[assignment]
-    run_mod._write_frame = _timed(stages, "writes", run_mod._write_frame)  # type: ignore[assignment]
-    run_mod._analyse = _timed(stages, "analysis", run_mod._analyse)  # type: ignore[assignment]
+    frames_mod.load_frame = _timed(stages, "decode", frames_mod.load_frame)  # type: ignore[assignment]
+    frames_mod.write_frame = _timed(stages, "writes", frames_mod.write_frame)  # type: ignore[assignment]
+    frames_mod.analyse = _timed(stages, "analysis", frames_mod.analyse)  # type: ignore[assignment]
     made: list[Any] = []
     create = run_mod.create
 

@@ -82,8 +82,8 @@ def classical_job(pattern: str, out: str, params: object = None, **kwargs: objec
     """
     import dataclasses
 
-    from hotpixel.detect.run import DetectJob
     from hotpixel.params import DetectParams
+    from hotpixel.run.job import DetectJob
 
     base = params if isinstance(params, DetectParams) else DetectParams()
     return DetectJob(pattern, out, params=dataclasses.replace(base, detector="classical"), **kwargs)  # type: ignore[arg-type]

@@ -16,10 +16,10 @@ import numpy as np
 import pytest
 
 from hotpixel.cli.main import main
-from hotpixel.detect.run import run_detect
 from hotpixel.errors import FrameReadError, OutputError
 from hotpixel.io.exr_writer import MASK_CHANNEL
 from hotpixel.params import DetectParams
+from hotpixel.run.detect import run_detect
 from imagegen import CLASSICAL, classical_job, dark_plate, read_channel, write_image, write_sequence
 
 W, H = 48, 40  # plate size: small, so the suite stays fast

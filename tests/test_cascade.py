@@ -128,8 +128,9 @@ def test_the_flow_cache_forgets_a_frame_number_that_shows_another_picture():
 def test_cascade_is_the_default_and_finds_clear_defects(tmp_path):
     """Issue 16: the cascade is the default detector; through the whole pipeline it finds clear
     defects on a plate in motion where they were injected, and little else."""
-    from hotpixel.detect.run import DetectJob, run_detect
     from hotpixel.params import DetectParams
+    from hotpixel.run.detect import run_detect
+    from hotpixel.run.job import DetectJob
     from imagegen import clear_defect_plate
 
     assert DetectParams().detector == "cascade"

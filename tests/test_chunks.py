@@ -13,12 +13,13 @@ import pytest
 
 from hotpixel.cli.detect import add_param_flags, params_from_args
 from hotpixel.cli.main import main
-from hotpixel.detect.parallel import split_chunks
-from hotpixel.detect.run import DetectJob, run_detect
 from hotpixel.errors import InputError, UsageError
 from hotpixel.outputs.merge import merge_report
 from hotpixel.params import DetectParams, to_flags
 from hotpixel.progress import Progress
+from hotpixel.run.chunks import split_chunks
+from hotpixel.run.detect import run_detect
+from hotpixel.run.job import DetectJob
 from imagegen import dark_plate, read_channel, write_sequence
 
 FRAMES = range(1001, 1013)

@@ -12,8 +12,8 @@ import sys
 import numpy as np
 import pytest
 
-from hotpixel.detect.run import run_detect
 from hotpixel.io.exr_writer import MASK_CHANNEL
+from hotpixel.run.detect import run_detect
 from imagegen import classical_job, dark_plate, read_channel, write_sequence
 
 
@@ -148,8 +148,8 @@ def test_centroid_weights_at_flagged_pixels_equal_the_dense_formula():
     from scipy import ndimage
 
     from hotpixel.detect.grouping import find_detections
-    from hotpixel.detect.run import excess_weight
     from hotpixel.io.geometry import Geometry
+    from hotpixel.run.frames import excess_weight
 
     rng = np.random.default_rng(3)
     h, w = 37, 41

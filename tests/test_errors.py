@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 from hotpixel.cli.main import main
-from hotpixel.detect.run import run_detect
 from hotpixel.errors import FrameReadError, OutputError, SequenceError
+from hotpixel.run.detect import run_detect
 from imagegen import CLASSICAL, classical_job, dark_plate, write_image, write_sequence
 
 

@@ -14,10 +14,11 @@ import numpy as np
 import pytest
 
 from hotpixel.cli.main import main
-from hotpixel.detect.run import DetectJob, run_detect
 from hotpixel.errors import UsageError
 from hotpixel.farm import deadline, opencue
 from hotpixel.farm.job import plan_job, task_ranges
+from hotpixel.run.detect import run_detect
+from hotpixel.run.job import DetectJob
 from imagegen import dark_plate, read_channel, write_sequence
 
 N = 23  # 1001-1023: chunks of 10 leave a short last one

@@ -10,8 +10,8 @@ import OpenImageIO as oiio
 import pytest
 
 from hotpixel.cli.main import main
-from hotpixel.detect.jobfile import parse_job
 from hotpixel.errors import UsageError
+from hotpixel.run.jobfile import parse_job
 from imagegen import CLASSICAL, dark_plate, write_image, write_sequence
 
 

@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 
 from hotpixel.detect.grouping import GROUP_SHARE
-from hotpixel.detect.run import run_detect
 from hotpixel.outputs import groups as grouping
 from hotpixel.outputs.groups import assign_ids, ensure_ids_and_groups, group_detections
 from hotpixel.outputs.hit_sheet import build_sheet, context_frames, marked_box
 from hotpixel.outputs.masks import FLOOR_SHARE, clean_mask, mask_floor
+from hotpixel.run.detect import run_detect
 from imagegen import classical_job, dark_plate, read_channel, write_sequence
 
 

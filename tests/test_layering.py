@@ -1,7 +1,7 @@
 """Architecture rules: the layer order, who may import torch, OpenImageIO and Nuke.
 
 The layers, lowest first (docs/development.md explains them):
-errors/params/progress < io < outputs < detect < sensor/review/fix < farm/ml < cli/demo.
+errors/params/progress < io < outputs < detect < run/sensor/review/fix < farm/ml < cli/demo.
 A module imports only from its own layer or lower ones, so the plan of the tree stays true.
 """
 
@@ -22,6 +22,7 @@ LAYERS: dict[str, int] = {
     "io": 1,
     "outputs": 2,
     "detect": 3,
+    "run": 4,
     "sensor": 4,
     "review": 4,
     "fix": 4,
@@ -116,7 +117,7 @@ def test_engine_never_imports_nuke():
 
 
 def test_the_product_never_imports_ml():
-    product = {"io", "outputs", "detect", "sensor", "review", "fix", "farm"}
+    product = {"io", "outputs", "detect", "run", "sensor", "review", "fix", "farm"}
     offenders = [
         f"{module} imports {name}"
         for module, path in _engine_modules().items()
@@ -129,7 +130,7 @@ def test_the_product_never_imports_ml():
 
 def test_detection_path_does_not_load_torch():
     code = (
-        "import sys, hotpixel.cli.main, hotpixel.detect.run, hotpixel.detect.detectors.classical;"
+        "import sys, hotpixel.cli.main, hotpixel.run.detect, hotpixel.detect.detectors.classical;"
         "print('torch' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

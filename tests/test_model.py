@@ -136,9 +136,9 @@ def test_shipped_model_loads_when_present():
 
 def test_neural_finds_clear_defects_through_the_pipeline(tmp_path):
     """Through the whole pipeline with the shipped model: clear defects found where injected."""
-    from hotpixel.detect.run import DetectJob, run_detect
-
     from hotpixel.params import DetectParams
+    from hotpixel.run.detect import run_detect
+    from hotpixel.run.job import DetectJob
     from imagegen import clear_defect_plate
 
     pattern, defects = clear_defect_plate(str(tmp_path / "p"), (96, 64), 2, (0.0, 2.0))

@@ -14,10 +14,10 @@ from pathlib import Path
 import numpy as np
 
 from hotpixel.cli.main import main
-from hotpixel.detect.run import run_detect
 from hotpixel.outputs.qc_page import source_paths
 from hotpixel.outputs.records import frame_record_path
 from hotpixel.outputs.resume import INPUT_CHANGED, NOT_STAMPED, WINDOW_CHANGED
+from hotpixel.run.detect import run_detect
 from imagegen import CLASSICAL, classical_job, dark_plate, write_image, write_sequence
 
 

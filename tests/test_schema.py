@@ -9,8 +9,8 @@ import typing
 
 import numpy as np
 
-from hotpixel.detect.run import run_detect
 from hotpixel.outputs import schema
+from hotpixel.run.detect import run_detect
 from imagegen import classical_job, dark_plate, write_sequence
 
 PLUGIN = pathlib.Path(__file__).resolve().parents[1] / "nuke_plugin" / "hotpixel_nuke"

@@ -335,13 +335,14 @@ def test_a_frame_over_the_candidate_cap_keeps_the_best_and_warns(classifier):
 
 
 def test_a_sequence_run_reuses_each_flow_and_reports_the_cap(classifier, tmp_path, monkeypatch):
-    """Through detect/run.py with its read-ahead: four DIS runs a frame once under way (each
+    """Through run/detect.py with its read-ahead: four DIS runs a frame once under way (each
     ordered pair once), and the cap's warning reaches the run's progress."""
     import io
 
-    from hotpixel.detect import run as run_mod
     from hotpixel.detect.cascade.detector import CascadeDetector
     from hotpixel.progress import Progress
+    from hotpixel.run import detect as run_mod
+    from hotpixel.run.job import DetectJob
     from imagegen import write_sequence
 
     frames = moving_window(np.random.default_rng(24), n=8, h=48, w=64)
@@ -355,7 +356,7 @@ def test_a_sequence_run_reuses_each_flow_and_reports_the_cap(classifier, tmp_pat
     monkeypatch.setattr(run_mod, "create", create)
     stream = io.StringIO()
     progress = Progress("json", stream)
-    run_mod.run_detect(run_mod.DetectJob(pattern, str(tmp_path / "out")), progress)
+    run_mod.run_detect(DetectJob(pattern, str(tmp_path / "out")), progress)
     # 8 frames: every ordered pair at distance 1 or 2, once: 2 * (7 + 6)
     assert made[0].cache.computed == 26
     capped = [w for w in progress.warnings if "more than the cap of 1" in w]

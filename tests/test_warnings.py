@@ -13,9 +13,9 @@ import numpy as np
 import pytest
 
 from hotpixel.cli.main import main
-from hotpixel.detect.run import run_detect
 from hotpixel.errors import SequenceError
 from hotpixel.io.sequence import discover, select_frames
+from hotpixel.run.detect import run_detect
 from imagegen import CLASSICAL, classical_job, dark_plate, write_image, write_sequence
 
 

@@ -18,7 +18,6 @@ from typing import Any
 
 import numpy as np
 
-from hotpixel.detect.run import DetectJob, run_detect
 from hotpixel.io.atomic import write_text
 from hotpixel.io.exr_writer import write_exr
 from hotpixel.io.frames import read_display
@@ -29,6 +28,8 @@ from hotpixel.ml.synth.plates import camera_path, load_plate, put_in_motion
 from hotpixel.outputs.hit_sheet import build_sheet, write_sheet
 from hotpixel.outputs.qc_page import write_html_report
 from hotpixel.progress import Progress
+from hotpixel.run.detect import run_detect
+from hotpixel.run.job import DetectJob
 
 FIRST = 1001
 

@@ -11,13 +11,13 @@ from typing import Any
 from hotpixel import params as params_mod
 from hotpixel.cli.flags import add_output_flags
 from hotpixel.cli.report import add_html_flag
-from hotpixel.detect.parallel import detect
-from hotpixel.detect.run import DetectJob
 from hotpixel.errors import SequenceError, UsageError
 from hotpixel.io.sequence import parse_frame_range
 from hotpixel.outputs.qc_page import write_html_report
 from hotpixel.params import DetectParams, flag_name
 from hotpixel.progress import Progress
+from hotpixel.run.job import DetectJob
+from hotpixel.run.parallel import detect
 
 
 def add_parser(sub: Any, name: str) -> argparse.ArgumentParser:

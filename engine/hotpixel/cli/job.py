@@ -10,10 +10,10 @@ from typing import Any
 from hotpixel.cli.detect import summary_line
 from hotpixel.cli.flags import add_output_flags
 from hotpixel.cli.report import add_html_flag
-from hotpixel.detect.jobfile import load_job
-from hotpixel.detect.parallel import detect
 from hotpixel.outputs.qc_page import write_html_report
 from hotpixel.progress import Progress
+from hotpixel.run.jobfile import load_job
+from hotpixel.run.parallel import detect
 
 
 def add_parser(sub: Any, name: str) -> argparse.ArgumentParser:

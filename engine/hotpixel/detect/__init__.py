@@ -1,1 +1,1 @@
-"""Detection: temporal windows, detectors, grouping into detections, the run and its chunks."""
+"""Detection: temporal windows, the detectors, grouping a probability map into detections."""

@@ -19,12 +19,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from hotpixel.detect.run import DetectJob, RunResult
 from hotpixel.errors import HotPixelError, InputError
 from hotpixel.io.atomic import write_text
 from hotpixel.io.sequence import parse_frame_range, parse_pattern
 from hotpixel.params import DetectParams
 from hotpixel.progress import Progress
+from hotpixel.run.job import DetectJob, RunResult
 
 STATUS_COLUMNS = (
     "shot",
@@ -167,7 +167,7 @@ def run_batch(
     announce: Callable[[int, ShotStatus], None] | None = None,
 ) -> list[ShotStatus]:
     """Detect every shot in order; keep going past failures; keep ``status_path`` current."""
-    from hotpixel.detect.parallel import detect  # the run's imports stay out of list parsing
+    from hotpixel.run.parallel import detect  # the run's imports stay out of list parsing
 
     table = [ShotStatus(s) for s in shots]
     write_status(status_path, table)

@@ -19,11 +19,11 @@ import re
 import sys
 from dataclasses import dataclass, field
 
-from hotpixel.detect.parallel import frame_spec, left_out
-from hotpixel.detect.run import DetectJob, job_targets
 from hotpixel.errors import UsageError
 from hotpixel.io.sequence import FrameSequence, discover
-from hotpixel.params import DetectParams, to_flags
+from hotpixel.params import DetectParams
+from hotpixel.run.chunks import chunk_command, frame_spec, left_out
+from hotpixel.run.job import DetectJob, job_targets
 
 
 @dataclass(frozen=True)
@@ -133,17 +133,16 @@ def engine_command(job: FarmJob) -> list[str]:
 
 
 def detect_args(job: FarmJob, start: str, end: str) -> list[str]:
-    """The chunk command; ``start``/``end`` are the manager's tokens for the chunk's frames."""
-    cmd = [*engine_command(job), "detect", job.pattern, "--out", job.out_dir]
-    cmd += ["--frames", f"{start}-{end}", "--progress", "bar", "--no-html"]
-    cmd += to_flags(job.params)
-    if job.exclude:
-        cmd += ["--exclude", frame_spec(job.exclude)]
-    if job.allow_gaps:
-        cmd.append("--allow-gaps")
-    if job.with_plate:
-        cmd.append("--with-plate")
-    return cmd
+    """The chunk command (:func:`hotpixel.run.chunks.chunk_command`, as ``--workers`` runs it);
+    ``start``/``end`` are the manager's tokens for the chunk's frames."""
+    run = DetectJob(
+        job.pattern,
+        job.out_dir,
+        params=job.params,
+        allow_gaps=job.allow_gaps,
+        with_plate=job.with_plate,
+    )
+    return chunk_command(run, f"{start}-{end}", job.exclude, python=job.python, progress="bar")
 
 
 def merge_args(job: FarmJob) -> list[str]:

@@ -13,70 +13,21 @@ import json
 import os
 import queue
 import subprocess
-import sys
 import tempfile
 import threading
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import IO, Any
 
-from hotpixel.detect.run import (
-    DetectJob,
-    RunResult,
-    announce_report,
-    check_out_folder,
-    job_targets,
-    run_detect,
-)
 from hotpixel.errors import ChunkError, UsageError
-from hotpixel.io.sequence import FrameSequence, discover, format_ranges
+from hotpixel.io.sequence import discover, format_ranges
 from hotpixel.outputs.merge import merge_report
-from hotpixel.params import to_flags
 from hotpixel.progress import Progress
+from hotpixel.run.chunks import chunk_command, frame_spec, left_out, split_chunks
+from hotpixel.run.detect import announce_report, run_detect
+from hotpixel.run.job import DetectJob, RunResult, job_targets
+from hotpixel.run.layout import check_out_folder
 
 THREADS_ENV = "HOTPIXEL_THREADS"  # inference threads per process (model_file reads it)
-
-
-def split_chunks(frames: Sequence[int], count: int) -> list[list[int]]:
-    """``frames`` in at most ``count`` contiguous chunks of near-equal length, in order."""
-    if count < 1:
-        raise UsageError(f"--workers must be at least 1; got {count}")
-    count = min(count, len(frames))
-    size, extra = divmod(len(frames), count)
-    chunks: list[list[int]] = []
-    start = 0
-    for i in range(count):
-        end = start + size + (1 if i < extra else 0)
-        chunks.append(list(frames[start:end]))
-        start = end
-    return chunks
-
-
-def frame_spec(frames: Sequence[int]) -> str:
-    """``1001-1046,1048-1100``: the compact ``--frames`` value of ``frames``."""
-    return format_ranges(frames).replace(" ", "")
-
-
-def left_out(seq: FrameSequence, targets: Sequence[int], job: DetectJob) -> list[int]:
-    """Frames a chunk must not read as context: those the whole run treats as missing."""
-    first, last, chosen = targets[0], targets[-1], set(targets)
-    skipped = {f for f in seq.frames if first < f < last and f not in chosen}
-    return sorted(skipped | set(job.exclude))
-
-
-def chunk_command(job: DetectJob, chunk: Sequence[int], exclude: Sequence[int]) -> list[str]:
-    """The argument list that runs ``chunk`` of ``job`` in its own process."""
-    cmd = [sys.executable, "-m", "hotpixel", "detect", job.pattern, "--out", job.out_dir]
-    cmd += ["--frames", frame_spec(chunk), "--progress", "json", "--no-html"]
-    cmd += to_flags(job.params)
-    if exclude:
-        cmd += ["--exclude", frame_spec(exclude)]
-    switches = {
-        "--allow-gaps": job.allow_gaps,
-        "--force": job.force,
-        "--with-plate": job.with_plate,
-    }
-    return cmd + [flag for flag, on in switches.items() if on]
 
 
 @dataclass
@@ -153,7 +104,7 @@ def _start(
 ) -> _Chunk:
     stderr = tempfile.TemporaryFile("w+", encoding="utf-8")  # noqa: SIM115 - run_parallel closes it
     process = subprocess.Popen(
-        chunk_command(job, frames, exclude),
+        chunk_command(job, frame_spec(frames), exclude),
         stdout=subprocess.PIPE,
         stderr=stderr,
         stdin=subprocess.DEVNULL,

@@ -20,10 +20,10 @@ import json
 from typing import Any
 
 from hotpixel import params as params_mod
-from hotpixel.detect.run import DetectJob
 from hotpixel.errors import SequenceError, UsageError
 from hotpixel.io.sequence import parse_frame_range
 from hotpixel.outputs.schema import JOB_SCHEMA, JOB_VERSION
+from hotpixel.run.job import DetectJob
 
 SCHEMA, SCHEMA_VERSION = JOB_SCHEMA, JOB_VERSION
 _KEYS = {
