@@ -145,13 +145,19 @@ def score_detector(fn: ProbabilityFn, samples: list[Sample], temporal: bool = Tr
         # numbered as distinct frames even when repeated, so a detector runs as it would on
         # a real window instead of taking its no-context path
         prob = fn(Window(frames, (1, 2, 3, 4, 5), 2))
-        for t in THRESHOLDS:
-            _match(prob, s, t, out.at[t])
-        out.contrast.extend(d.contrast for d in s.defects)
-        out.snr.extend(s.snr(d) for d in s.defects)
-        out.frames += 1
-        out.pixels += prob.size
+        score_map(prob, s, out)
     return out
+
+
+def score_map(prob: np.ndarray, s: Sample, out: Scored) -> None:
+    """Match one centre frame's probability map ``(H, W)`` against ``s``'s defects at every
+    threshold and add the counts, truths and the frame to ``out``."""
+    for t in THRESHOLDS:
+        _match(prob, s, t, out.at[t])
+    out.contrast.extend(d.contrast for d in s.defects)
+    out.snr.extend(s.snr(d) for d in s.defects)
+    out.frames += 1
+    out.pixels += prob.size
 
 
 def _match(prob: np.ndarray, s: Sample, threshold: float, counts: Counts) -> None:
