@@ -7,12 +7,13 @@ Usage (run by ``nuke -t /path/to/nuke_plugin/hotpixel_farm.py ...``)::
     --merge --out QC_DIR --frames FIRST-LAST                    the merge task after the chunks
 
 The frame range is ``--frames A-B`` or Nuke's own ``-F A-B`` (``nuke -F 1001-1010 -t ...``), a
-single frame, or a step range ``A-BxN`` as Nuke writes it (refused while the engine cannot take
-steps, see :data:`jobs.ENGINE_STEP_RANGES`); without either the node's (or plate's) whole range
-is used. Nuke removes a trailing number or range from ``sys.argv``; it is recovered from
-``nuke.rawArgs``. Chunks run into the same output
-folder; each chunk leaves ``report.html`` to the merge. Failures print ``ERROR: ...`` lines and
-the exit code is the engine's (2 usage, 3 input, 4 output, 5 model, 130 interrupted) or 1.
+single frame, or a step range ``A-BxN`` as Nuke writes it (refused: the engine analyses every
+frame of a range, see :func:`jobs.frames_text`); without either the node's (or plate's) whole
+range is used. Nuke removes a trailing number or range from ``sys.argv``; it is recovered from
+``nuke.rawArgs``. The detection flags are those of ``hotpixel detect``, one for each of
+:data:`jobs.PARAMS`. Chunks run into the same output folder; each chunk leaves ``report.html``
+to the merge. Failures print ``ERROR: ...`` lines and the exit code is the engine's (2 usage,
+3 input, 4 output, 5 model, 130 interrupted) or 1.
 """
 
 import argparse
@@ -36,15 +37,23 @@ def build_parser():
     p.add_argument("--out", help="output folder (pattern and merge modes)")
     p.add_argument("--frames", help="frames to analyse: A-B (a farm chunk), one frame, or A-BxSTEP")
     p.add_argument("--merge", action="store_true", help="merge the chunks' report (last task)")
-    p.add_argument("--threshold", type=float, help="confidence threshold 0..1")
-    p.add_argument("--detector", help="cascade, neural or classical")
-    p.add_argument("--model", help="ONNX model file")
-    p.add_argument("--device", help="auto, cpu or cuda")
-    p.add_argument("--colorspace", help="the plate's encoding (OCIO name); default: its metadata")
-    p.add_argument("--ocio", help="OCIO config; default: $OCIO, else the engine's built-in one")
+    add_param_flags(p)
     p.add_argument("--workers", type=int, default=1, help="engine processes on this machine")
     p.add_argument("--force", action="store_true", help="redo frames already done")
     return p
+
+
+def add_param_flags(parser):
+    """One flag per detection parameter (:data:`jobs.PARAMS`), ``--motion-tolerance`` style;
+    an unset flag is None, so the engine's default applies. The engine checks the values."""
+    for name, kind, text in jobs.PARAMS:
+        parser.add_argument("--" + name.replace("_", "-"), dest=name, type=kind, help=text)
+
+
+def job_params(args):
+    """The detection parameters ``args`` sets, by name (unset ones left out)."""
+    values = {name: getattr(args, name) for name in jobs.PARAM_NAMES}
+    return {name: value for name, value in values.items() if value is not None}
 
 
 def parse_range(text):
@@ -117,14 +126,9 @@ def _node(args, chunk, stream):
 def _pattern(args, chunk, stream):
     if not (args.pattern and args.out):
         raise PluginError("give --script and --node, or --pattern and --out")
-    params = {
-        name: getattr(args, name)
-        for name in ("threshold", "detector", "model", "device", "colorspace", "ocio")
-        if getattr(args, name) is not None
-    }
     frames = jobs.frames_text(chunk)
     job = jobs.build_job(
-        args.pattern, args.out, frames, params, force=args.force, workers=args.workers
+        args.pattern, args.out, frames, job_params(args), force=args.force, workers=args.workers
     )
     return _run(
         nodes.command(jobs.write_job(job, jobs.job_path(job["out"], chunk)), html=chunk is None),

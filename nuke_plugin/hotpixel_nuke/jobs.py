@@ -14,19 +14,24 @@ from .errors import PluginError
 SCHEMA = "hotpixel-job"
 SCHEMA_VERSION = 1
 JOB_NAME = "hotpixel_job.json"
-# The engine's detection parameters (hotpixel.params.DetectParams), which are also the
-# HotPixelDetect knob names; a test checks both lists against the engine.
-PARAM_NAMES = (
-    "threshold",
-    "detector",
-    "model",
-    "device",
-    "motion_tolerance",
-    "flow_scale",
-    "max_area",
-    "colorspace",
-    "ocio",
+# The engine's detection parameters (hotpixel.params.DetectParams), in its order: the
+# HotPixelDetect knob names, the job file's ``params`` keys and, with each value's type, the
+# detection flags of ``nuke -t hotpixel_farm.py --pattern`` (``motion_tolerance`` is
+# ``--motion-tolerance``). The plugin does not import the engine, so it keeps this copy; a test
+# checks names and types against the engine's declaration, and that every flag reaches the
+# engine's chunk command.
+PARAMS = (
+    ("threshold", float, "confidence threshold 0..1; default: the detector's own"),
+    ("detector", str, "cascade, neural or classical"),
+    ("model", str, "ONNX model file (neural detector, or the cascade's classifier)"),
+    ("device", str, "auto, cpu or cuda"),
+    ("motion_tolerance", int, "pixels a real feature may move between frames (classical)"),
+    ("flow_scale", str, "the cascade's optical flow size: auto, 1, 0.5, 0.25 or 0.125"),
+    ("max_area", int, "largest region, in pixels, still reported as a pixel defect"),
+    ("colorspace", str, "the plate's encoding (OCIO name); default: its metadata"),
+    ("ocio", str, "OCIO config; default: $OCIO, else the engine's built-in one"),
 )
+PARAM_NAMES = tuple(name for name, _, _ in PARAMS)
 
 
 def frames_text(frames):
