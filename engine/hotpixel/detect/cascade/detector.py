@@ -11,7 +11,11 @@ subtract, pull out candidates, and let a small network decide real or bogus on c
    frame out of millions of pixels;
 3. each candidate's cutout (:mod:`hotpixel.detect.cascade.encoding`) goes through the
    classifier (ONNX, onnxruntime), which gives the probability that it is a one-frame pixel
-   defect.
+   defect;
+4. a candidate no picture could hold (:mod:`hotpixel.detect.cascade.spot`: a clear, isolated,
+   photosite-sized spot sharper than its surroundings and absent near the place in every other
+   frame) is flagged too, whatever the classifier says: where the flow cannot be trusted or
+   the picture is crowded with lights, the classifier alone loses clear defects.
 
 The map returned is a full-resolution per-pixel probability: each candidate's probability over
 the pixels of its footprint (where the centre stands out of its window), zero elsewhere.
@@ -28,6 +32,7 @@ import numpy as np
 
 from hotpixel.detect.cascade import candidates as cand
 from hotpixel.detect.cascade.encoding import PATCH, Encoded, encode_window
+from hotpixel.detect.cascade.spot import SPOT_PROBABILITY, SpotRule, spots
 from hotpixel.detect.cascade.stage import find_candidates
 from hotpixel.detect.detectors.classical import ClassicalDetector
 from hotpixel.detect.model_file import load_classifier
@@ -37,6 +42,7 @@ from hotpixel.detect.windows import Window
 DEFAULT_CLASSIFIER = "hotpixel-cascade-v1.onnx"
 FOOTPRINT = 3  # a candidate paints its probability up to this many px from its peak
 FOOTPRINT_SCORE = 2.5  # ... where the centre stands out by this many noise sigmas
+DEFAULT_SPOT_RULE = SpotRule()
 
 
 def default_classifier_path() -> str:
@@ -82,6 +88,7 @@ class CascadeDetector:
         preset: str | None = None,
         max_candidates: int = 4000,
         flow_scale: FlowScale | None = None,
+        spot_rule: SpotRule | None = DEFAULT_SPOT_RULE,
     ) -> None:
         path = classifier_path or default_classifier_path()
         self.session, self.info = load_classifier(path, device)
@@ -91,6 +98,8 @@ class CascadeDetector:
         # the flow preset the classifier was trained behind, unless a caller insists
         self.cache = MotionCache(preset or self.info.preset)
         self.flow_scale = flow_scale or FlowScale()
+        self.spot_rule = spot_rule  # None: the classifier alone decides
+        self.spot_counts: list[int] = []  # per window: candidates the spot rule flagged
         self.max_candidates = max_candidates
         self.last_candidates = 0  # for benchmarks and warnings
         self.seconds: dict[str, float] = {}  # wall time by stage, summed over windows
@@ -178,6 +187,10 @@ class CascadeDetector:
         t2 = time.perf_counter()
         encoded = encode_window(done, PATCH)
         prob = self.classify(encoded)
+        if self.spot_rule is not None:  # a second opinion where the classifier says no
+            spot = spots(frames, list(window.numbers), found, self.spot_rule)
+            prob = np.where(spot, np.maximum(prob, SPOT_PROBABILITY), prob)
+            self.spot_counts.append(int(spot.sum()))
         t3 = time.perf_counter()
         out = footprint_map(frames[0].shape[:2], found, prob, best)
         for stage, seconds in (

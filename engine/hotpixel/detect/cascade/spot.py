@@ -1,0 +1,114 @@
+"""A second opinion for the classifier: a spot no picture could hold.
+
+The classifier weighs each candidate against its aligned window, so where the flow is not to be
+trusted (a person walking close to the camera, a panned edge, a cut) or the picture is crowded
+with small lights, it says no even to a defect a person sees at once. :func:`spots` marks the
+candidates that stand out of their own frame beyond anything the picture at that place holds,
+whatever the flow says, and the detector flags them as well (:data:`SPOT_PROBABILITY`).
+
+A candidate is a spot when, in its own channel of the window as decoded (not aligned: the rule
+must not lean on the flow):
+
+- it is clear: at least ``contrast + 1`` times its local level, and ``sigmas`` noise sigmas out of
+  its window (the candidate stage's score);
+- it has a photosite's footprint: at most ``footprint`` pixels of the 5x5 around it hold half
+  its excess over the level (one photosite, a demosaiced one, a pair);
+- it is isolated: 2 px out, no pixel keeps more than ``1 - isolation`` of its excess;
+- it is sharper than the picture around it: the Laplacian at its peak is ``sharpness`` times the
+  largest one 3-6 px around (a moving picture is blurred by its motion; a lens-blurred light
+  is no sharper than its neighbourhood's own edges);
+- it is absent from every other frame of the window near the place: no pixel within 6 px of it
+  in any neighbour, as decoded, reaches ``absent`` of its excess over the level. A light that
+  moves on its own, a spark or a glint that lasts a frame longer is there in a neighbour; a
+  defect is not.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from hotpixel.detect.cascade import candidates as cand
+
+SPOT_PROBABILITY = np.float32(0.99)  # what a spot paints: above the shipped operating point
+REACH = 6  # px around a candidate the rule looks at (absent, sharpness)
+
+
+@dataclass(frozen=True)
+class SpotRule:
+    """The bars of :func:`spots` (module doc)."""
+
+    contrast: float = 1.0
+    sigmas: float = 8.0
+    footprint: int = 6
+    isolation: float = 0.6
+    sharpness: float = 3.0
+    absent: float = 0.5
+
+
+def _chebyshev(size: int) -> np.ndarray:
+    """``(size, size)`` int: each pixel's Chebyshev distance from the centre."""
+    r = np.abs(np.arange(size) - size // 2)
+    out: np.ndarray = np.maximum(r[:, None], r[None, :])
+    return out
+
+
+def _laplacian(patches: np.ndarray) -> np.ndarray:
+    """``(N, s, s)`` -> ``(N, s - 2, s - 2)``: 4 x centre - its four neighbours."""
+    c = patches[:, 1:-1, 1:-1]
+    out: np.ndarray = 4 * c - (
+        patches[:, :-2, 1:-1] + patches[:, 2:, 1:-1] + patches[:, 1:-1, :-2] + patches[:, 1:-1, 2:]
+    )
+    return out
+
+
+def spots(
+    frames: list[np.ndarray],
+    numbers: list[int],
+    found: cand.Candidates,
+    rule: SpotRule | None = None,
+) -> np.ndarray:
+    """``(N,)`` bool: which of ``found`` are spots (module doc). ``frames`` are the window's T
+    ``(H, W, C)`` float32 frames as decoded, centre ``T // 2``, ``numbers`` their frame numbers
+    (a slot showing the centre's own picture is no neighbour: nothing is a spot beside it)."""
+    rule = rule or SpotRule()
+    n = len(found)
+    if n == 0:
+        return np.zeros(0, bool)
+    first = (found.contrast >= rule.contrast) & (found.score >= rule.sigmas)
+    out = np.zeros(n, bool)
+    pick = np.flatnonzero(first)
+    if len(pick) == 0:
+        return out
+    chosen = found.select(pick)
+    size = 2 * REACH + 1
+    stack = cand.cutouts(frames, chosen.y, chosen.x, size)  # (M, T, s, s, C)
+    ch = chosen.channel[:, None, None, None, None]
+    own = np.take_along_axis(stack, ch, axis=4)[..., 0]  # (M, T, s, s)
+    t = len(frames) // 2
+    centre = own[:, t]  # (M, s, s)
+    level = np.maximum(chosen.level, 0.0)[:, None, None]
+    peak = centre[:, REACH, REACH][:, None, None]
+    excess = np.maximum(peak - level, 1e-12)  # (M, 1, 1)
+    rel = (centre - level) / excess  # (M, s, s): 1 at the peak
+    dist = _chebyshev(size)
+    footprint = ((rel >= 0.5) & (dist <= 2)[None]).sum(axis=(1, 2))
+    ring2 = np.where((dist == 2)[None], rel, -np.inf).max(axis=(1, 2))
+    lap = _laplacian(centre)  # (M, s - 2, s - 2)
+    inner = _chebyshev(size - 2)
+    around = np.where(((inner >= 3) & (inner <= REACH - 1))[None], np.abs(lap), 0.0)
+    floor = 2.0 * np.maximum(chosen.sigma, 1e-6)  # the noise's own Laplacian, roughly
+    sharp = lap[:, REACH - 1, REACH - 1] / np.maximum(around.max(axis=(1, 2)), floor)
+    slots = [k for k, number in enumerate(numbers) if number != numbers[t]]
+    if len(slots) < len(numbers) - 1 or not slots:  # the centre's picture is a neighbour too
+        return out
+    others = own[:, slots]  # (M, T - 1, s, s)
+    nearby = ((others - level[:, None]) / excess[:, None]).max(axis=(1, 2, 3))
+    out[pick] = (
+        (footprint <= rule.footprint)
+        & (1.0 - ring2 >= rule.isolation)
+        & (sharp >= rule.sharpness)
+        & (nearby < rule.absent)
+    )
+    return out

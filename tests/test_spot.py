@@ -1,0 +1,131 @@
+"""The cascade's second opinion: clear, isolated, photosite-sized spots absent from the rest of
+the window are flagged whatever the classifier says; lights, blobs and blur are not (issue 28).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from hotpixel.detect.cascade import candidates as cand
+from hotpixel.detect.cascade.spot import SpotRule, spots
+
+H, W = 48, 64
+
+
+def _window(rng: np.random.Generator, dtype=np.float32) -> list[np.ndarray]:
+    """Five frames of blurred moving content (each frame another picture: flow says nothing)
+    at a level near 0.05, grain."""
+    out = []
+    for _ in range(5):
+        base = rng.random((H // 4, W // 4, 3)).astype(np.float32)
+        frame = np.kron(base, np.ones((4, 4, 1), np.float32)) * 0.04 + 0.03
+        frame = frame + rng.normal(0, 0.001, frame.shape).astype(np.float32)
+        out.append(np.maximum(frame, 0.0).astype(dtype).astype(np.float32))
+    return out
+
+
+def _candidate_at(frames: list[np.ndarray], y: int, x: int) -> cand.Candidates:
+    found, _ = cand.find(np.stack(frames), params=cand.CandidateParams(threshold=4.0))
+    near = np.flatnonzero((np.abs(found.y - y) <= 1) & (np.abs(found.x - x) <= 1))
+    assert len(near) == 1, (found.y, found.x)
+    return found.select(near)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float16])
+def test_a_clear_photosite_on_moving_content_is_a_spot(dtype):
+    rng = np.random.default_rng(1)
+    frames = _window(rng, dtype)
+    frames[2][20, 30, 1] += 1.0  # a green photosite, 20x its level
+    frames[2][20, 29:32, 1] += 0.15  # its demosaiced spread into the row
+    found = _candidate_at(frames, 20, 30)
+    assert spots(frames, [0, 1, 2, 3, 4], found).tolist() == [True]
+
+
+def test_a_light_moving_on_its_own_is_no_spot():
+    rng = np.random.default_rng(2)
+    frames = _window(rng)
+    for t in range(5):  # in every frame, 3 px further on: there in the neighbours, near
+        frames[t][20, 20 + 3 * t] += 1.0
+    frames[2][20, 26] += 0.5  # brighter in the centre, so it is a candidate
+    found = _candidate_at(frames, 20, 26)
+    assert spots(frames, [0, 1, 2, 3, 4], found).tolist() == [False]
+
+
+def test_a_bright_blob_or_a_blurred_light_is_no_spot():
+    rng = np.random.default_rng(3)
+    frames = _window(rng)
+    frames[2][10:16, 10:16] += 1.0  # a hand crossing in one frame: far bigger than a photosite
+    yy, xx = np.mgrid[0:H, 0:W]
+    frames[2][..., 0] += 1.0 * np.exp(-((yy - 30) ** 2 + (xx - 45) ** 2) / (2 * 1.6**2))
+    found, _ = cand.find(np.stack(frames), params=cand.CandidateParams(threshold=4.0))
+    assert len(found) > 0
+    flagged = spots(frames, [0, 1, 2, 3, 4], found)
+    assert not flagged.any(), (found.y[flagged], found.x[flagged])
+
+
+def test_a_faint_defect_is_left_to_the_classifier():
+    rng = np.random.default_rng(4)
+    # a locked-off, even picture: the faint defect is a candidate there
+    frames = [0.05 + rng.normal(0, 0.001, (H, W, 3)).astype(np.float32) for _ in range(5)]
+    frames[2][20, 30, 0] += 0.03  # about 1.6x its level: not clear
+    found = _candidate_at(frames, 20, 30)
+    assert found.contrast[0] < 1.0
+    assert spots(frames, [0, 1, 2, 3, 4], found).tolist() == [False]
+    assert spots(frames, [0, 1, 2, 3, 4], found, SpotRule(contrast=0.5)).tolist() == [True]
+
+
+def test_nothing_is_a_spot_beside_its_own_picture():
+    """A short run repeats the centre's picture in a neighbour slot: the rule stands back."""
+    rng = np.random.default_rng(5)
+    frames = _window(rng)
+    frames[2][20, 30] += 1.0
+    found = _candidate_at(frames, 20, 30)
+    assert spots(frames, [0, 1, 2, 3, 4], found).tolist() == [True]
+    assert spots(frames, [0, 1, 2, 1, 0], found).tolist() == [True]  # mirrored: other pictures
+    assert spots(frames, [1, 0, 2, 2, 1], found).tolist() == [False]
+
+
+def test_no_candidates_no_spots():
+    frames = _window(np.random.default_rng(6))
+    empty = cand.find(np.stack(frames), params=cand.CandidateParams(threshold=1e6))[0]
+    assert spots(frames, [0, 1, 2, 3, 4], empty).shape == (0,)
+
+
+def _scene(rng: np.random.Generator, h: int = 72, w: int = 96) -> np.ndarray:
+    """A smooth textured picture near 0.05-0.1, as a camera sees a wall or a street."""
+    import cv2
+
+    noise = rng.random((h, w, 3)).astype(np.float32)
+    return 0.05 + 0.08 * cv2.GaussianBlur(noise, (0, 0), 3.0)
+
+
+def test_a_defect_on_the_frame_before_a_cut_is_found():
+    """The window holds a cut after its centre: the good side (the frames before) decides."""
+    from hotpixel.detect.cascade.detector import CascadeDetector
+    from hotpixel.detect.windows import Window
+
+    rng = np.random.default_rng(7)
+    a, b = _scene(rng), _scene(rng)
+    frames = [a.copy(), a.copy(), a.copy(), b.copy(), b.copy()]
+    frames = [f + rng.normal(0, 0.002, f.shape).astype(np.float32) for f in frames]
+    frames[2][30, 40, 2] += 1.5  # a blue photosite, about 20x its level
+    detector = CascadeDetector(device="cpu")
+    prob = detector(Window(tuple(frames), (10, 11, 12, 13, 14), 2))
+    assert prob[30, 40] >= detector.default_threshold
+    assert (prob >= detector.default_threshold).sum() <= 9  # that defect alone
+
+
+def test_a_clear_defect_where_the_flow_is_not_trusted_is_found():
+    """Every neighbour shows another picture (fast motion, occlusion): no flow to trust, and
+    the spot is still far beyond what the picture there holds."""
+    from hotpixel.detect.cascade.detector import CascadeDetector
+    from hotpixel.detect.windows import Window
+
+    rng = np.random.default_rng(8)
+    frames = [_scene(rng) + rng.normal(0, 0.002, (72, 96, 3)).astype(np.float32) for _ in range(5)]
+    frames[2][40, 50] += 2.0  # a white spot, about 25x its level
+    with_rule = CascadeDetector(device="cpu")
+    prob = with_rule(Window(tuple(frames), (0, 1, 2, 3, 4), 2))
+    assert prob[40, 50] >= with_rule.default_threshold
+    assert (prob >= with_rule.default_threshold).sum() <= 9
