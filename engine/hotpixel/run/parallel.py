@@ -74,24 +74,35 @@ def run_parallel(job: DetectJob, progress: Progress | None = None) -> RunResult:
     finally:
         for c in running:
             c.stderr.close()
-    failed = [c for c in running if c.process.returncode != 0]
-    if failed:
-        first = failed[0]
-        others = f" ({len(failed) - 1} other chunk(s) failed too)" if len(failed) > 1 else ""
-        raise ChunkError(
-            f"chunk {format_ranges(first.frames)} failed (exit {first.process.returncode}): "
-            f"{first.error}{others}; finished frames are kept, rerun to resume",
-            first.process.returncode,
-        )
+    _raise_if_failed(running)
     fp = next((c.fingerprint for c in running if c.fingerprint), None)
     report = merge_report(job.out_dir, expect=targets, fp=fp)
     report_path = announce_report(progress, report, job.out_dir, len(targets), fp)
     skipped = sum(c.skipped for c in running)
+    return RunResult(report, report_path, len(targets) - skipped, skipped, _recomputed(running))
+
+
+def _raise_if_failed(running: list[_Chunk]) -> None:
+    """:class:`ChunkError` for the first chunk that failed, with its last message."""
+    failed = [c for c in running if c.process.returncode != 0]
+    if not failed:
+        return
+    first = failed[0]
+    others = f" ({len(failed) - 1} other chunk(s) failed too)" if len(failed) > 1 else ""
+    raise ChunkError(
+        f"chunk {format_ranges(first.frames)} failed (exit {first.process.returncode}): "
+        f"{first.error}{others}; finished frames are kept, rerun to resume",
+        first.process.returncode,
+    )
+
+
+def _recomputed(running: list[_Chunk]) -> dict[str, list[int]]:
+    """Reason -> frames computed again, over all chunks."""
     recomputed: dict[str, list[int]] = {}
     for c in running:
         for reason, frames in c.recomputed.items():
             recomputed[reason] = sorted([*recomputed.get(reason, []), *frames])
-    return RunResult(report, report_path, len(targets) - skipped, skipped, recomputed)
+    return recomputed
 
 
 def _start(
