@@ -174,13 +174,14 @@ def test_groups_grow_below_the_threshold_so_one_defect_is_one_detection():
     prob = np.zeros((20, 30), np.float32)
     prob[5, 5:10] = [0.95, 0.6, 0.5, 0.6, 0.92]  # one curve, two peaks over 0.9, a 0.5 saddle
     prob[15, 20] = 0.7  # reaches half the threshold but never the threshold: not a detection
-    prob[15, 24:27] = [0.95, 0.3, 0.95]  # a dip below half the threshold: two detections
+    # a dip below half the threshold, wider than the merge gap: two detections
+    prob[15, 22:27] = [0.95, 0.3, 0.3, 0.3, 0.95]
     rgb = np.ones((20, 30, 3), np.float32)
     g = Geometry.simple(30, 20)
     found = find_detections(prob, prob, rgb, g, 1, 0.9, 64)
     assert [(d.area, d.bbox) for d in found.detections] == [
         (5, (5, 5, 10, 6)),
-        (1, (24, 15, 25, 16)),
+        (1, (22, 15, 23, 16)),
         (1, (26, 15, 27, 16)),
     ]
     plain = find_detections(prob, prob, rgb, g, 1, 0.9, 64, group_share=1.0)
