@@ -91,7 +91,7 @@ def defected_clip(
     in the same order, so ``factor=1`` gives the same clip. Also returns the path's fastest
     speed in px/frame at the upscaled size (0 when locked)."""
     length = centres + 4
-    total = realvideo.count_frames(realvideo.clip_path(clip))
+    total = realvideo.frame_count(clip)
     start = int(rng.integers(0, max(total - length, 0) + 1))
     try:
         raw = realvideo.load(clip, start, length)
