@@ -153,7 +153,7 @@ def test_detection_training_and_benchmarks_all_run_the_one_candidate_stage(monke
     """One function is the candidate stage: the detector, the trainer's collection (which
     fine-tuning shares) and the benchmarks' detector runs all go through it."""
     import hotpixel.detect.cascade.detector as detector_mod
-    import hotpixel.ml.training.cascade as training
+    import hotpixel.ml.training.cascade_data as training
     from hotpixel.detect.cascade.detector import CascadeDetector
     from hotpixel.detect.windows import Window
 

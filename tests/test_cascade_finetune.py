@@ -49,7 +49,7 @@ def reviewed(tmp_path_factory):
 
 
 def test_the_shipped_classifier_loads_into_pytorch_with_parity():
-    from hotpixel.ml.training.cascade import Probability
+    from hotpixel.ml.training.cascade_net import Probability
 
     net, meta = ft.load_classifier_net(default_classifier_path())
     session, _ = load_classifier(default_classifier_path(), "cpu")

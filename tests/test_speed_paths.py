@@ -284,7 +284,7 @@ def classifier(tmp_path_factory: pytest.TempPathFactory) -> str:
     """An untrained cascade classifier of the shipped architecture (fixed seed)."""
     torch = pytest.importorskip("torch")
     pytest.importorskip("onnx")
-    from hotpixel.ml.training.cascade import CascadeNet, export, metadata
+    from hotpixel.ml.training.cascade_net import CascadeNet, export, metadata
 
     torch.manual_seed(20)
     path = str(tmp_path_factory.mktemp("classifier") / "c.onnx")

@@ -11,11 +11,13 @@ up to 3 px around it) is a positive, one inside a rejected box a negative; other
 the frame were never shown to the reviewer, and frames without verdicts never enter.
 
 The labelled candidates are mixed with a replay of the classifier's own training data (real
-clips with camera moves, stills with lights: :func:`hotpixel.ml.training.cascade.collect`),
+clips with camera moves, stills with lights, :mod:`hotpixel.ml.training.cascade_data`: the
+first fold's training clips and the stills),
 cached on disk after the first run, so that what the reviewer did not see (every other kind of
 defect) is not forgotten. The network starts from the base file's weights. The operating
-threshold is chosen as the trainer chooses it, on the validation clip's defects
-(:func:`~hotpixel.ml.training.cascade.choose_threshold`), unless ``threshold`` is given; the
+threshold is chosen as the trainer chooses it, on the validation clips' defects
+(:func:`~hotpixel.ml.training.cascade_data.choose_threshold`) on the first fold's
+validation clips, which the replay set leaves out, unless ``threshold`` is given; the
 verdicts' own candidates are scored before and after, and the new file records its lineage.
 """
 
@@ -46,7 +48,9 @@ from hotpixel.io.canvas import choose_colour, load_frame, scan_geometry
 from hotpixel.io.colour import Decoder
 from hotpixel.io.sequence import discover
 from hotpixel.ml import realvideo
-from hotpixel.ml.training import cascade as trainer
+from hotpixel.ml.training import cascade_data as cdata
+from hotpixel.ml.training import cascade_net as net_mod
+from hotpixel.ml.training.cascade import MOTIONS
 from hotpixel.outputs.labels import load_labels
 from hotpixel.outputs.report import read_report
 
@@ -87,7 +91,7 @@ class Verdicts:
     unmatched: int  # verdicts with no candidate in their box (another candidate stage)
 
 
-def load_classifier_net(path: str) -> tuple[trainer.CascadeNet, dict[str, str]]:
+def load_classifier_net(path: str) -> tuple[net_mod.CascadeNet, dict[str, str]]:
     """The network of a cascade classifier file, trainable, and the file's metadata."""
     try:
         proto = onnx.load(path)
@@ -99,7 +103,7 @@ def load_classifier_net(path: str) -> tuple[trainer.CascadeNet, dict[str, str]]:
             f"{path!r} is not a cascade classifier (format {meta.get('format')!r}); pass the "
             "cascade's .onnx file, or a dense model with --detector neural"
         )
-    net = trainer.CascadeNet()
+    net = net_mod.CascadeNet()
     weights = {i.name: numpy_helper.to_array(i) for i in proto.graph.initializer}
     state = net.state_dict()
     missing = [k for k in state if f"net.{k}" not in weights]
@@ -192,7 +196,7 @@ def _review_candidates(
 
 def replay_set(
     meta: dict[str, str], cfg: ClassifierFinetune, log: Callable[[str], None]
-) -> tuple[trainer.Batch, trainer.Batch]:
+) -> tuple[cdata.Batch, cdata.Batch]:
     """The replay (training) and validation candidates, from the disk cache when there."""
     key = {
         "frames": cfg.replay_frames,
@@ -201,7 +205,7 @@ def replay_set(
         "seed": cfg.seed,
         "preset": meta.get("preset", "medium"),
         "candidates": meta.get("candidates", "4.0"),
-        "clips": realvideo.SPLITS["train"] + realvideo.SPLITS["validation"],
+        "folds": [(f.train, f.validation) for f in realvideo.folds()[:1]],
         "stage": _stage_stamp(),
     }
     digest = hashlib.blake2b(json.dumps(key, sort_keys=True).encode(), digest_size=8).hexdigest()
@@ -210,20 +214,26 @@ def replay_set(
         with np.load(path) as data:
             return _unpack(data, "train"), _unpack(data, "val")
     t0 = time.perf_counter()
-    rng = np.random.Generator(np.random.PCG64(cfg.seed))
     params = cand.CandidateParams(threshold=float(key["candidates"]))  # type: ignore[arg-type]
     preset = str(key["preset"])
-    motions = ("locked", "pan", "handheld", "zoom")
-    parts = [trainer.collect(trainer.still_windows(cfg.replay_stills, rng), params, preset)]
+    fold = realvideo.folds()[0]
+    rng = np.random.Generator(np.random.PCG64([cfg.seed, 0]))
+    parts = [cdata.collect(cdata.still_windows(cfg.replay_stills, rng), params, preset)]
     if cfg.replay_frames > 0:  # 0: stills only (no clip to fetch), for quick runs and tests
-        windows = trainer.video_windows("train", motions, cfg.replay_frames, rng)
-        parts.insert(0, trainer.collect(windows, params, preset))
-    train = parts[0] if len(parts) == 1 else trainer.join(parts[0], parts[1])
+        parts += [
+            cdata.clip_batch(c, MOTIONS, cfg.replay_frames, cfg.seed, params, preset)
+            for c in fold.train
+        ]
+    train = cdata.join_all(parts)
     if cfg.validation_frames > 0:
-        windows = trainer.video_windows("validation", motions[:3], cfg.validation_frames, rng)
-        val = trainer.collect(windows, params, preset)
+        val = cdata.join_all(
+            [
+                cdata.clip_batch(c, MOTIONS[:3], cfg.validation_frames, cfg.seed, params, preset)
+                for c in fold.validation
+            ]
+        )
     else:  # no validation: the threshold must be given
-        val = trainer.collect(iter(()), params, preset)
+        val = cdata.collect(iter(()), params, preset)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp.npz")
     arrays: dict[str, Any] = {**_pack(train, "train"), **_pack(val, "val")}
@@ -244,10 +254,10 @@ def _stage_stamp() -> str:
     return digest.hexdigest()
 
 
-_BATCH_ARRAYS = ("label", "contrast", "defects_contrast", "region", "defect_region")
+_BATCH_ARRAYS = ("label", "contrast", "defects_contrast", "region", "defect_region", "spot")
 
 
-def _pack(b: trainer.Batch, name: str) -> dict[str, np.ndarray]:
+def _pack(b: cdata.Batch, name: str) -> dict[str, np.ndarray]:
     out = {f"{name}_{k}": getattr(b, k) for k in _BATCH_ARRAYS}
     out[f"{name}_patches"] = b.encoded.patches.astype(np.float16)
     out[f"{name}_scalars"] = b.encoded.scalars
@@ -255,11 +265,11 @@ def _pack(b: trainer.Batch, name: str) -> dict[str, np.ndarray]:
     return out
 
 
-def _unpack(data: Any, name: str) -> trainer.Batch:
+def _unpack(data: Any, name: str) -> cdata.Batch:
     frames, pixels, defects = (int(v) for v in data[f"{name}_counts"])
     encoded = Encoded(data[f"{name}_patches"].astype(np.float32), data[f"{name}_scalars"])
     arrays = {k: data[f"{name}_{k}"] for k in _BATCH_ARRAYS}
-    return trainer.Batch(
+    return cdata.Batch(
         encoded,
         arrays["label"],
         arrays["contrast"],
@@ -269,13 +279,14 @@ def _unpack(data: Any, name: str) -> trainer.Batch:
         arrays["defects_contrast"],
         arrays["region"],
         arrays["defect_region"],
+        arrays["spot"],
     )
 
 
 def fit(
-    net: trainer.CascadeNet,
+    net: net_mod.CascadeNet,
     verdicts: Verdicts,
-    replay: trainer.Batch,
+    replay: cdata.Batch,
     cfg: ClassifierFinetune,
     log: Callable[[str], None],
 ) -> list[float]:
@@ -347,18 +358,18 @@ def finetune_classifier(
     )
     replay, val = replay_set(meta, cfg, log)
     base_threshold = float(meta["threshold"])
-    before = verdict_rates(trainer.predict(net, verdicts.encoded), verdicts, base_threshold)
+    before = verdict_rates(net_mod.predict(net, verdicts.encoded), verdicts, base_threshold)
     losses = fit(net, verdicts, replay, cfg, log)
     if cfg.threshold is None and len(val.label) == 0:
         raise UsageError("no validation candidates to choose the threshold on; pass --threshold")
-    val_prob = trainer.predict(net, val.encoded)
-    chosen = trainer.choose_threshold(val_prob, val, cfg.recall) if len(val.label) else None
+    val_prob = net_mod.predict(net, val.encoded)
+    chosen = cdata.choose_threshold(val_prob, val, cfg.recall) if len(val.label) else None
     threshold = cfg.threshold if cfg.threshold is not None else float(chosen or 0.5)
-    after = verdict_rates(trainer.predict(net, verdicts.encoded), verdicts, threshold)
+    after = verdict_rates(net_mod.predict(net, verdicts.encoded), verdicts, threshold)
     metrics = {
         "verdicts_before": before,
         "verdicts_after": after,
-        "validation": trainer.rates(val_prob, val, threshold),
+        "validation": cdata.rates(val_prob, val, threshold),
         "threshold": threshold,
         "threshold_chosen_on_validation": chosen,
         "losses": losses,
@@ -380,18 +391,18 @@ def finetune_classifier(
         f"({', '.join(os.path.abspath(p) for p in label_files)}), {cfg.epochs} epochs, "
         f"replay {cfg.replay:g}x, seed {cfg.seed}, operating threshold {threshold:g}"
     ).lstrip(" ->")
-    new_meta = trainer.metadata(
+    new_meta = net_mod.metadata(
         version,
         threshold,
         meta.get("preset", "medium"),
-        candidates=meta.get("candidates", str(trainer.CANDIDATE_THRESHOLD)),
+        candidates=meta.get("candidates", str(cdata.CANDIDATE_THRESHOLD)),
         lineage=lineage,
         finetuned_from=meta.get("model_version", "unknown"),
     )
     folder = os.path.dirname(os.path.abspath(out_path))
     os.makedirs(folder, exist_ok=True)
-    trainer.export(net, out_path, new_meta)
+    net_mod.export(net, out_path, new_meta)
     record = os.path.splitext(out_path)[0] + ".train.json"
-    trainer.write_record(record, new_meta, metrics)
+    net_mod.write_record(record, new_meta, metrics)
     log(f"wrote {out_path} ({time.perf_counter() - t0:.0f}s)")
     return out_path
