@@ -116,3 +116,37 @@ def test_a_dense_model_is_not_taken_for_a_classifier():
 
     with pytest.raises(ModelError, match="not a cascade classifier"):
         ft.load_classifier_net(default_model_path())
+
+
+def test_thresholds_are_chosen_out_of_fold(monkeypatch):
+    """Clip-level cross-validation: each clip is predicted by a network that never trained on
+    it, every pooled clip exactly once, and the threshold comes from those predictions."""
+    from hotpixel.detect.cascade import candidates as cand
+    from hotpixel.ml import realvideo
+    from hotpixel.ml.training import cascade as recipe
+    from hotpixel.ml.training import cascade_data as cdata
+
+    rng = np.random.default_rng(9)
+    params = cand.CandidateParams(threshold=4.0)
+    batches = {c: cdata.collect(cdata.still_windows(2, rng), params) for c in "abcd"}
+    data = recipe.PoolData(batches, cdata.collect(cdata.still_windows(1, rng), params))
+    folds = [realvideo.Fold(0, ("a", "b"), ("c", "d")), realvideo.Fold(1, ("c", "d"), ("a", "b"))]
+    monkeypatch.setattr(realvideo, "folds", lambda k: folds)
+    trained_on: list[tuple[str, ...]] = []
+    joined = recipe.PoolData.joined
+
+    def spy(self, clips):
+        trained_on.append(tuple(clips))
+        return joined(self, clips)
+
+    monkeypatch.setattr(recipe.PoolData, "joined", spy)
+    config = recipe.CascadeTrainConfig(epochs=1, folds=2)
+    prob, used = recipe.cross_validate(data, config)
+    assert used == folds and trained_on == [("a", "b"), ("c", "d")]
+    assert sorted(prob) == ["a", "b", "c", "d"]
+    assert all(len(prob[c]) == len(batches[c].label) for c in prob)
+    pooled, pooled_prob = recipe.out_of_fold(data, prob)
+    threshold = cdata.choose_threshold(pooled_prob, pooled, 0.995)
+    cv = recipe.cv_metrics(data, prob, threshold)
+    assert set(cv["per_clip"]) == {"a", "b", "c", "d"}
+    assert cv["spread"]["recall_clear"]["worst"] in "abcd"

@@ -33,14 +33,14 @@ def add_parser(sub: Any, name: str) -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="folder for the model and its training record")
     p.add_argument("--seed", type=int, help="random seed (cascade default 2026; neural: config)")
     cascade = p.add_argument_group("cascade")
-    cascade.add_argument("--frames", type=int, help="centre frames per clip and camera move (16)")
+    cascade.add_argument("--frames", type=int, help="centre frames per clip and camera move (12)")
     cascade.add_argument("--stills", type=int, help="generator windows over the stills (400)")
     cascade.add_argument("--still-points", type=int, help="most lights per still window (10)")
-    cascade.add_argument("--epochs", type=int, help="passes over the candidates (12)")
+    cascade.add_argument("--epochs", type=int, help="passes over the candidates (16)")
     cascade.add_argument(
         "--recall", type=float, help="clear-defect recall the threshold keeps on validation (0.995)"
     )
-    cascade.add_argument("--version", help="model version, also the file name (cascade-v1)")
+    cascade.add_argument("--version", help="model version, also the file name (cascade-v2)")
     cascade.add_argument(
         "--preset", choices=("ultrafast", "fast", "medium"), help="DIS flow preset (medium)"
     )

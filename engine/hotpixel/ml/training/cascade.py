@@ -62,7 +62,7 @@ class CascadeTrainConfig:
     frames: int = 12  # centre frames per pooled clip and camera move
     stills: int = 400  # generator windows over the bundled stills
     still_points: int = 10  # most persistent lights per still window
-    epochs: int = 12
+    epochs: int = 16
     recall: float = 0.995  # clear-defect recall the threshold keeps out of fold
     folds: int = realvideo.DEFAULT_FOLDS
     version: str = "cascade-v2"
