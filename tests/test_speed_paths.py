@@ -296,7 +296,11 @@ def test_cascade_map_matches_the_reference_pipeline(classifier):
     from hotpixel.detect.cascade.detector import CascadeDetector, footprint_map
     from hotpixel.detect.cascade.encoding import encode
     from hotpixel.detect.cascade.spot import SPOT_PROBABILITY, spots
+    from hotpixel.detect.cascade.stage import find_candidates
     from hotpixel.detect.windows import Window
+
+    def stage_of(raw, numbers):
+        return find_candidates(list(raw), numbers, motion.MotionCache(workers=1), detector.params)
 
     frames = moving_window(np.random.default_rng(22))
     detector = CascadeDetector(classifier, "cpu")
@@ -307,7 +311,8 @@ def test_cascade_map_matches_the_reference_pipeline(classifier):
         aligned = ref_align(raw, numbers)
         found, ev = ref_find(aligned.frames, aligned.confidence, aligned.flow, detector.params)
         prob = detector.classify(encode(aligned.frames, raw, aligned.confidence, found))
-        spot = spots(list(raw), numbers, found)  # the decision's second opinion, as detect's
+        # the decision's second opinion, on the reference stage's candidates
+        spot = spots(dataclasses.replace(stage_of(raw, numbers), found=found))
         prob = np.where(spot, np.maximum(prob, SPOT_PROBABILITY), prob)
         want = footprint_map(raw.shape[1:3], found, prob, ev.score.max(axis=2))
         assert detector.last_candidates == len(found) > 0

@@ -188,7 +188,7 @@ class CascadeDetector:
         encoded = encode_window(done, PATCH)
         prob = self.classify(encoded)
         if self.spot_rule is not None:  # a second opinion where the classifier says no
-            spot = spots(frames, list(window.numbers), found, self.spot_rule)
+            spot = spots(done, self.spot_rule)
             prob = np.where(spot, np.maximum(prob, SPOT_PROBABILITY), prob)
             self.spot_counts.append(int(spot.sum()))
         t3 = time.perf_counter()

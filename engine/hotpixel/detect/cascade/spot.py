@@ -6,8 +6,7 @@ with small lights, it says no even to a defect a person sees at once. :func:`spo
 candidates that stand out of their own frame beyond anything the picture at that place holds,
 whatever the flow says, and the detector flags them as well (:data:`SPOT_PROBABILITY`).
 
-A candidate is a spot when, in its own channel of the window as decoded (not aligned: the rule
-must not lean on the flow):
+A candidate is a spot when, in its own channel:
 
 - it is clear: at least ``contrast + 1`` times its local level, and ``sigmas`` noise sigmas out of
   its window (the candidate stage's score);
@@ -17,21 +16,25 @@ must not lean on the flow):
 - it is sharper than the picture around it: the Laplacian at its peak is ``sharpness`` times the
   largest one 3-6 px around (a moving picture is blurred by its motion; a lens-blurred light
   is no sharper than its neighbourhood's own edges);
-- it is absent from every other frame of the window near the place: in no neighbour, as
-  decoded, does a pixel within 2 px of it reach ``absent_here`` of its excess over the level, or
-  one within 6 px ``absent`` of it. A light that twinkles, moves on its own or lasts a frame
-  longer, a spark or a glint is there in a neighbour, dimmer or a little further on; a defect is
-  not. (On made night exteriors, defects the rule flags show at most 0.05 of their excess within
-  2 px in the neighbours for 9 in 10 of them, the lights it must leave 0.11-0.47.)
+- it is absent from every other frame of the window near the place, both as decoded and as
+  aligned onto the centre: in no neighbour does a pixel within 2 px of it reach
+  ``absent_here`` of its excess over the level, or one within 6 px ``absent`` of it. A light
+  that twinkles, moves on its own or lasts a frame longer, a spark or a glint is there in a
+  neighbour, dimmer or a little further on; a light the camera pans across is there in the
+  aligned neighbours where the flow holds; a defect is in neither. Where the flow fails the
+  aligned neighbours show other content, and the test as decoded still stands. (On made night
+  exteriors, defects the rule flags show at most 0.05 of their excess within 2 px in the
+  neighbours for 9 in 10 of them, the lights it must leave 0.11-0.47.)
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from hotpixel.detect.cascade import candidates as cand
+from hotpixel.detect.cascade.stage import CandidateWindow
 
 SPOT_PROBABILITY = np.float32(1.0)  # what a spot paints: flagged at any threshold
 REACH = 6  # px around a candidate the rule looks at (absent, sharpness)
@@ -66,55 +69,63 @@ def _laplacian(patches: np.ndarray) -> np.ndarray:
     return out
 
 
-def spots(
-    frames: list[np.ndarray],
-    numbers: list[int],
-    found: cand.Candidates,
-    rule: SpotRule | None = None,
-) -> np.ndarray:
-    """``(N,)`` bool: which of ``found`` are spots (module doc). ``frames`` are the window's T
-    ``(H, W, C)`` float32 frames as decoded, centre ``T // 2``, ``numbers`` their frame numbers
-    (a slot showing the centre's own picture is no neighbour: nothing is a spot beside it)."""
+def spots(window: CandidateWindow, rule: SpotRule | None = None) -> np.ndarray:
+    """``(N,)`` bool: which candidates of ``window`` (the candidate stage's result) are spots
+    (module doc). A slot showing the centre's own picture is no neighbour: nothing is a spot
+    beside it."""
     rule = rule or SpotRule()
-    n = len(found)
-    if n == 0:
-        return np.zeros(0, bool)
-    first = (found.contrast >= rule.contrast) & (found.score >= rule.sigmas)
-    out = np.zeros(n, bool)
-    pick = np.flatnonzero(first)
+    found = window.found
+    out = np.zeros(len(found), bool)
+    numbers = list(window.numbers)
+    t = len(numbers) // 2
+    slots = [k for k, number in enumerate(numbers) if number != numbers[t]]
+    if len(slots) < len(numbers) - 1 or not slots:  # the centre's picture is a neighbour too
+        return out
+    pick = np.flatnonzero((found.contrast >= rule.contrast) & (found.score >= rule.sigmas))
     if len(pick) == 0:
         return out
-    chosen = found.select(pick)
+    chosen = replace(window, found=found.select(pick))
     size = 2 * REACH + 1
-    stack = cand.cutouts(frames, chosen.y, chosen.x, size)  # (M, T, s, s, C)
-    ch = chosen.channel[:, None, None, None, None]
-    own = np.take_along_axis(stack, ch, axis=4)[..., 0]  # (M, T, s, s)
-    t = len(frames) // 2
+    ch = chosen.found.channel[:, None, None, None, None]
+    raw = cand.cutouts(list(window.frames), chosen.found.y, chosen.found.x, size)
+    own = np.take_along_axis(raw, ch, axis=4)[..., 0]  # (M, T, s, s) its channel, as decoded
+    aligned = np.take_along_axis(chosen.aligned_cutouts(size), ch, axis=4)[..., 0]
+    level = np.maximum(chosen.found.level, 0.0)[:, None, None]
     centre = own[:, t]  # (M, s, s)
-    level = np.maximum(chosen.level, 0.0)[:, None, None]
-    peak = centre[:, REACH, REACH][:, None, None]
-    excess = np.maximum(peak - level, 1e-12)  # (M, 1, 1)
+    excess = np.maximum(centre[:, REACH, REACH][:, None, None] - level, 1e-12)  # (M, 1, 1)
+    shaped = _shaped(centre, level, excess, chosen.found.sigma, rule)
+    absent = _absent(own[:, slots], level, excess, rule) & _absent(
+        aligned[:, slots], level, excess, rule
+    )
+    out[pick] = shaped & absent
+    return out
+
+
+def _shaped(
+    centre: np.ndarray, level: np.ndarray, excess: np.ndarray, sigma: np.ndarray, rule: SpotRule
+) -> np.ndarray:
+    """``(M,)``: a photosite's footprint, isolated, sharper than around it (module doc)."""
     rel = (centre - level) / excess  # (M, s, s): 1 at the peak
+    size = centre.shape[1]
     dist = _chebyshev(size)
     footprint = ((rel >= 0.5) & (dist <= 2)[None]).sum(axis=(1, 2))
     ring2 = np.where((dist == 2)[None], rel, -np.inf).max(axis=(1, 2))
     lap = _laplacian(centre)  # (M, s - 2, s - 2)
     inner = _chebyshev(size - 2)
     around = np.where(((inner >= 3) & (inner <= REACH - 1))[None], np.abs(lap), 0.0)
-    floor = 2.0 * np.maximum(chosen.sigma, 1e-6)  # the noise's own Laplacian, roughly
+    floor = 2.0 * np.maximum(sigma, 1e-6)  # the noise's own Laplacian, roughly
     sharp = lap[:, REACH - 1, REACH - 1] / np.maximum(around.max(axis=(1, 2)), floor)
-    slots = [k for k, number in enumerate(numbers) if number != numbers[t]]
-    if len(slots) < len(numbers) - 1 or not slots:  # the centre's picture is a neighbour too
-        return out
-    others = own[:, slots]  # (M, T - 1, s, s)
-    seen = (others - level[:, None]) / excess[:, None]  # (M, T - 1, s, s)
-    here = seen[:, :, REACH - 2 : REACH + 3, REACH - 2 : REACH + 3].max(axis=(1, 2, 3))
-    nearby = seen.max(axis=(1, 2, 3))
-    out[pick] = (
-        (footprint <= rule.footprint)
-        & (1.0 - ring2 >= rule.isolation)
-        & (sharp >= rule.sharpness)
-        & (here < rule.absent_here)
-        & (nearby < rule.absent)
+    shaped: np.ndarray = (
+        (footprint <= rule.footprint) & (1.0 - ring2 >= rule.isolation) & (sharp >= rule.sharpness)
     )
-    return out
+    return shaped
+
+
+def _absent(
+    others: np.ndarray, level: np.ndarray, excess: np.ndarray, rule: SpotRule
+) -> np.ndarray:
+    """``(M,)``: nothing in the neighbours ``(M, K, s, s)`` near the place (module doc)."""
+    seen = (others - level[:, None]) / excess[:, None]  # (M, K, s, s)
+    here = seen[:, :, REACH - 2 : REACH + 3, REACH - 2 : REACH + 3].max(axis=(1, 2, 3))
+    absent: np.ndarray = (here < rule.absent_here) & (seen.max(axis=(1, 2, 3)) < rule.absent)
+    return absent

@@ -135,7 +135,7 @@ def collect(
         done = find_candidates(list(window), numbers, cache, params, cache.workers)
         found = done.found
         e = encode_window(done, PATCH)
-        spotted.append(spots(list(window), numbers, found))
+        spotted.append(spots(done))
         label, contrast, on, ids = _label(found, target, placed)
         offset = (frames + 1) << 20  # footprint ids unique over the batch; 0 stays "none"
         regions.append(np.where(on > 0, on + offset, 0))
