@@ -244,12 +244,12 @@ def replay_set(
 
 
 def _stage_stamp() -> str:
-    """A digest of the candidate stage's and the encoding's source: a cached replay set made
-    by other code is never reused."""
-    from hotpixel.detect.cascade import candidates, encoding, stage
+    """A digest of the source of what makes a replay set (the candidate stage, the encoding,
+    the second opinion, the labelling): a cached one made by other code is never reused."""
+    from hotpixel.detect.cascade import candidates, encoding, spot, stage
 
     digest = hashlib.blake2b(digest_size=8)
-    for module in (candidates, encoding, stage):
+    for module in (candidates, encoding, spot, stage, cdata):
         digest.update(pathlib.Path(str(module.__file__)).read_bytes())
     return digest.hexdigest()
 
