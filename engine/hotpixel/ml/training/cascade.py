@@ -8,7 +8,8 @@ Data (:mod:`hotpixel.ml.training.cascade_data`): every clip of the cross-validat
 :mod:`hotpixel.ml.realvideo` (the held-out clips never enter), each with camera moves added
 (locked, pan, handheld, zoom) and its own one-frame defects in every frame, plus the bundled HDR
 stills put in motion with the generator's hard negatives (persistent and moving lights, stuck
-pixels, flashes, cuts). Each clip's candidates are collected once.
+pixels, flashes, cuts). Each clip's candidates are collected once and kept on disk
+(:mod:`hotpixel.ml.training.candidate_cache`), so a second run only fits.
 
 Selection: for each fold of :func:`hotpixel.ml.realvideo.folds`, a network is fitted on the
 fold's training clips and the stills and predicts the fold's validation clips, which it never
@@ -26,16 +27,17 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from hotpixel.detect.cascade import candidates as cand
 from hotpixel.ml import realvideo
+from hotpixel.ml.training import candidate_cache
 from hotpixel.ml.training.cascade_data import (
     CANDIDATE_THRESHOLD,
     Batch,
     choose_threshold,
-    clip_batch,
     collect,
     join_all,
     rates,
@@ -63,7 +65,7 @@ class CascadeTrainConfig:
     stills: int = 400  # generator windows over the bundled stills
     still_points: int = 10  # most persistent lights per still window
     epochs: int = 16
-    recall: float = 0.995  # clear-defect recall the threshold keeps out of fold
+    recall: float = 0.995  # clear-defect recall the threshold keeps out of fold (0.5 at least)
     folds: int = realvideo.DEFAULT_FOLDS
     version: str = "cascade-v2"
     preset: str = "medium"  # DIS flow preset the candidates are found behind
@@ -88,14 +90,20 @@ def pool_data(config: CascadeTrainConfig, log: bool = True) -> PoolData:
     clips = {}
     for group in realvideo.GROUPS:
         for clip in group:
-            clips[clip] = clip_batch(
+            clips[clip] = candidate_cache.clip_batch(
                 clip, MOTIONS, config.frames, config.seed, params, config.preset
             )
             if log:
                 print(f"{clip}: {len(clips[clip].label)} candidates", file=sys.stderr)
-    rng = np.random.Generator(np.random.PCG64([config.seed, 0]))
-    windows = still_windows(config.stills, rng, points=config.still_points)
-    stills = collect(windows, params, config.preset)
+
+    def make_stills() -> Batch:
+        rng = np.random.Generator(np.random.PCG64([config.seed, 0]))
+        windows = still_windows(config.stills, rng, points=config.still_points)
+        return collect(windows, params, config.preset)
+
+    key: dict[str, object] = {"stills": config.stills, "points": config.still_points}
+    key |= {"seed": config.seed, "preset": config.preset, "candidates": params.threshold}
+    stills = candidate_cache.cached("stills", key, make_stills)
     if log:
         print(f"training data collected in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
     return PoolData(clips, stills)
@@ -163,6 +171,8 @@ def train_classifier(config: CascadeTrainConfig, out: str, recipe: str = "") -> 
     data = pool_data(config)
     prob, folds = cross_validate(data, config)
     pooled, pooled_prob = out_of_fold(data, prob)
+    oof: dict[str, Any] = dict(prob)  # kept to choose a threshold again without refits
+    np.savez(os.path.join(out, "cv_predictions.npz"), **oof)
     threshold = choose_threshold(pooled_prob, pooled, config.recall)
     everything = data.joined(tuple(data.clips))
     net, losses = train_net(everything, config.seed, config.epochs)

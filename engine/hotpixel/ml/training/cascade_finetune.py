@@ -13,7 +13,8 @@ the frame were never shown to the reviewer, and frames without verdicts never en
 The labelled candidates are mixed with a replay of the classifier's own training data (real
 clips with camera moves, stills with lights, :mod:`hotpixel.ml.training.cascade_data`: the
 first fold's training clips and the stills),
-cached on disk after the first run, so that what the reviewer did not see (every other kind of
+each clip's cached on disk after the first run (:mod:`hotpixel.ml.training.candidate_cache`), so
+that what the reviewer did not see (every other kind of
 defect) is not forgotten. The network starts from the base file's weights. The operating
 threshold is chosen as the trainer chooses it, on the validation clips' defects
 (:func:`~hotpixel.ml.training.cascade_data.choose_threshold`) on the first fold's
@@ -23,10 +24,7 @@ verdicts' own candidates are scored before and after, and the new file records i
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
-import pathlib
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
@@ -48,6 +46,7 @@ from hotpixel.io.canvas import choose_colour, load_frame, scan_geometry
 from hotpixel.io.colour import Decoder
 from hotpixel.io.sequence import discover
 from hotpixel.ml import realvideo
+from hotpixel.ml.training import candidate_cache
 from hotpixel.ml.training import cascade_data as cdata
 from hotpixel.ml.training import cascade_net as net_mod
 from hotpixel.ml.training.cascade import MOTIONS
@@ -197,90 +196,31 @@ def _review_candidates(
 def replay_set(
     meta: dict[str, str], cfg: ClassifierFinetune, log: Callable[[str], None]
 ) -> tuple[cdata.Batch, cdata.Batch]:
-    """The replay (training) and validation candidates, from the disk cache when there."""
-    key = {
-        "frames": cfg.replay_frames,
-        "stills": cfg.replay_stills,
-        "validation": cfg.validation_frames,
-        "seed": cfg.seed,
-        "preset": meta.get("preset", "medium"),
-        "candidates": meta.get("candidates", "4.0"),
-        "folds": [(f.train, f.validation) for f in realvideo.folds()[:1]],
-        "stage": _stage_stamp(),
-    }
-    digest = hashlib.blake2b(json.dumps(key, sort_keys=True).encode(), digest_size=8).hexdigest()
-    path = realvideo.cache_dir().parent / "replay" / f"cascade-{digest}.npz"
-    if path.exists():
-        with np.load(path) as data:
-            return _unpack(data, "train"), _unpack(data, "val")
+    """The replay (training) and validation candidates, each clip's from the disk cache when
+    there (:mod:`hotpixel.ml.training.candidate_cache`)."""
     t0 = time.perf_counter()
-    params = cand.CandidateParams(threshold=float(key["candidates"]))  # type: ignore[arg-type]
-    preset = str(key["preset"])
+    params = cand.CandidateParams(threshold=float(meta.get("candidates", "4.0")))
+    preset = meta.get("preset", "medium")
     fold = realvideo.folds()[0]
-    rng = np.random.Generator(np.random.PCG64([cfg.seed, 0]))
-    parts = [cdata.collect(cdata.still_windows(cfg.replay_stills, rng), params, preset)]
+
+    def clip(name: str, motions: tuple[str, ...], frames: int) -> cdata.Batch:
+        return candidate_cache.clip_batch(name, motions, frames, cfg.seed, params, preset)
+
+    def stills() -> cdata.Batch:
+        rng = np.random.Generator(np.random.PCG64([cfg.seed, 0]))
+        return cdata.collect(cdata.still_windows(cfg.replay_stills, rng), params, preset)
+
+    key = {"stills": cfg.replay_stills, "seed": cfg.seed, "preset": preset}
+    parts = [candidate_cache.cached("stills", {**key, "candidates": params.threshold}, stills)]
     if cfg.replay_frames > 0:  # 0: stills only (no clip to fetch), for quick runs and tests
-        parts += [
-            cdata.clip_batch(c, MOTIONS, cfg.replay_frames, cfg.seed, params, preset)
-            for c in fold.train
-        ]
+        parts += [clip(c, MOTIONS, cfg.replay_frames) for c in fold.train]
     train = cdata.join_all(parts)
     if cfg.validation_frames > 0:
-        val = cdata.join_all(
-            [
-                cdata.clip_batch(c, MOTIONS[:3], cfg.validation_frames, cfg.seed, params, preset)
-                for c in fold.validation
-            ]
-        )
+        val = cdata.join_all([clip(c, MOTIONS[:3], cfg.validation_frames) for c in fold.validation])
     else:  # no validation: the threshold must be given
         val = cdata.collect(iter(()), params, preset)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp.npz")
-    arrays: dict[str, Any] = {**_pack(train, "train"), **_pack(val, "val")}
-    np.savez(tmp, **arrays)
-    os.replace(tmp, path)
-    log(f"replay set: {len(train.label)} candidates, made in {time.perf_counter() - t0:.0f}s")
+    log(f"replay set: {len(train.label)} candidates, ready in {time.perf_counter() - t0:.0f}s")
     return train, val
-
-
-def _stage_stamp() -> str:
-    """A digest of the source of what makes a replay set (the candidate stage, the encoding,
-    the second opinion, the labelling): a cached one made by other code is never reused."""
-    from hotpixel.detect.cascade import candidates, encoding, spot, stage
-
-    digest = hashlib.blake2b(digest_size=8)
-    for module in (candidates, encoding, spot, stage, cdata):
-        digest.update(pathlib.Path(str(module.__file__)).read_bytes())
-    return digest.hexdigest()
-
-
-_BATCH_ARRAYS = ("label", "contrast", "defects_contrast", "region", "defect_region", "spot")
-
-
-def _pack(b: cdata.Batch, name: str) -> dict[str, np.ndarray]:
-    out = {f"{name}_{k}": getattr(b, k) for k in _BATCH_ARRAYS}
-    out[f"{name}_patches"] = b.encoded.patches.astype(np.float16)
-    out[f"{name}_scalars"] = b.encoded.scalars
-    out[f"{name}_counts"] = np.array([b.frames, b.pixels, b.defects], np.int64)
-    return out
-
-
-def _unpack(data: Any, name: str) -> cdata.Batch:
-    frames, pixels, defects = (int(v) for v in data[f"{name}_counts"])
-    encoded = Encoded(data[f"{name}_patches"].astype(np.float32), data[f"{name}_scalars"])
-    arrays = {k: data[f"{name}_{k}"] for k in _BATCH_ARRAYS}
-    return cdata.Batch(
-        encoded,
-        arrays["label"],
-        arrays["contrast"],
-        frames,
-        pixels,
-        defects,
-        arrays["defects_contrast"],
-        arrays["region"],
-        arrays["defect_region"],
-        arrays["spot"],
-    )
 
 
 def fit(
