@@ -90,7 +90,7 @@ def test_finetune_writes_a_classifier_detect_loads(reviewed, tmp_path, monkeypat
     record = json.loads((tmp_path / "ft.train.json").read_text())
     assert "finetuned from cascade-v1" in record["metadata"]["lineage"]
     assert set(record["metrics"]["verdicts_after"]) == {"accepted_kept", "rejected_kept"}
-    assert list((tmp_path / "clips").parent.glob("replay/cascade-*.npz"))  # cached for next time
+    assert list((tmp_path / "clips").parent.glob("candidates/stills-*.npz"))  # cached for next time
     pattern = json.loads((out / "labels.json").read_text())["pattern"]
     qc2 = str(tmp_path / "qc2")
     assert main(["detect", pattern, "--out", qc2, "--model", model, "--quiet"]) == 0
