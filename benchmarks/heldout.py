@@ -5,7 +5,10 @@ threshold) on :data:`hotpixel.ml.realvideo.HELDOUT`, clips never trained or sele
 camera moves (locked, pan, handheld) and generator defects in every frame
 (:mod:`hotpixel.ml.evaluation.heldout`). Prints recall of all (>= 0.5x over the local level)
 and clear (>= 2x the level) defects, false alerts per frame and per 1080p-equivalent frame,
-false alerts on small persistent lights, and the spread over clips. ``--folds K`` also scores
+false alerts on small persistent lights, and the spread over clips. ``--particles N`` adds N
+fast small bright things crossing the picture per frame (sparks, rain, dust:
+:func:`hotpixel.ml.synth.negatives.add_particles`), their false alerts counted with the
+lights'. ``--folds K`` also scores
 the same detector on each cross-validation fold's validation clips (for a model trained on all
 of the pool this is not a cross-validated figure: it says how the clips differ). Needs the eval
 extra (PyAV) and the shared data folder ($HOTPIXEL_SHARED_DATA). Run from the repository root:
@@ -39,12 +42,21 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--threshold", type=float, help="default: the detector's own")
     ap.add_argument("--folds", type=int, default=0, help="also score the folds' validation clips")
     ap.add_argument("--json", default="", help="write the tables to this JSON file")
+    ap.add_argument(
+        "--particles",
+        type=float,
+        default=0.0,
+        help="also add this many sparks/rain/dust crossing the picture per frame (counted as "
+        "lights)",
+    )
     args = ap.parse_args(argv)
     detector = create(DetectParams(detector=args.detector, model=args.model, device="cpu"))
     threshold = args.threshold if args.threshold is not None else detector.default_threshold
     name = f"{detector.name} {detector.model_version}"
     t0 = time.perf_counter()
-    cells = heldout.evaluate(detector, frames=args.frames, seed=args.seed, log=_log)
+    cells = heldout.evaluate(
+        detector, frames=args.frames, seed=args.seed, log=_log, particles=args.particles
+    )
     summary = heldout.summarise(cells, threshold)
     result = {"detector": name, "frames": args.frames, "seed": args.seed}
     result["heldout"] = summary.as_dict()
@@ -52,7 +64,8 @@ def main(argv: list[str] | None = None) -> int:
         heldout.format_summary(
             summary,
             f"held-out clips ({', '.join(realvideo.HELDOUT)}): {name} at {summary.threshold}, "
-            f"{args.frames} frames per clip and motion, seed {args.seed}",
+            f"{args.frames} frames per clip and motion, seed {args.seed}"
+            + (f", {args.particles:g} particles a frame" if args.particles else ""),
         )
     )
     if args.folds:

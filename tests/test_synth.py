@@ -7,7 +7,14 @@ import pytest
 from scipy import ndimage
 
 from hotpixel.ml.synth import negatives
-from hotpixel.ml.synth.defects import LABEL_LEVEL, SHAPES, curve_shape, inject, placement_heatmap
+from hotpixel.ml.synth.defects import (
+    APART,
+    LABEL_LEVEL,
+    SHAPES,
+    curve_shape,
+    inject,
+    placement_heatmap,
+)
 from hotpixel.ml.synth.plates import EVAL_PLATES, bundled_plates, load_plate, training_plate_names
 from hotpixel.ml.synth.windows import WindowConfig, make_window
 
@@ -150,3 +157,38 @@ def test_faint_marks_only_the_footprints_of_defects_below_the_snr(plates):
                 seen_strong = True
                 assert not faint[y, x], f"strong defect at ({d.x}, {d.y}) marked faint"
     assert seen_faint and seen_strong
+
+
+def test_inject_keeps_apart_from_the_neighbouring_frames_defects():
+    frame = np.full((60, 60, 3), 0.1, np.float32)
+    heat = np.zeros((60, 60), np.float32)
+    heat[20:30, 20:30] = 1.0  # every draw lands in one small patch
+    near = inject(frame.copy(), 0, heat, 1, np.random.default_rng(0))
+    rng = np.random.default_rng(1)
+    placed = inject(frame.copy(), 1, heat, 3, rng, apart=near)
+    for d in placed:
+        assert max(abs(d.x - near[0].x), abs(d.y - near[0].y)) >= APART
+    free = inject(frame.copy(), 1, heat, 3, np.random.default_rng(1))
+    assert any(max(abs(d.x - near[0].x), abs(d.y - near[0].y)) < APART for d in free)
+
+
+def test_particles_cross_the_picture_for_a_few_frames():
+    frames = [np.full((120, 160, 3), 0.05, np.float32) for _ in range(8)]
+    before = [f.copy() for f in frames]
+    where = negatives.add_particles(frames, np.random.default_rng(4), per_frame=1.0)
+    assert len(where) == len(frames)
+    assert sum(int(w.sum()) for w in where) > 0
+    for f, b, w in zip(frames, before, where, strict=True):
+        change = np.abs(f - b).max(axis=2)
+        assert (change[~w] <= 0.06 * change.max()).all()  # each marked where it is above 5%
+    # one particle: it lives at least two frames, somewhere else in each
+    single = [np.full((200, 200, 3), 0.05, np.float32) for _ in range(6)]
+    for seed in range(20):
+        marks = negatives.add_particles(single, np.random.default_rng(seed), per_frame=0.2)
+        lit = [i for i, m in enumerate(marks) if m.any()]
+        if len(lit) >= 2:
+            a, b = (ndimage.center_of_mass(marks[i]) for i in lit[:2])
+            assert np.hypot(a[0] - b[0], a[1] - b[1]) > 3.0
+            break
+    else:
+        pytest.fail("no particle lived two frames in 20 seeds")

@@ -47,6 +47,7 @@ from scipy import ndimage
 
 from ..errors import InputError
 from .synth.defects import Defect, inject, placement_heatmap
+from .synth.negatives import add_particles
 from .synth.night import NightClip
 
 MOTIONS = ("locked", "pan", "handheld", "zoom")
@@ -626,15 +627,22 @@ def defected_clip(
     rng: np.random.Generator,
     defects: int,
     with_lights: bool = False,
+    particles: float = 0.0,
 ) -> DefectedClip:
     """``centres + 4`` frames of ``clip`` from a random start, moved as ``motion`` says, each
     frame with ``defects`` of its own placed by the generator's heatmap over its window (so
-    neighbours carry other defects, as a real plate would). The one recipe training and the
-    real-motion evaluation share.
+    neighbours carry other defects, as a real plate would, never within a few pixels of this
+    frame's: :func:`hotpixel.ml.synth.defects.inject`'s ``apart``). The one recipe training and
+    the real-motion evaluation share.
+
+    ``particles`` > 0 adds that many fast small bright things crossing the picture per frame
+    (:func:`hotpixel.ml.synth.negatives.add_particles`: sparks, rain, dust) before the defects,
+    drawn from their own generator seeded from ``rng``.
 
     ``with_lights`` also maps each frame's small persistent lights (:attr:`DefectedClip.lights`):
     those a made clip knows of, moved with the frames, and those :func:`small_lights` finds in
-    the clean frames. It draws nothing from ``rng``, so the frames and defects are the same."""
+    the clean frames, and the particles' places. It draws nothing from ``rng``, so the frames
+    and defects are the same."""
     length = centres + 4
     total = frame_count(clip)
     start = int(rng.integers(0, max(total - length, 0) + 1))
@@ -645,12 +653,17 @@ def defected_clip(
         raw = load(clip, 0, length)
     path = camera_path(motion, len(raw), rng) if motion != "locked" else None
     moved = moved_clip(raw, path) if path is not None else raw.copy()
+    crossing = None
+    if particles > 0:
+        crossing = add_particles(moved, np.random.default_rng(int(rng.integers(2**63))), particles)
     clean = moved.copy()
-    targets, placed = [], []
+    targets: list[np.ndarray] = []
+    placed: list[list[Defect]] = []
     for i in range(len(moved)):
         heat = placement_heatmap([clean[j] for j in window_indices(i, len(moved))], 0.3)
         target = np.zeros(moved.shape[1:3], np.float32)
-        placed.append(inject(moved[i], i, heat, defects, rng, (0.5, 50.0), target, 0.25))
+        near = [d for j in range(max(i - 2, 0), i) for d in placed[j]]  # the window's others
+        placed.append(inject(moved[i], i, heat, defects, rng, (0.5, 50.0), target, 0.25, near))
         targets.append(target)
     found = None
     if with_lights:
@@ -661,6 +674,8 @@ def defected_clip(
             if path is not None:
                 masks = moved_clip(masks, path)
             found = [f | (m[..., 0] > 0.25) for f, m in zip(found, masks, strict=True)]
+        if crossing is not None:
+            found = [f | c for f, c in zip(found, crossing, strict=True)]
     return DefectedClip(moved, targets, placed, found)
 
 

@@ -48,17 +48,25 @@ Cells = dict[tuple[str, str], Scored]  # (clip, motion) -> counts
 
 
 def segments(
-    clip: str, motion: str, frames: int, seed: int, defects: int = DEFECTS_PER_FRAME
+    clip: str,
+    motion: str,
+    frames: int,
+    seed: int,
+    defects: int = DEFECTS_PER_FRAME,
+    particles: float = 0.0,
 ) -> Iterator[realvideo.DefectedClip]:
     """``frames`` centre frames of ``clip`` moved as ``motion``, in segments of up to
-    :data:`SEGMENT` from random places, with light maps. The rng is seeded by ``(seed, clip,
-    motion)``, so a clip's segments do not change when other clips are added."""
+    :data:`SEGMENT` from random places, with light maps (and ``particles`` fast small bright
+    things crossing the picture per frame, counted with the lights). The rng is seeded by
+    ``(seed, clip, motion)``, so a clip's segments do not change when other clips are added."""
     key = zlib.crc32(clip.encode())
     rng = np.random.Generator(np.random.PCG64([seed, key, CLASSES.index(motion)]))
     left = frames
     while left > 0:
         count = min(SEGMENT, left)
-        yield realvideo.defected_clip(clip, motion, count, rng, defects, with_lights=True)
+        yield realvideo.defected_clip(
+            clip, motion, count, rng, defects, with_lights=True, particles=particles
+        )
         left -= count
 
 
@@ -83,11 +91,12 @@ def score_clip(
     frames: int,
     seed: int,
     defects: int = DEFECTS_PER_FRAME,
+    particles: float = 0.0,
 ) -> Scored:
     """One cell: ``detector`` over ``frames`` centre frames of ``clip`` as ``motion``."""
     out = Scored()
     base = 0
-    for seg in segments(clip, motion, frames, seed, defects):
+    for seg in segments(clip, motion, frames, seed, defects, particles):
         for sample, numbers in samples(seg):
             window = Window(tuple(sample.frames), tuple(base + n for n in numbers), 2)
             score_map(detector(window), sample, out)
@@ -103,13 +112,15 @@ def evaluate(
     motions: Iterable[str] = CLASSES,
     defects: int = DEFECTS_PER_FRAME,
     log: Callable[[str], None] | None = None,
+    particles: float = 0.0,
 ) -> Cells:
     """``{(clip, motion): Scored}`` for ``detector`` over ``clips`` (default: the held-out
-    clips) and ``motions``, ``frames`` centre frames each."""
+    clips) and ``motions``, ``frames`` centre frames each (``particles``: see
+    :func:`segments`)."""
     out: Cells = {}
     for clip in clips:
         for motion in motions:
-            out[clip, motion] = score_clip(detector, clip, motion, frames, seed, defects)
+            out[clip, motion] = score_clip(detector, clip, motion, frames, seed, defects, particles)
             if log:
                 log(f"{clip} {motion}: {out[clip, motion].frames} frames")
     return out

@@ -9,6 +9,7 @@ the local background, from barely visible to far above 1.0.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -23,6 +24,7 @@ SHAPES: dict[str, np.ndarray] = {
     "hline": np.array([[0.6, 1.0, 0.6]]),
     "vline": np.array([[0.6], [1.0], [0.6]]),
 }
+APART = 10  # px a defect keeps from those of the frames around it (see inject)
 LABEL_LEVEL = 0.3  # pixels carrying at least this share of a defect's peak are labelled 1
 COLOURS: dict[str, np.ndarray] = {
     "white": np.array([1.0, 1.0, 1.0]),
@@ -92,12 +94,16 @@ def inject(
     contrast: tuple[float, float] = (0.5, 50.0),
     label: np.ndarray | None = None,
     curvilinear_share: float = 0.0,
+    apart: Sequence[Defect] = (),
 ) -> list[Defect]:
     """Paint ``count`` hot pixels into ``frame`` (in place) at places drawn from ``heatmap``.
 
     Contrast is drawn log-uniformly; the peak is ``background * (1 + contrast)`` with the
     background floored at 0.02 so defects on black are visible. Defects keep 6 px apart and
-    5 px from the border.
+    5 px from the border, and :data:`APART` px from the defects of ``apart`` (those of the
+    frames around this one: independent one-frame defects at a real sensor's rate almost never
+    fall within a few pixels of each other on neighbouring frames, so a test set dense with
+    defects must not make them do so).
     """
     h, w = heatmap.shape
     placed: list[Defect] = []
@@ -111,6 +117,8 @@ def inject(
         if not (5 <= x < w - 5 and 5 <= y < h - 5):
             continue
         if any(abs(d.x - x) < 6 and abs(d.y - y) < 6 for d in placed):
+            continue
+        if any(abs(d.x - x) < APART and abs(d.y - y) < APART for d in apart):
             continue
         curved = rng.random() < curvilinear_share
         shape = curve_shape(rng) if curved else None

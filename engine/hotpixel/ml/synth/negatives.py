@@ -1,10 +1,12 @@
 """Hard negatives: real-looking things that are not hot pixels, labelled 0.
 
 Small bright points that persist across the window (glints, catch lights, practical lights,
-stars), moving with the scene or still, steady or twinkling; defects stuck on the sensor (they
+stars), moving with the scene or still, steady or twinkling; fast small bright things crossing
+the picture for a few frames (sparks, rain, snow, dust); defects stuck on the sensor (they
 persist, so they are not one-frame hot pixels); a flash on the centre frame; a scene cut inside
 the window. Each function works in place on a list of ``(H, W, 3)`` frames and returns a
-``(H, W)`` bool map of where it put something, so training can weight those pixels up.
+``(H, W)`` bool map (per frame, for :func:`add_particles`) of where it put something, so
+training can weight those pixels up and evaluation can count false alerts there.
 """
 
 from __future__ import annotations
@@ -79,3 +81,75 @@ def cut(frames: list[np.ndarray], other: list[np.ndarray], rng: np.random.Genera
     else:
         for t in range(centre + 1, len(frames)):
             frames[t] = other[t]
+
+
+def add_particles(
+    frames: np.ndarray | list[np.ndarray],
+    rng: np.random.Generator,
+    per_frame: float,
+    speed: tuple[float, float] = (6.0, 60.0),
+) -> list[np.ndarray]:
+    """Fast small bright things crossing the picture (sparks, rain, snow, dust, a thrown glint),
+    in place over a sequence of ``(H, W, 3)`` frames; per frame, an ``(H, W)`` bool map of where
+    one is.
+
+    On average ``per_frame`` are born each frame. Each lives 2 to 6 consecutive frames on a
+    straight path at ``speed`` px/frame (log-uniform) in any direction, blurred along its path
+    by a shutter open 10-50% of the frame (a streak ``speed x shutter`` long, at least a point),
+    0.4-1.0 px wide, 1.5x-100x its local level at birth, white to spark orange. Alone in one
+    frame it could pass for a defect; across the frames it is in, it is not one: it is there in
+    a neighbour, further on its path.
+    """
+    n = len(frames)
+    h, w = frames[0].shape[:2]
+    where = [np.zeros((h, w), bool) for _ in range(n)]
+    born = rng.poisson(per_frame * n)
+    for _ in range(born):
+        first = int(rng.integers(-2, n))
+        life = int(rng.integers(2, 7))
+        v = float(np.exp(rng.uniform(np.log(speed[0]), np.log(speed[1]))))
+        angle = rng.uniform(0, 2 * np.pi)
+        vx, vy = v * np.cos(angle), v * np.sin(angle)
+        x0, y0 = rng.uniform(0, w), rng.uniform(0, h)
+        shutter = rng.uniform(0.1, 0.5)
+        sigma = rng.uniform(0.4, 1.0)
+        colour = np.array([1.0, rng.uniform(0.5, 1.0), rng.uniform(0.2, 1.0)], np.float32)
+        start = frames[max(first, 0)] if first < n else frames[-1]
+        level = max(float(start[int(y0), int(x0)].max()), 0.02)
+        peak = level * float(np.exp(rng.uniform(np.log(1.5), np.log(100.0))))
+        for t in range(max(first, 0), min(first + life, n)):
+            cx, cy = x0 + vx * (t - first), y0 + vy * (t - first)
+            _streak(frames[t], where[t], cx, cy, vx * shutter, vy * shutter, sigma, peak * colour)
+    return where
+
+
+def _streak(
+    frame: np.ndarray,
+    where: np.ndarray,
+    cx: float,
+    cy: float,
+    dx: float,
+    dy: float,
+    sigma: float,
+    rgb: np.ndarray,
+) -> None:
+    """Add a gaussian line from ``(cx, cy) - (dx, dy) / 2`` to ``+ (dx, dy) / 2``, its brightest
+    pixel ``rgb``, to ``frame``; mark where it is above 5% in ``where``."""
+    h, w = where.shape
+    r = int(np.ceil(4 * sigma + max(abs(dx), abs(dy)) / 2)) + 1
+    bx0, bx1 = max(int(cx) - r, 0), min(int(cx) + r + 1, w)
+    by0, by1 = max(int(cy) - r, 0), min(int(cy) + r + 1, h)
+    if bx1 <= bx0 or by1 <= by0:
+        return
+    yy, xx = np.mgrid[by0:by1, bx0:bx1].astype(np.float32)
+    steps = max(2, int(np.hypot(dx, dy) * 2))
+    line = np.zeros(yy.shape, np.float32)
+    for s in np.linspace(-0.5, 0.5, steps):
+        px, py = cx + dx * s, cy + dy * s
+        line += np.exp(-((xx - px) ** 2 + (yy - py) ** 2) / (2 * sigma**2))
+    top = float(line.max())
+    if top <= 0.0:
+        return
+    line /= top
+    frame[by0:by1, bx0:bx1] += line[..., None] * rgb
+    where[by0:by1, bx0:bx1] |= line > 0.05

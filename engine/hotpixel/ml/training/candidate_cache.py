@@ -5,10 +5,10 @@ Collecting a clip's candidates (decode, flow, the candidate stage, the encoding)
 training run; fitting the network takes a minute. :func:`cached` keeps each
 :class:`~hotpixel.ml.training.cascade_data.Batch` in ``<clip cache>/../candidates/`` (see
 :func:`hotpixel.ml.realvideo.cache_dir`) under a digest of everything that made it: the caller's
-key and the source of the candidate stage, the encoding, the second opinion and the labelling
-(:func:`stage_stamp`). Changed code or settings give another file; a file is written whole
-(temporary name, then rename) or not at all, and stored in float32, so a run from the cache
-trains exactly as a run that collected afresh.
+key and the source of the candidate stage, the encoding, the second opinion, the labelling and
+the material (clips, defects, negatives: :func:`stage_stamp`). Changed code or settings give
+another file; a file is written whole (temporary name, then rename) or not at all, and stored in
+float32, so a run from the cache trains exactly as a run that collected afresh.
 """
 
 from __future__ import annotations
@@ -35,9 +35,10 @@ def stage_stamp() -> str:
     """A digest of the source of what makes a batch: cached batches made by other code are
     never reused."""
     from hotpixel.detect.cascade import candidates, encoding, spot, stage
+    from hotpixel.ml.synth import defects, negatives, night
 
     digest = hashlib.blake2b(digest_size=8)
-    for module in (candidates, encoding, spot, stage, cdata):
+    for module in (candidates, encoding, spot, stage, cdata, realvideo, defects, negatives, night):
         digest.update(pathlib.Path(str(module.__file__)).read_bytes())
     return digest.hexdigest()
 

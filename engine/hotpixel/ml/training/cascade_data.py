@@ -35,6 +35,8 @@ from hotpixel.ml.synth.plates import load_plate, training_plate_names
 from hotpixel.ml.synth.windows import WindowConfig, make_window
 
 HD = 1920 * 1080
+PARTICLES = 2.0  # sparks, rain, dust born a frame in the segments of PARTICLE_MOTIONS
+PARTICLE_MOTIONS = ("locked", "handheld")
 CANDIDATE_THRESHOLD = 4.0  # sigmas: the classifier sees borderline candidates too
 
 
@@ -91,9 +93,12 @@ def clip_windows(
     clip: str, motions: tuple[str, ...], frames: int, rng: np.random.Generator, defects: int = 6
 ) -> Iterator[tuple[np.ndarray, list[int], np.ndarray, list[Defect]]]:
     """``(window (5, H, W, 3), numbers, centre target (H, W), centre defects)`` from a real
-    clip: ``frames`` centre frames per motion; each frame has its own defects."""
+    clip: ``frames`` centre frames per motion; each frame has its own defects, and the
+    segments of :data:`PARTICLE_MOTIONS` fast small bright things crossing the picture
+    (:data:`PARTICLES` born a frame) as hard negatives."""
     for motion in motions:
-        seg = realvideo.defected_clip(clip, motion, frames, rng, defects)
+        crossing = PARTICLES if motion in PARTICLE_MOTIONS else 0.0
+        seg = realvideo.defected_clip(clip, motion, frames, rng, defects, particles=crossing)
         for c in range(2, len(seg.frames) - 2):
             idx = list(range(c - 2, c + 3))
             yield seg.frames[idx], idx, seg.targets[c], seg.defects[c]
