@@ -150,3 +150,32 @@ def test_thresholds_are_chosen_out_of_fold(monkeypatch):
     cv = recipe.cv_metrics(data, prob, threshold)
     assert set(cv["per_clip"]) == {"a", "b", "c", "d"}
     assert cv["spread"]["recall_clear"]["worst"] in "abcd"
+
+
+def test_operating_threshold_falls_back_to_the_false_alert_bound(monkeypatch):
+    """The recall bar where some threshold keeps it; else the lowest threshold within the
+    false-alert bound; else the grid's highest."""
+    from hotpixel.ml.training import cascade as recipe
+    from hotpixel.ml.training import cascade_data as cdata
+
+    def rates_for(recall_at, fa_at):
+        def rates(prob, data, t):
+            return {"recall_clear": recall_at(t), "false_alerts_per_frame": fa_at(t)}
+
+        return rates
+
+    def use(recall_at, fa_at):
+        fake = rates_for(recall_at, fa_at)
+        monkeypatch.setattr(recipe, "rates", fake)
+        monkeypatch.setattr(cdata, "rates", fake)  # choose_threshold's own
+        return recipe.operating_threshold(np.zeros(0), None, 0.995, 0.3)
+
+    # the bar is kept up to 0.9: that is the threshold, whatever the false alerts
+    assert use(lambda t: 0.999 if t <= 0.9 else 0.9, lambda t: 5.0) == 0.9
+    # the bar is out of reach: the lowest threshold whose false alerts are within 0.3
+    chosen = use(lambda t: 0.98, lambda t: 1.0 - t)
+    assert 1.0 - chosen <= 0.3 and all(
+        1.0 - t > 0.3 for t in recipe.THRESHOLDS if 0.5 <= t < chosen
+    )
+    # nothing is within the bound either: the grid's highest
+    assert use(lambda t: 0.98, lambda t: 2.0) == max(recipe.THRESHOLDS)

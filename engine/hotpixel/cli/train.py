@@ -16,7 +16,16 @@ from typing import Any
 from hotpixel.errors import UsageError
 
 # flags of one detector's trainer only: (flag, detector)
-_CASCADE_ONLY = ("frames", "stills", "still_points", "epochs", "recall", "version", "preset")
+_CASCADE_ONLY = (
+    "frames",
+    "stills",
+    "still_points",
+    "epochs",
+    "recall",
+    "false_alerts",
+    "version",
+    "preset",
+)
 _NEURAL_ONLY = ("config", "steps")
 
 
@@ -40,7 +49,13 @@ def add_parser(sub: Any, name: str) -> argparse.ArgumentParser:
     cascade.add_argument(
         "--recall", type=float, help="clear-defect recall the threshold keeps on validation (0.995)"
     )
-    cascade.add_argument("--version", help="model version, also the file name (cascade-v2)")
+    cascade.add_argument(
+        "--false-alerts",
+        type=float,
+        help="where no threshold keeps --recall: the false alerts per 1080p frame the lowest "
+        "chosen one may raise out of fold (0.3)",
+    )
+    cascade.add_argument("--version", help="model version, also the file name (cascade-v3)")
     cascade.add_argument(
         "--preset", choices=("ultrafast", "fast", "medium"), help="DIS flow preset (medium)"
     )

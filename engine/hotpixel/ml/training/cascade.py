@@ -14,8 +14,10 @@ pixels, flashes, cuts). Each clip's candidates are collected once and kept on di
 Selection: for each fold of :func:`hotpixel.ml.realvideo.folds`, a network is fitted on the
 fold's training clips and the stills and predicts the fold's validation clips, which it never
 saw; the threshold is the highest that keeps ``recall`` of the clear defects (at least 2x their
-local level) over the pooled out-of-fold predictions, and the per-clip rates there are the
-cross-validated figures (their spread too). The shipped network is then fitted on every pooled
+local level) over the pooled out-of-fold predictions or, where none does, the lowest whose
+pooled out-of-fold false alerts stay within ``false_alerts`` per 1080p-equivalent frame
+(:func:`operating_threshold`), and the per-clip rates there are the cross-validated figures
+(their spread too). The shipped network is then fitted on every pooled
 clip and the stills, and operates at that threshold.
 """
 
@@ -33,6 +35,7 @@ import numpy as np
 
 from hotpixel.detect.cascade import candidates as cand
 from hotpixel.ml import realvideo
+from hotpixel.ml.evaluation.harness import THRESHOLDS
 from hotpixel.ml.training import candidate_cache
 from hotpixel.ml.training.cascade_data import (
     CANDIDATE_THRESHOLD,
@@ -66,8 +69,9 @@ class CascadeTrainConfig:
     still_points: int = 10  # most persistent lights per still window
     epochs: int = 16
     recall: float = 0.995  # clear-defect recall the threshold keeps out of fold (0.5 at least)
+    false_alerts: float = 0.3  # ... else the false alerts per 1080p frame it allows out of fold
     folds: int = realvideo.DEFAULT_FOLDS
-    version: str = "cascade-v2"
+    version: str = "cascade-v3"
     preset: str = "medium"  # DIS flow preset the candidates are found behind
 
 
@@ -130,6 +134,22 @@ def out_of_fold(data: PoolData, prob: dict[str, np.ndarray]) -> tuple[Batch, np.
     return join_all([data.clips[c] for c in clips]), np.concatenate([prob[c] for c in clips])
 
 
+def operating_threshold(prob: np.ndarray, data: Batch, recall: float, false_alerts: float) -> float:
+    """The highest threshold that keeps ``recall`` of the clear defects in ``data`` (out-of-fold
+    ``prob``); where not even 0.5 does, the lowest threshold of the evaluation's grid whose
+    false alerts are at most ``false_alerts`` per 1080p-equivalent frame (the grid's highest
+    when none is). Candidates count one by one here, so a place that holds several counts as
+    several: the bound is stricter than the same figure counted by place in a run."""
+    best = choose_threshold(prob, data, recall)
+    if rates(prob, data, best)["recall_clear"] >= recall:
+        return best
+    grid = [t for t in THRESHOLDS if t >= 0.5]
+    for t in grid:
+        if rates(prob, data, t)["false_alerts_per_frame"] <= false_alerts:
+            return t
+    return grid[-1]
+
+
 def cv_metrics(data: PoolData, prob: dict[str, np.ndarray], threshold: float) -> dict[str, object]:
     """Out-of-fold rates at ``threshold``: pooled, per clip, and their spread over clips."""
     pooled, pooled_prob = out_of_fold(data, prob)
@@ -173,7 +193,7 @@ def train_classifier(config: CascadeTrainConfig, out: str, recipe: str = "") -> 
     pooled, pooled_prob = out_of_fold(data, prob)
     oof: dict[str, Any] = dict(prob)  # kept to choose a threshold again without refits
     np.savez(os.path.join(out, "cv_predictions.npz"), **oof)
-    threshold = choose_threshold(pooled_prob, pooled, config.recall)
+    threshold = operating_threshold(pooled_prob, pooled, config.recall, config.false_alerts)
     everything = data.joined(tuple(data.clips))
     net, losses = train_net(everything, config.seed, config.epochs)
     cv = cv_metrics(data, prob, threshold)
