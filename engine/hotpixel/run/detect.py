@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -60,7 +61,7 @@ def run_detect(job: DetectJob, progress: Progress | None = None) -> RunResult:
     }
     pending = [f for f in plan.targets if job.force or stale[f] is not None]
     recomputed = _recomputed(stale) if not job.force else {}
-    header = _run_header(job, plan, display, colour)
+    header = _run_header(job, plan, display, colour, ctx.canvas)
     write_run_record(ctx.out, ctx.fingerprint, header)
     _announce_start(progress, plan, header, colour, len(pending))
     if recomputed:
@@ -205,6 +206,15 @@ def recompute_text(stale: dict[int, Stale | None]) -> str:
     return f"recomputing {total} frame(s): " + "; ".join(parts)
 
 
+def size_warnings(detector: Detector, canvas: Geometry) -> list[dict[str, str]]:
+    """What a detector says of judging pictures of the canvas's size (a detector with a
+    ``size_warning`` method: the cascade on pictures too small for optical flow)."""
+    check: Callable[[int, int], tuple[str, str] | None] | None
+    check = getattr(detector, "size_warning", None)
+    found = check(canvas.height, canvas.width) if check is not None else None
+    return [] if found is None else [{"code": found[0], "message": found[1]}]
+
+
 def _model_name(detector: Detector) -> str:
     """``neural temporal-v2``, or ``classical`` for a detector without a model."""
     model = detector.model_version
@@ -212,7 +222,7 @@ def _model_name(detector: Detector) -> str:
 
 
 def _run_header(
-    job: DetectJob, plan: RunPlan, display: Geometry, colour: InputColour
+    job: DetectJob, plan: RunPlan, display: Geometry, colour: InputColour, canvas: Geometry
 ) -> dict[str, Any]:
     """What the report says of the run besides its frames (kept as ``runs/<fingerprint>.json``).
 
@@ -223,6 +233,7 @@ def _run_header(
     warnings = inert_warnings(params)
     if colour.warning:
         warnings.append({"code": "colour_assumed", "message": colour.warning})
+    warnings.extend(size_warnings(plan.detector, canvas))
     return {
         "source": {
             "pattern": os.path.abspath(seq.pattern.display()),
