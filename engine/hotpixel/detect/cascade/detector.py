@@ -36,7 +36,7 @@ from importlib import resources
 import numpy as np
 
 from hotpixel.detect.cascade import candidates as cand
-from hotpixel.detect.cascade.encoding import PATCH, Encoded, encode_window
+from hotpixel.detect.cascade.encoding import CHANNELS, PATCH, SCALARS, Encoded, encode_window
 from hotpixel.detect.cascade.spot import SPOT_PROBABILITY, SpotRule, spots
 from hotpixel.detect.cascade.stage import find_candidates
 from hotpixel.detect.detectors.classical import ClassicalDetector
@@ -96,7 +96,7 @@ class CascadeDetector:
         spot_rule: SpotRule | None = DEFAULT_SPOT_RULE,
     ) -> None:
         path = classifier_path or default_classifier_path()
-        self.session, self.info = load_classifier(path, device)
+        self.session, self.info = load_classifier(path, device, CHANNELS, PATCH, SCALARS)
         self.model_version = self.info.version
         self.default_threshold = self.info.threshold
         self.params = params or cand.CandidateParams(threshold=self.info.candidate_threshold)
