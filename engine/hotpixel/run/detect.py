@@ -193,14 +193,20 @@ def _recomputed(stale: dict[int, Stale | None]) -> dict[str, list[int]]:
 
 
 def recompute_text(stale: dict[int, Stale | None]) -> str:
-    """``recomputing 5 frame(s): 1000-1004 (an input frame changed: 1002)`` for people."""
+    """``recomputing 5 frame(s): 1000-1004 (an input frame changed: 1002 by content (same
+    size and time))`` for people: which input frames changed, and how that was seen."""
     by_reason = _recomputed(stale)
     changed = sorted({c for s in stale.values() if s is not None for c in s.changed})
+    content = sorted({c for s in stale.values() if s is not None for c in s.content})
     parts = []
     for reason, frames in by_reason.items():
         detail = ""
         if reason == INPUT_CHANGED and changed:
-            detail = f": {format_ranges(changed)}, by size or modification time"
+            quick = [f for f in changed if f not in set(content)]
+            how = [f"{format_ranges(quick)} by size or modification time"] if quick else []
+            if content:
+                how.append(f"{format_ranges(content)} by content (same size and time)")
+            detail = ": " + " and ".join(how)
         parts.append(f"{format_ranges(frames)} ({reason}{detail})")
     total = sum(len(f) for f in by_reason.values())
     return f"recomputing {total} frame(s): " + "; ".join(parts)
