@@ -20,6 +20,7 @@ from hotpixel.detect.windows import plan_windows
 from hotpixel.io.canvas import choose_colour, scan_geometry
 from hotpixel.io.colour import Decoder, InputColour
 from hotpixel.io.exr_writer import MASK_CHANNEL
+from hotpixel.io.frames import choice_warning
 from hotpixel.io.geometry import Geometry
 from hotpixel.io.sequence import FrameSequence, discover, format_ranges
 from hotpixel.outputs.masks import mask_floor
@@ -31,7 +32,7 @@ from hotpixel.progress import Progress
 from hotpixel.run.frames import RunContext, process
 from hotpixel.run.job import DetectJob, RunResult, context_frames, job_targets
 from hotpixel.run.layout import mask_path, mask_pattern, prepare_output
-from hotpixel.run.parameters import effective, inert_warnings, resolved_threshold
+from hotpixel.run.parameters import effective, inert_warnings, resolved_threshold, selection
 
 
 @dataclass(frozen=True)
@@ -97,7 +98,7 @@ def _context(job: DetectJob, plan: RunPlan) -> tuple[RunContext, InputColour, Ge
     """
     seq = plan.seq
     # a chunk with nothing to do still reads one header for the report's geometry
-    canvas, display = scan_geometry(seq, plan.read or list(seq.frames[:1]))
+    canvas, display = scan_geometry(seq, plan.read or list(seq.frames[:1]), selection(plan.params))
     colour = _colour(seq, job, plan.params)
     decoder = Decoder(colour)
     out = os.path.abspath(job.out_dir)
@@ -126,7 +127,7 @@ def _colour(seq: FrameSequence, job: DetectJob, params: DetectParams) -> InputCo
     shot chooses alike."""
     excluded = set(job.exclude)
     first = [next((f for f in seq.frames if f not in excluded), seq.frames[0])]
-    return choose_colour(seq, first, params.colorspace, params.ocio)
+    return choose_colour(seq, first, params.colorspace, params.ocio, selection(params))
 
 
 def run_fingerprint(
@@ -240,6 +241,10 @@ def _run_header(
     if colour.warning:
         warnings.append({"code": "colour_assumed", "message": colour.warning})
     warnings.extend(size_warnings(plan.detector, canvas))
+    first = plan.read[0] if plan.read else seq.frames[0]
+    choice = choice_warning(seq.path(first), first, selection(params))
+    if choice:
+        warnings.append({"code": "part_chosen", "message": choice})
     return {
         "source": {
             "pattern": os.path.abspath(seq.pattern.display()),
