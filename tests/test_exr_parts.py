@@ -106,3 +106,12 @@ def test_the_chunk_command_carries_the_choice(tmp_path, name, value):
     params = DetectParams(**{name: value})
     cmd = chunk_command(DetectJob(str(tmp_path / "s.####.exr"), str(tmp_path), params), "1-5")
     assert cmd[cmd.index(f"--{name}") + 1] == value
+
+
+def test_the_qc_page_shows_the_part_detection_read(tmp_path):
+    from hotpixel.outputs.qc_page import frame_loader
+
+    pattern = _two_parts(tmp_path / "plate")
+    assert _run(pattern, tmp_path / "qc", "--part", "diffuse") == 0
+    frame = frame_loader(_report(tmp_path / "qc"))(1003)
+    assert frame is not None and frame[HOT[1], HOT[0]].max() > 1.0  # the hot pixel's part
