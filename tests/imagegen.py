@@ -39,6 +39,23 @@ def write_image(
     out.close()
 
 
+def write_parts(path: str, parts: Sequence[tuple[str, np.ndarray]], fmt: str = "half") -> None:
+    """A multi-part EXR: one part per ``(name, (h, w, 3) pixels)``, channels R, G, B each."""
+    specs = []
+    for name, pixels in parts:
+        spec = oiio.ImageSpec(pixels.shape[1], pixels.shape[0], 3, fmt)
+        spec.channelnames = ("R", "G", "B")
+        spec.attribute("name", name)
+        specs.append(spec)
+    out = oiio.ImageOutput.create(path)
+    assert out is not None and out.open(path, specs), oiio.geterror()
+    for i, (_, pixels) in enumerate(parts):
+        if i:
+            assert out.open(path, specs[i], "AppendSubimage"), out.geterror()
+        assert out.write_image(np.ascontiguousarray(pixels, np.float32)), out.geterror()
+    out.close()
+
+
 def dark_plate(rng: np.random.Generator, w: int = 64, h: int = 48) -> np.ndarray:
     """A dark, grainy, slightly textured ``(h, w, 3)`` float32 plate."""
     yy, xx = np.mgrid[0:h, 0:w]

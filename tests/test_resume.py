@@ -162,3 +162,48 @@ def test_report_stores_absolute_paths_and_the_pattern_as_given(tmp_path, monkeyp
     paths = source_paths(json.loads(Path("report.json").read_text()))
     assert sorted(paths) == list(range(1001, 1006))
     assert all(os.path.isfile(p) for p in paths.values())
+
+
+def test_same_size_frame_with_its_old_mtime_restored_is_recomputed(tmp_path, capsys):
+    # uncompressed frames of one shot share a size, and cp -p / rsync -a / tar -x restore
+    # times: only the content tells the new 1003 from the old one
+    rng = np.random.default_rng(3)
+    frames = [dark_plate(rng) for _ in range(7)]
+    pattern = write_sequence(str(tmp_path / "plate"), frames, compression="none")
+    out = str(tmp_path / "qc")
+    assert main(["detect", *CLASSICAL, pattern, "--out", out, "--quiet"]) == 0
+    path = str(tmp_path / "plate" / "shot.1003.exr")
+    before = os.stat(path)
+    fresh = frames[2].copy()
+    fresh[30, 40] = (3.0, 3.0, 3.0)  # the other version has a hot pixel
+    write_image(path, fresh, compression="none")
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    after = os.stat(path)
+    assert (after.st_size, after.st_mtime_ns) == (before.st_size, before.st_mtime_ns)
+    capsys.readouterr()
+    again = run_detect(classical_job(pattern, out))
+    assert again.recomputed == {INPUT_CHANGED: [1001, 1002, 1003, 1004, 1005]}
+    assert (1003, 40.5, 30.5) in _found(again.report)
+    assert main(["detect", *CLASSICAL, pattern, "--out", out, "--quiet"]) == 0  # now in step
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns + 1))
+    assert main(["detect", *CLASSICAL, pattern, "--out", out]) == 0
+    err = capsys.readouterr().err
+    assert "an input frame changed: 1003 by size or modification time" in err
+    write_image(path, frames[2], compression="none")  # the first version again, old time
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns + 1))
+    assert main(["detect", *CLASSICAL, pattern, "--out", out]) == 0
+    err = capsys.readouterr().err
+    assert "an input frame changed: 1003 by content (same size and time)" in err
+
+
+def test_records_without_content_hashes_are_redone_once(tmp_path):
+    pattern = _plate(tmp_path / "plate", n=5)
+    out = str(tmp_path / "qc")
+    run_detect(classical_job(pattern, out))
+    path = frame_record_path(out, 1004)
+    record = json.loads(Path(path).read_text())
+    for stamp in record["inputs"]:
+        assert len(stamp.pop("blake2b")) == 32  # as written when size and time were all
+    Path(path).write_text(json.dumps(record))
+    assert run_detect(classical_job(pattern, out)).recomputed == {NOT_STAMPED: [1004]}
+    assert run_detect(classical_job(pattern, out)).recomputed == {}

@@ -82,6 +82,17 @@ class DetectParams:
         "Empty: $OCIO when set, else the config built into OpenImageIO "
         "(ocio://studio-config-latest).",
     )
+    part: str = param_field(
+        "",
+        "Part of a multi-part EXR to read, by name (e.g. 'beauty'). Empty: the first part "
+        "holding R, G and B; a file with several parts says which it read.",
+    )
+    layer: str = param_field(
+        "",
+        "Layer to read, by the prefix of its channels: 'diffuse' reads diffuse.R, diffuse.G "
+        "and diffuse.B. Empty: R, G, B (or rgba.R...); a file with several RGB layers says "
+        "which it read.",
+    )
 
 
 def param_fields() -> tuple[dataclasses.Field[Any], ...]:

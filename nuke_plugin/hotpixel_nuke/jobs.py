@@ -30,6 +30,8 @@ PARAMS = (
     ("max_area", int, "largest region, in pixels, still reported as a pixel defect"),
     ("colorspace", str, "the plate's encoding (OCIO name); default: its metadata"),
     ("ocio", str, "OCIO config; default: $OCIO, else the engine's built-in one"),
+    ("part", str, "multi-part EXR part to read, by name; default: the first with R, G, B"),
+    ("layer", str, "layer to read: NAME reads NAME.R, NAME.G, NAME.B; default: R, G, B"),
 )
 PARAM_NAMES = tuple(name for name, _, _ in PARAMS)
 

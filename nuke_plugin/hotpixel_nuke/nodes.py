@@ -105,6 +105,8 @@ def params(node):
         "max_area": int(node["max_area"].value()),
         "colorspace": str(node["colorspace"].value()).strip(),
         "ocio": os.path.expanduser(str(node["ocio"].value()).strip()),
+        "part": str(node["part"].value()).strip(),
+        "layer": str(node["layer"].value()).strip(),
     }
 
 

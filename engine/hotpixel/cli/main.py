@@ -9,9 +9,11 @@ Exit codes: 0 success (detections found is still success); 1 detections found wi
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 import threading
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -95,8 +97,28 @@ def _terminated(signum: int, frame: object) -> None:
     raise KeyboardInterrupt  # a farm's kill (SIGTERM) ends a run like Ctrl-C: frames are kept
 
 
+def show_warning(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: Any = None,
+    line: str | None = None,
+) -> None:
+    """A library's warning as one ``hotpixel: warning:`` line on stderr, like the engine's own,
+    naming where it came from (for a bug report), never Python's two-line source dump."""
+    where = f"{category.__name__} in {os.path.basename(filename)}:{lineno}"
+    print(f"hotpixel: warning: {message} ({where})", file=sys.stderr, flush=True)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; return its exit code."""
+    with warnings.catch_warnings():
+        warnings.showwarning = show_warning
+        return _main(argv)
+
+
+def _main(argv: Sequence[str] | None) -> int:
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _terminated)
         # a process started in the background by a shell without job control inherits SIGINT

@@ -7,6 +7,7 @@ needs torch.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
 
@@ -89,6 +90,9 @@ def _threads_from_env() -> int:
 
 
 def check_metadata(path: str, session: object) -> ModelInfo:
+    """The checked info of a dense model: its metadata, and inputs and outputs of the shapes
+    the detector feeds and reads (``window`` ``(1, T, 3, H, W)``, ``probability``
+    ``(1, 1, H, W)``, H and W free). :class:`ModelError` naming the file otherwise."""
     meta: dict[str, str] = dict(session.get_modelmeta().custom_metadata_map)  # type: ignore[attr-defined]
     missing = [k for k in REQUIRED if k not in meta]
     if missing:
@@ -100,26 +104,91 @@ def check_metadata(path: str, session: object) -> ModelInfo:
         raise ModelError(
             f"model file {path!r} has format {meta['format']!r}; this engine reads {FORMAT!r}"
         )
-    inputs = [i.name for i in session.get_inputs()]  # type: ignore[attr-defined]
-    outputs = [o.name for o in session.get_outputs()]  # type: ignore[attr-defined]
-    if inputs != [INPUT] or outputs != [OUTPUT]:
-        raise ModelError(
-            f"model file {path!r} has inputs {inputs} and outputs {outputs}; "
-            f"expected [{INPUT!r}] and [{OUTPUT!r}]; export it with `hotpixel export`"
-        )
     if meta["channels"] != "R,G,B":
         raise ModelError(
             f"model file {path!r} expects channels {meta['channels']}; this engine gives R,G,B"
         )
+    window = _whole(path, meta, "window")
+    if window < 1 or window % 2 == 0:
+        raise ModelError(f"model file {path!r} has window {window}; it must be odd (5 is usual)")
+    check_shapes(path, session, {INPUT: (window, 3, None, None)}, {OUTPUT: (1, None, None)})
     return ModelInfo(
         path,
         meta["model_version"],
-        int(meta["window"]),
-        int(meta["halo"]),
+        window,
+        _whole(path, meta, "halo"),
         meta.get("temporal", "true") == "true",
-        float(meta.get("threshold") or 0.5),
+        _share(path, meta, "threshold", 0.5),
         meta,
     )
+
+
+def check_shapes(
+    path: str,
+    session: object,
+    inputs: Mapping[str, Sequence[int | None]],
+    outputs: Mapping[str, Sequence[int | None]],
+) -> None:
+    """Refuse a model whose inputs and outputs are not ``inputs`` and ``outputs``: name -> the
+    shape after the batch axis, an int where the engine feeds or reads that size, None where
+    any size goes (the picture's height and width). A free axis of the model takes any size.
+    """
+    for kind, wanted, nodes in (
+        ("inputs", inputs, session.get_inputs()),  # type: ignore[attr-defined]
+        ("outputs", outputs, session.get_outputs()),  # type: ignore[attr-defined]
+    ):
+        shapes = {n.name: list(n.shape) for n in nodes}
+        if list(shapes) != list(wanted):
+            raise ModelError(
+                f"model file {path!r} has {kind} {list(shapes)}; expected {list(wanted)}; "
+                "export it with `hotpixel export` (or `hotpixel train` for a classifier)"
+            )
+        for name, dims in wanted.items():
+            shape = shapes[name]
+            if len(shape) != len(dims) + 1 or not all(
+                _fits(have, want) for have, want in zip(shape[1:], dims, strict=True)
+            ):
+                raise ModelError(
+                    f"model file {path!r} has {name} of shape {_shape(shape)}; this engine "
+                    f"needs {_shape(['N', *dims])}; it was made for another version of the "
+                    "detector: export it again from its checkpoint, or pass another --model"
+                )
+
+
+def _fits(have: object, want: int | None) -> bool:
+    """Whether a model's axis ``have`` (an int, or a name or None when free) takes ``want``."""
+    free = not isinstance(have, int) or have <= 0
+    return want is None or free or have == want
+
+
+def _shape(dims: Sequence[object]) -> str:
+    return "(" + ", ".join("any" if d is None else str(d) for d in dims) + ")"
+
+
+def _whole(path: str, meta: Mapping[str, str], key: str) -> int:
+    """Metadata ``key`` as a whole number, or :class:`ModelError` naming the file."""
+    try:
+        return int(meta[key])
+    except ValueError:
+        raise ModelError(
+            f"model file {path!r} has metadata {key}={meta[key]!r}, not a whole number; "
+            "export it again with hotpixel"
+        ) from None
+
+
+def _share(path: str, meta: Mapping[str, str], key: str, default: float) -> float:
+    """Metadata ``key`` as a number in 0..1 (``default`` when absent or empty)."""
+    text = meta.get(key) or str(default)
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 0.0 <= value <= 1.0:
+        raise ModelError(
+            f"model file {path!r} has metadata {key}={text!r}, not a number in 0..1; "
+            "export it again with hotpixel"
+        )
+    return value
 
 
 CLASSIFIER_FORMAT = "hotpixel-cascade-1"
@@ -156,8 +225,19 @@ def model_format(path: str) -> str:
     )
 
 
-def load_classifier(path: str, device: str) -> tuple[object, ClassifierInfo]:
-    """An onnxruntime session for the cascade classifier at ``path`` and its checked info."""
+def load_classifier(
+    path: str,
+    device: str,
+    channels: int | None = None,
+    patch: int | None = None,
+    scalars: Sequence[str] | None = None,
+) -> tuple[object, ClassifierInfo]:
+    """An onnxruntime session for the cascade classifier at ``path`` and its checked info.
+
+    ``channels``, ``patch`` and ``scalars`` are what the caller feeds (``patches`` of ``(N,
+    channels, patch, patch)``, ``scalars`` named so); a model made for others is refused with
+    :class:`ModelError`. Left out, only the model's own consistency is checked.
+    """
     session = open_session(path, device)
     meta: dict[str, str] = dict(session.get_modelmeta().custom_metadata_map)  # type: ignore[attr-defined]
     missing = [k for k in CLASSIFIER_REQUIRED if k not in meta]
@@ -167,17 +247,42 @@ def load_classifier(path: str, device: str) -> tuple[object, ClassifierInfo]:
             f"{', '.join(missing) or 'nothing'}, format {meta.get('format')!r}); export it with "
             "`hotpixel train --detector cascade`"
         )
-    inputs = [i.name for i in session.get_inputs()]  # type: ignore[attr-defined]
-    if inputs != ["patches", "scalars"]:
-        raise ModelError(f"classifier file {path!r} has inputs {inputs}; expected patches, scalars")
     info = ClassifierInfo(
         path,
         meta["model_version"],
-        int(meta["patch"]),
+        _whole(path, meta, "patch"),
         tuple(meta["scalars"].split(",")),
-        float(meta["threshold"]),
-        float(meta["candidates"]),
+        _share(path, meta, "threshold", 0.5),
+        _number(path, meta, "candidates"),
         meta.get("preset", "medium"),
         meta,
     )
+    other_patch = patch is not None and info.patch != patch
+    if other_patch or (scalars is not None and info.scalars != tuple(scalars)):
+        raise ModelError(
+            f"classifier file {path!r} was made for {info.patch} px cutouts and scalars "
+            f"{','.join(info.scalars)}; this engine gives {patch} px and "
+            f"{','.join(scalars or info.scalars)}: pass a classifier this version trained"
+        )
+    size = info.patch
+    check_shapes(
+        path,
+        session,
+        {"patches": (channels, size, size), "scalars": (len(info.scalars),)},
+        {"probability": (1,)},
+    )
     return session, info
+
+
+def _number(path: str, meta: Mapping[str, str], key: str) -> float:
+    """Metadata ``key`` as a finite number, or :class:`ModelError` naming the file."""
+    try:
+        value = float(meta[key])
+    except ValueError:
+        value = float("nan")
+    if value != value or value in (float("inf"), float("-inf")):
+        raise ModelError(
+            f"model file {path!r} has metadata {key}={meta[key]!r}, not a number; "
+            "export it again with hotpixel"
+        )
+    return value

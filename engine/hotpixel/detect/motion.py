@@ -43,6 +43,11 @@ BLOCK_PIXELS = 1 << 18  # whole-picture steps go this many pixels at a time (sma
 K = TypeVar("K")
 V = TypeVar("V")
 LUMA = np.array([0.2126, 0.7152, 0.0722], np.float32)  # Rec.709 / sRGB primaries
+# The smallest picture DIS is given, (height, width) px. Below it DIS refuses some sizes
+# ("width or height >= 12") and crashes the whole process on others (8-15 px high and 40 px or
+# more wide, every preset, opencv-python 5.1), so sizes are checked before the call, never
+# caught after it. Every preset ran cleanly from 32 x 16 up to 36 x 16384 and 8192 x 20.
+MIN_FLOW_SIZE = (32, 16)
 
 
 def flow_image(frame: np.ndarray) -> np.ndarray:
@@ -111,6 +116,27 @@ class FlowScale:
 
     def __str__(self) -> str:
         return "auto" if self.share is None else f"{self.share:g}"
+
+
+def flow_fits(height: int, width: int) -> bool:
+    """Whether DIS flow can run on a ``height`` x ``width`` picture (:data:`MIN_FLOW_SIZE`)."""
+    return height >= MIN_FLOW_SIZE[0] and width >= MIN_FLOW_SIZE[1]
+
+
+def shrunk(length: int, scale: float) -> int:
+    """A side of ``length`` px shrunk by ``scale``, rounded down: OpenCV rounds the flow
+    images' sides to nearest, so they are never smaller than this."""
+    return int(length * scale)
+
+
+def fitting_scale(scale: float, height: int, width: int) -> float | None:
+    """``scale``, doubled (up to 1) until the picture shrunk by it :func:`flow_fits`; ``None``
+    when not even the full ``height`` x ``width`` picture does (no flow can be had)."""
+    while not flow_fits(shrunk(height, scale), shrunk(width, scale)):
+        if scale >= 1.0:
+            return None
+        scale = min(1.0, scale * 2)
+    return scale
 
 
 def _grid(h: int, w: int) -> tuple[np.ndarray, np.ndarray]:
@@ -383,6 +409,9 @@ class MotionCache:
     def _calc(self, image_a: np.ndarray, image_b: np.ndarray) -> np.ndarray:
         """One DIS run on this thread's instance on two images at the cache's scale
         (:meth:`_small`): ``(h, w, 2)`` float32 flow a -> b in pixels of those images."""
+        if not flow_fits(*image_a.shape[:2]):  # DIS would fail or crash: see MIN_FLOW_SIZE
+            h, w = image_a.shape[:2]
+            raise ValueError(f"a {w}x{h} picture is too small for DIS flow; check flow_fits")
         t0 = time.perf_counter()
         dis = getattr(self._local, "dis", None)
         if dis is None:

@@ -15,7 +15,7 @@ from scipy import ndimage
 
 from hotpixel.errors import FrameReadError
 from hotpixel.io.colour import Decoder, InputColour, choose_input
-from hotpixel.io.frames import Frame, read_frame, read_header, read_spec
+from hotpixel.io.frames import FIRST, Frame, Selection, read_frame, read_header, read_spec
 from hotpixel.io.geometry import Geometry, paste
 from hotpixel.io.sequence import FrameSequence
 
@@ -30,10 +30,15 @@ class Loaded:
 
 
 def load_frame(
-    seq: FrameSequence, n: int, canvas: Geometry, colour: Decoder | None = None
+    seq: FrameSequence,
+    n: int,
+    canvas: Geometry,
+    colour: Decoder | None = None,
+    select: Selection = FIRST,
 ) -> Loaded:
-    """Frame ``n`` decoded (to scene-linear through ``colour`` when given) onto ``canvas``."""
-    frame = read_frame(seq.path(n), n, colour)
+    """Frame ``n`` decoded (to scene-linear through ``colour`` when given) onto ``canvas``;
+    ``select`` picks its part and layer."""
+    frame = read_frame(seq.path(n), n, colour, select)
     g = frame.geometry
     if (g.full_width, g.full_height) != (canvas.full_width, canvas.full_height):
         raise size_error(seq, n, g, canvas)
@@ -50,7 +55,11 @@ def load_frame(
 
 
 def choose_colour(
-    seq: FrameSequence, frames: list[int], colorspace: str = "", ocio: str = ""
+    seq: FrameSequence,
+    frames: list[int],
+    colorspace: str = "",
+    ocio: str = "",
+    select: Selection = FIRST,
 ) -> InputColour:
     """The run's input encoding: ``colorspace`` if given, else the first frame's metadata.
 
@@ -61,7 +70,7 @@ def choose_colour(
     """
     first = frames[0] if frames else seq.frames[0]
     path = seq.path(first)
-    return choose_input(read_header(path, first), path, first, colorspace, ocio)
+    return choose_input(read_header(path, first, select), path, first, colorspace, ocio)
 
 
 def fill_nonfinite(rgb: np.ndarray, finite: np.ndarray) -> np.ndarray:
@@ -78,13 +87,16 @@ def fill_nonfinite(rgb: np.ndarray, finite: np.ndarray) -> np.ndarray:
     return out
 
 
-def scan_geometry(seq: FrameSequence, frames: list[int]) -> tuple[Geometry, Geometry]:
-    """Check every frame's header; return the canvas (union of data windows) and display."""
+def scan_geometry(
+    seq: FrameSequence, frames: list[int], select: Selection = FIRST
+) -> tuple[Geometry, Geometry]:
+    """Check every frame's header (of the part ``select`` picks); return the canvas (union
+    of data windows) and display."""
     first: Geometry | None = None
     x0 = y0 = 1 << 30
     x1 = y1 = -(1 << 30)
     for n in frames:
-        g, _, _, _ = read_spec(seq.path(n), n)
+        g, _, _, _ = read_spec(seq.path(n), n, select)
         if first is None:
             first = g
         elif (g.full_x, g.full_y, g.full_width, g.full_height) != (

@@ -3,6 +3,9 @@
 RGB is found by channel name, never by position (OpenImageIO reorders channels on read). A
 multi-part EXR gives its first part holding R, G and B; a grayscale image (one channel, or ``Y``)
 is repeated into three channels. Alpha is kept for ``--with-plate`` output but not detected on.
+A :class:`Selection` (``--part NAME``, ``--layer NAME``) picks another part, or the layer whose
+channels are ``NAME.R``, ``NAME.G``, ``NAME.B``; :func:`choice_warning` says when a file holds
+several and which one is read.
 
 Given a :class:`~hotpixel.io.colour.Decoder`, the read decodes the plate's encoding to
 scene-linear on the way: pixels are read in their stored codes and mapped straight to linear
@@ -43,6 +46,19 @@ class Frame:
 
 
 @dataclass(frozen=True)
+class Selection:
+    """Which part and layer of a file to read: ``part`` an EXR part name, ``layer`` the prefix
+    of ``LAYER.R``, ``LAYER.G``, ``LAYER.B``; empty: the first part holding R, G and B (or
+    ``rgba.R``...), else the first gray one."""
+
+    part: str = ""
+    layer: str = ""
+
+
+FIRST = Selection()
+
+
+@dataclass(frozen=True)
 class ChannelLayout:
     subimage: int
     chbegin: int
@@ -52,7 +68,9 @@ class ChannelLayout:
     spec: oiio.ImageSpec
 
 
-def read_frame(path: str, frame: int, colour: Decoder | None = None) -> Frame:
+def read_frame(
+    path: str, frame: int, colour: Decoder | None = None, select: Selection = FIRST
+) -> Frame:
     """Decode ``path`` (frame number ``frame``) into a :class:`Frame`.
 
     Without ``colour`` the values are as stored (float); with it, RGB is decoded to
@@ -62,7 +80,7 @@ def read_frame(path: str, frame: int, colour: Decoder | None = None) -> Frame:
     """
     inp = open_image(path, frame)
     try:
-        layout = find_layout(inp, path, frame)
+        layout = find_layout(inp, path, frame, select)
         kind = "float" if colour is None else colour.read_type(layout.spec.format)
         pixels = inp.read_image(layout.subimage, 0, layout.chbegin, layout.chend, kind)
         if pixels is None or not isinstance(pixels, np.ndarray):
@@ -99,20 +117,22 @@ def read_frame(path: str, frame: int, colour: Decoder | None = None) -> Frame:
     )
 
 
-def read_header(path: str, frame: int) -> oiio.ImageSpec:
+def read_header(path: str, frame: int, select: Selection = FIRST) -> oiio.ImageSpec:
     """The header (with its metadata) of the part a read of ``path`` decodes."""
     inp = open_image(path, frame)
     try:
-        return find_layout(inp, path, frame).spec
+        return find_layout(inp, path, frame, select).spec
     finally:
         inp.close()
 
 
-def read_spec(path: str, frame: int) -> tuple[Geometry, tuple[str, ...], str, str]:
+def read_spec(
+    path: str, frame: int, select: Selection = FIRST
+) -> tuple[Geometry, tuple[str, ...], str, str]:
     """Geometry, channel names, pixel format and compression of a frame without decoding it."""
     inp = open_image(path, frame)
     try:
-        layout = find_layout(inp, path, frame)
+        layout = find_layout(inp, path, frame, select)
     finally:
         inp.close()
     s = layout.spec
@@ -133,14 +153,67 @@ def open_image(path: str, frame: int) -> oiio.ImageInput:
     return inp
 
 
-def find_layout(inp: oiio.ImageInput, path: str, frame: int) -> ChannelLayout:
-    """The first part with R, G and B; failing that, the first gray part."""
+def _parts(inp: oiio.ImageInput) -> list[tuple[int, oiio.ImageSpec, list[str]]]:
+    """Every part of an open file: index, header, channel names."""
     parts: list[tuple[int, oiio.ImageSpec, list[str]]] = []
     subimage = 0
     while inp.seek_subimage(subimage, 0):
         spec = inp.spec()
         parts.append((subimage, spec, list(spec.channelnames)))
         subimage += 1
+    return parts
+
+
+def part_name(spec: oiio.ImageSpec, index: int) -> str:
+    """A part's name (EXR's ``name`` attribute), or ``#index`` for an unnamed one."""
+    return str(spec.getattribute("name") or "") or f"#{index}"
+
+
+def layers(names: list[str]) -> list[str]:
+    """The layers of a part: prefixes ``L`` with ``L.R``, ``L.G`` and ``L.B`` all present,
+    ``""`` for plain R, G, B, in channel order."""
+    found = []
+    for name in names:
+        prefix = name[: -len(".R")] if name.endswith(".R") else None
+        if name == "R":
+            prefix = ""
+        if prefix is not None and all(f"{prefix}.{c}".lstrip(".") in names for c in "GB"):
+            found.append(prefix)
+    return found
+
+
+def find_layout(
+    inp: oiio.ImageInput, path: str, frame: int, select: Selection = FIRST
+) -> ChannelLayout:
+    """The part and channels ``select`` names; by default the first part with R, G and B,
+    failing that the first gray part. :class:`FrameReadError` naming what the file holds
+    when the chosen part or layer is not in it."""
+    parts = _parts(inp)
+    if select.part:
+        chosen = [p for p in parts if part_name(p[1], p[0]) == select.part]
+        if not chosen:
+            held = ", ".join(part_name(sp, i) for i, sp, _ in parts)
+            raise FrameReadError(
+                f"frame {frame}: {path!r} has no part named {select.part!r} (its parts: "
+                f"{held}); pass one of them with --part",
+                path,
+                frame,
+            )
+        parts = chosen
+    if select.layer:
+        for index, spec, names in parts:
+            if select.layer in layers(names):
+                found = _named_layout(index, spec, names, f"{select.layer}.")
+                assert found is not None
+                return found
+        listed = sorted({lay or "(R, G, B)" for _, _, ch in parts for lay in layers(ch)})
+        raise FrameReadError(
+            f"frame {frame}: {path!r} has no layer {select.layer!r} with .R, .G and .B "
+            f"channels (its layers: {', '.join(listed) or 'none'}); pass one of them with "
+            "--layer",
+            path,
+            frame,
+        )
     for gray in (False, True):
         for index, spec, names in parts:
             layout = _layout_for(index, spec, names, gray)
@@ -155,21 +228,61 @@ def find_layout(inp: oiio.ImageInput, path: str, frame: int) -> ChannelLayout:
     )
 
 
+def choice_warning(path: str, frame: int, select: Selection = FIRST) -> str | None:
+    """Which part and layer are read, when ``path`` holds several parts or RGB layers and
+    ``select`` leaves the choice open; else None."""
+    inp = open_image(path, frame)
+    try:
+        parts = _parts(inp)
+        layout = find_layout(inp, path, frame, select)
+    finally:
+        inp.close()
+    names = [part_name(sp, i) for i, sp, _ in parts]
+    held = [lay for i, _, ch in parts if i == layout.subimage for lay in layers(ch)]
+    chosen = layout.spec.channelnames[layout.chbegin + layout.rgb[0]]
+    layer = chosen[: -len(".R")] if chosen.endswith(".R") else ""
+    notes = []
+    if len(parts) > 1 and not select.part:
+        notes.append(
+            f"{len(parts)} parts ({', '.join(names)}); part "
+            f"{part_name(layout.spec, layout.subimage)!r} is read; choose with --part NAME"
+        )
+    if len(held) > 1 and not select.layer:
+        shown = ", ".join(lay or "R,G,B" for lay in held)
+        notes.append(
+            f"{len(held)} RGB layers ({shown}); {layer or 'R,G,B'} is read; choose with "
+            "--layer NAME"
+        )
+    if not notes:
+        return None
+    return f"frame {frame}: {path!r} holds " + "; and ".join(notes)
+
+
 def _layout_for(
     subimage: int, spec: oiio.ImageSpec, names: list[str], gray: bool
 ) -> ChannelLayout | None:
     if gray:
         return _gray_layout(subimage, spec, names)
     for prefix in ("", "rgba.", "rgb."):
-        wanted = [f"{prefix}{c}" for c in "RGB"]
-        if all(w in names for w in wanted):
-            idx = [names.index(w) for w in wanted]
-            a = names.index(f"{prefix}A") if f"{prefix}A" in names else None
-            used = idx + ([a] if a is not None else [])
-            lo, hi = min(used), max(used) + 1
-            rel = (idx[0] - lo, idx[1] - lo, idx[2] - lo)
-            return ChannelLayout(subimage, lo, hi, rel, None if a is None else a - lo, spec)
+        found = _named_layout(subimage, spec, names, prefix)
+        if found is not None:
+            return found
     return None
+
+
+def _named_layout(
+    subimage: int, spec: oiio.ImageSpec, names: list[str], prefix: str
+) -> ChannelLayout | None:
+    """The layout of channels ``{prefix}R``, ``G``, ``B`` (and ``A``), or None."""
+    wanted = [f"{prefix}{c}" for c in "RGB"]
+    if not all(w in names for w in wanted):
+        return None
+    idx = [names.index(w) for w in wanted]
+    a = names.index(f"{prefix}A") if f"{prefix}A" in names else None
+    used = idx + ([a] if a is not None else [])
+    lo, hi = min(used), max(used) + 1
+    rel = (idx[0] - lo, idx[1] - lo, idx[2] - lo)
+    return ChannelLayout(subimage, lo, hi, rel, None if a is None else a - lo, spec)
 
 
 def _gray_layout(subimage: int, spec: oiio.ImageSpec, names: list[str]) -> ChannelLayout | None:
@@ -185,12 +298,14 @@ def _gray_layout(subimage: int, spec: oiio.ImageSpec, names: list[str]) -> Chann
     return None
 
 
-def read_display(path: str, frame: int, colour: Decoder | None = None) -> np.ndarray:
+def read_display(
+    path: str, frame: int, colour: Decoder | None = None, select: Selection = FIRST
+) -> np.ndarray:
     """RGB of a frame placed on its display window ``(H, W, 3)``, zero outside the data window.
 
     ``colour`` decodes it to scene-linear as :func:`read_frame` does.
     """
-    fr = read_frame(path, frame, colour)
+    fr = read_frame(path, frame, colour, select)
     g = fr.geometry
     display = Geometry(
         g.full_x,

@@ -104,7 +104,8 @@ def build_strip(
             crops[k] = crop(image, item["x"] - 0.5, item["y"] - 0.5, radius)
     if own in crops:
         centre = crops[own]
-        background = float(np.nanmedian(np.where(np.isfinite(centre), centre, np.nan)))
+        finite = centre[np.isfinite(centre)]
+        background = float(np.median(finite)) if finite.size else 0.18  # none: exposure 1
         exposure = float(np.clip(0.18 / max(background, 1e-6), 1.0, 64.0))
     else:
         exposure = 1.0

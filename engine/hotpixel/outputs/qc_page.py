@@ -38,7 +38,7 @@ import numpy as np
 from hotpixel.errors import FrameReadError, HotPixelError, InputError
 from hotpixel.io.atomic import write_text
 from hotpixel.io.colour import Decoder, InputColour
-from hotpixel.io.frames import FrameCache, read_display
+from hotpixel.io.frames import FIRST, FrameCache, Selection, read_display
 from hotpixel.io.images import write_png8
 from hotpixel.io.sequence import discover
 from hotpixel.outputs.groups import ensure_ids_and_groups, sensor_hit_id
@@ -52,16 +52,18 @@ ZOOMS = (2, 3, 4, 6, 8, 12)
 Loader = Callable[[int], "np.ndarray | None"]
 
 
-def display_loader(paths: dict[int, str], decoder: Decoder | None = None) -> Loader:
-    """Display-window frames by number, decoded through ``decoder`` (scene-linear) when given;
-    None for a missing or damaged one (shown grey)."""
+def display_loader(
+    paths: dict[int, str], decoder: Decoder | None = None, select: Selection = FIRST
+) -> Loader:
+    """Display-window frames by number, decoded through ``decoder`` (scene-linear) when given,
+    of the part and layer ``select`` names; None for a missing or damaged one (shown grey)."""
 
     def load(frame: int) -> np.ndarray | None:
         path = paths.get(frame)
         if path is None:
             return None
         try:
-            return read_display(path, frame, decoder)
+            return read_display(path, frame, decoder, select)
         except FrameReadError:
             return None  # a damaged neighbour is shown grey, not fatal for the page
 
@@ -99,7 +101,9 @@ def frame_loader(report: dict[str, Any], keep: int = 6) -> Loader:
     """Frames of the report's plate by number, as detection decoded them, the last ``keep``
     remembered (readers walk the shot in frame order)."""
     decoder, _ = report_decoder(report)
-    return FrameCache(display_loader(source_paths(report), decoder), keep=keep)
+    params = report.get("params") or {}
+    select = Selection(str(params.get("part") or ""), str(params.get("layer") or ""))
+    return FrameCache(display_loader(source_paths(report), decoder, select), keep=keep)
 
 
 def sensor_hits(report: dict[str, Any]) -> list[dict[str, Any]]:

@@ -2,9 +2,9 @@
 
 Per-frame records (:mod:`hotpixel.outputs.records`) carry a fingerprint of the source and the
 parameters, the frame numbers of the window the frame was judged with, and a stamp (absolute
-path, size, modification time) of every file that window read. A rerun resumes a frame only
-when all of these still match (:func:`resume_check`); otherwise the frame is recomputed and the
-run says why (:class:`Stale`).
+path, size, modification time, content hash) of every file that window read. A rerun resumes a
+frame only when all of these still match (:func:`resume_check`); otherwise the frame is
+recomputed and the run says why (:class:`Stale`).
 """
 
 from __future__ import annotations
@@ -27,17 +27,35 @@ def fingerprint(source: str, detector: dict[str, str], params: dict[str, Any]) -
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
-def input_stamp(frame: int, path: str) -> dict[str, Any]:
-    """What resume compares of one input file: ``frame``, absolute ``path``, ``size``, ``mtime_ns``.
+HASH_CHUNK = 1 << 20  # bytes read at a time while hashing: memory stays flat at any file size
 
-    Size and modification time, not a content hash: hashing would read every byte of every
-    plate frame again on each rerun, which costs about as much as decoding it, while a
-    re-rendered or re-delivered frame gets a new modification time. A different file copied in
-    with its old size and time preserved (``cp -p``, ``rsync -t``) is not noticed; ``--force``
-    redoes everything.
+
+def content_hash(path: str) -> str:
+    """BLAKE2b (16-byte digest, hex) of the file's bytes, streamed ``HASH_CHUNK`` at a time.
+
+    About 0.5 GB/s on one core, so a 50 MB 4K EXR costs 0.1 s: little next to detecting it.
+    """
+    digest = hashlib.blake2b(digest_size=16)
+    buffer = bytearray(HASH_CHUNK)
+    view = memoryview(buffer)
+    with open(path, "rb") as fh:
+        while count := fh.readinto(buffer):
+            digest.update(view[:count])
+    return digest.hexdigest()
+
+
+def input_stamp(frame: int, path: str) -> dict[str, Any]:
+    """What resume compares of one input file: ``frame``, absolute ``path``, ``size``,
+    ``mtime_ns`` and ``blake2b``, a hash of its content (:func:`content_hash`).
+
+    Size and modification time are the quick check: a file whose size or time differs has
+    changed. They are not enough alone: uncompressed frames of one shot share a size, and copy
+    tools and restores set times themselves (``cp -p``, ``rsync -a``, ``tar -x``), so another
+    frame can arrive under the old name with the old size and time. The hash tells those apart.
     """
     try:
         st = os.stat(path)
+        digest = content_hash(path)
     except OSError as exc:
         raise FrameReadError(
             f"frame {frame}: {path!r} cannot be read ({exc.strerror}); restore the file or "
@@ -50,6 +68,7 @@ def input_stamp(frame: int, path: str) -> dict[str, Any]:
         "path": os.path.abspath(path),
         "size": st.st_size,
         "mtime_ns": st.st_mtime_ns,
+        "blake2b": digest,
     }
 
 
@@ -63,10 +82,13 @@ INPUT_CHANGED = "an input frame changed"
 
 @dataclass(frozen=True)
 class Stale:
-    """Why a frame's record cannot be reused: ``reason``, and for INPUT_CHANGED the frames."""
+    """Why a frame's record cannot be reused: ``reason``; for INPUT_CHANGED the frames whose
+    files changed, and of those the ones that kept their size and modification time
+    (``content``: only the hash tells)."""
 
     reason: str
     changed: tuple[int, ...] = ()
+    content: tuple[int, ...] = ()
 
 
 def resume_check(
@@ -89,10 +111,17 @@ def resume_check(
     if record.get("window") != list(window):
         return Stale(WINDOW_CHANGED)
     before = record.get("inputs")
-    if not isinstance(before, list):
+    if not isinstance(before, list) or not all(
+        isinstance(i, dict) and "blake2b" in i for i in before
+    ):
         return Stale(NOT_STAMPED)
     if before != inputs:
-        old = {int(i.get("frame", 0)): i for i in before if isinstance(i, dict)}
-        changed = tuple(sorted(i["frame"] for i in inputs if old.get(i["frame"]) != i))
-        return Stale(INPUT_CHANGED, changed)
+        old = {int(i.get("frame", 0)): i for i in before}
+        now = {int(i["frame"]): i for i in inputs}
+        changed = tuple(sorted(f for f, stamp in now.items() if old.get(f) != stamp))
+        quick = ("path", "size", "mtime_ns")  # equal: only the content hash differs
+        content = tuple(
+            f for f in changed if f in old and all(old[f].get(k) == now[f][k] for k in quick)
+        )
+        return Stale(INPUT_CHANGED, changed, content)
     return None

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +20,7 @@ from hotpixel.detect.windows import plan_windows
 from hotpixel.io.canvas import choose_colour, scan_geometry
 from hotpixel.io.colour import Decoder, InputColour
 from hotpixel.io.exr_writer import MASK_CHANNEL
+from hotpixel.io.frames import choice_warning
 from hotpixel.io.geometry import Geometry
 from hotpixel.io.sequence import FrameSequence, discover, format_ranges
 from hotpixel.outputs.masks import mask_floor
@@ -30,7 +32,7 @@ from hotpixel.progress import Progress
 from hotpixel.run.frames import RunContext, process
 from hotpixel.run.job import DetectJob, RunResult, context_frames, job_targets
 from hotpixel.run.layout import mask_path, mask_pattern, prepare_output
-from hotpixel.run.parameters import effective, inert_warnings, resolved_threshold
+from hotpixel.run.parameters import effective, inert_warnings, resolved_threshold, selection
 
 
 @dataclass(frozen=True)
@@ -60,7 +62,7 @@ def run_detect(job: DetectJob, progress: Progress | None = None) -> RunResult:
     }
     pending = [f for f in plan.targets if job.force or stale[f] is not None]
     recomputed = _recomputed(stale) if not job.force else {}
-    header = _run_header(job, plan, display, colour)
+    header = _run_header(job, plan, display, colour, ctx.canvas)
     write_run_record(ctx.out, ctx.fingerprint, header)
     _announce_start(progress, plan, header, colour, len(pending))
     if recomputed:
@@ -96,7 +98,7 @@ def _context(job: DetectJob, plan: RunPlan) -> tuple[RunContext, InputColour, Ge
     """
     seq = plan.seq
     # a chunk with nothing to do still reads one header for the report's geometry
-    canvas, display = scan_geometry(seq, plan.read or list(seq.frames[:1]))
+    canvas, display = scan_geometry(seq, plan.read or list(seq.frames[:1]), selection(plan.params))
     colour = _colour(seq, job, plan.params)
     decoder = Decoder(colour)
     out = os.path.abspath(job.out_dir)
@@ -125,7 +127,7 @@ def _colour(seq: FrameSequence, job: DetectJob, params: DetectParams) -> InputCo
     shot chooses alike."""
     excluded = set(job.exclude)
     first = [next((f for f in seq.frames if f not in excluded), seq.frames[0])]
-    return choose_colour(seq, first, params.colorspace, params.ocio)
+    return choose_colour(seq, first, params.colorspace, params.ocio, selection(params))
 
 
 def run_fingerprint(
@@ -192,17 +194,32 @@ def _recomputed(stale: dict[int, Stale | None]) -> dict[str, list[int]]:
 
 
 def recompute_text(stale: dict[int, Stale | None]) -> str:
-    """``recomputing 5 frame(s): 1000-1004 (an input frame changed: 1002)`` for people."""
+    """``recomputing 5 frame(s): 1000-1004 (an input frame changed: 1002 by content (same
+    size and time))`` for people: which input frames changed, and how that was seen."""
     by_reason = _recomputed(stale)
     changed = sorted({c for s in stale.values() if s is not None for c in s.changed})
+    content = sorted({c for s in stale.values() if s is not None for c in s.content})
     parts = []
     for reason, frames in by_reason.items():
         detail = ""
         if reason == INPUT_CHANGED and changed:
-            detail = f": {format_ranges(changed)}, by size or modification time"
+            quick = [f for f in changed if f not in set(content)]
+            how = [f"{format_ranges(quick)} by size or modification time"] if quick else []
+            if content:
+                how.append(f"{format_ranges(content)} by content (same size and time)")
+            detail = ": " + " and ".join(how)
         parts.append(f"{format_ranges(frames)} ({reason}{detail})")
     total = sum(len(f) for f in by_reason.values())
     return f"recomputing {total} frame(s): " + "; ".join(parts)
+
+
+def size_warnings(detector: Detector, canvas: Geometry) -> list[dict[str, str]]:
+    """What a detector says of judging pictures of the canvas's size (a detector with a
+    ``size_warning`` method: the cascade on pictures too small for optical flow)."""
+    check: Callable[[int, int], tuple[str, str] | None] | None
+    check = getattr(detector, "size_warning", None)
+    found = check(canvas.height, canvas.width) if check is not None else None
+    return [] if found is None else [{"code": found[0], "message": found[1]}]
 
 
 def _model_name(detector: Detector) -> str:
@@ -212,7 +229,7 @@ def _model_name(detector: Detector) -> str:
 
 
 def _run_header(
-    job: DetectJob, plan: RunPlan, display: Geometry, colour: InputColour
+    job: DetectJob, plan: RunPlan, display: Geometry, colour: InputColour, canvas: Geometry
 ) -> dict[str, Any]:
     """What the report says of the run besides its frames (kept as ``runs/<fingerprint>.json``).
 
@@ -223,6 +240,11 @@ def _run_header(
     warnings = inert_warnings(params)
     if colour.warning:
         warnings.append({"code": "colour_assumed", "message": colour.warning})
+    warnings.extend(size_warnings(plan.detector, canvas))
+    first = plan.read[0] if plan.read else seq.frames[0]
+    choice = choice_warning(seq.path(first), first, selection(params))
+    if choice:
+        warnings.append({"code": "part_chosen", "message": choice})
     return {
         "source": {
             "pattern": os.path.abspath(seq.pattern.display()),

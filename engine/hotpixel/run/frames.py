@@ -28,7 +28,7 @@ from hotpixel.outputs.records import write_frame_record
 from hotpixel.outputs.schema import Detection
 from hotpixel.params import DetectParams
 from hotpixel.progress import Progress
-from hotpixel.run.parameters import resolved_threshold
+from hotpixel.run.parameters import resolved_threshold, selection
 
 
 @dataclass(frozen=True)
@@ -69,8 +69,9 @@ def process(ctx: RunContext, todo: list[tuple[int, tuple[int, ...]]], progress: 
         return
     # one frame ahead is enough to keep detection fed: decoding a frame takes a fraction of
     # detecting it (docs/performance.md), and each frame held is 100 MB at 4K
+    select = selection(ctx.params)
     reader: ReadAhead[Loaded] = ReadAhead(
-        todo, lambda n: load_frame(ctx.seq, n, ctx.canvas, ctx.decoder), lookahead=1
+        todo, lambda n: load_frame(ctx.seq, n, ctx.canvas, ctx.decoder, select), lookahead=1
     )
     meta = mask_metadata(ctx)
     writes: list[Future[None]] = []

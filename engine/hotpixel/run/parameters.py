@@ -13,6 +13,7 @@ from typing import Any
 
 from hotpixel import params as params_mod
 from hotpixel.detect import detectors
+from hotpixel.io.frames import Selection
 from hotpixel.params import DetectParams
 
 
@@ -63,3 +64,8 @@ def inert_warning(name: str, params: DetectParams) -> dict[str, Any]:
             f"--detector {users}"
         ),
     }
+
+
+def selection(params: DetectParams) -> Selection:
+    """The part and layer of each file the run reads (``--part``, ``--layer``)."""
+    return Selection(params.part, params.layer)

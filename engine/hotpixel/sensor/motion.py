@@ -29,7 +29,7 @@ import cv2
 import numpy as np
 from scipy import ndimage
 
-from hotpixel.detect.motion import PRESETS, consistency, flow_image, warp
+from hotpixel.detect.motion import PRESETS, consistency, flow_fits, flow_image, warp
 
 MIN_SHIFT = 2  # px (rounded, either axis): with the 3x3 tolerance a defect cannot explain itself
 REST_SPEED = 0.1  # px/frame: leaky mean speed under which the content under a photosite is at rest
@@ -67,10 +67,15 @@ class Step:
 
 
 class MotionEvidence:
-    """Follows the content under every photosite; ``observe`` returns each frame's :class:`Step`."""
+    """Follows the content under every photosite; ``observe`` returns each frame's :class:`Step`.
+
+    A picture too small for flow (``flow_fits``) gives no motion evidence: every frame after
+    the first is "static" (``flows`` is False), so only the invariance test can confirm.
+    """
 
     def __init__(self, height: int, width: int) -> None:
         self.height, self.width = height, width
+        self.flows = flow_fits(height, width)
         self._dis = cv2.DISOpticalFlow.create(PRESETS[FLOW_PRESET])
         self._image: np.ndarray | None = None  # (H, W) uint8 flow image of the previous frame
         self._key_r: np.ndarray | None = None  # (H, W, 3) residual under each photosite's key
@@ -86,6 +91,8 @@ class MotionEvidence:
         if previous is None or self._key_r is None:
             self._key_r = r.copy()
             return Step("first", None, None, None, 0.0)
+        if not self.flows:
+            return Step("static", None, None, None, 0.0)
         forward = np.asarray(self._dis.calc(image, previous, None))  # type: ignore[call-overload]
         backward = np.asarray(self._dis.calc(previous, image, None))  # type: ignore[call-overload]
         matches, forward = _believed(image, previous, forward)

@@ -189,6 +189,10 @@ class ShotAnalysis:
 
     def _warnings(self, spans: list[dict[str, Any]], evidence: int) -> list[dict[str, str]]:
         frames = self.stats.frames
+        if not self.tracker.flows:
+            w, h = self.tracker.width, self.tracker.height
+            size = f"the picture, {w}x{h} px, is too small for optical flow, so no motion is seen"
+            return [_insufficient(frames, f"{size}; dead and stuck pixels are still found")]
         if evidence < self.params.min_evidence:
             return [
                 _insufficient(

@@ -19,6 +19,11 @@ subtract, pull out candidates, and let a small network decide real or bogus on c
 
 The map returned is a full-resolution per-pixel probability: each candidate's probability over
 the pixels of its footprint (where the centre stands out of its window), zero elsewhere.
+
+A picture too small for flow (:data:`hotpixel.detect.motion.MIN_FLOW_SIZE`: a thumbnail, a
+strip, a small crop) is judged by the classical detector's temporal test instead, which
+compares the neighbours unaligned within a few pixels, and the user is told so. A flow scale
+that would shrink the picture below that size is raised until it fits.
 """
 
 from __future__ import annotations
@@ -31,12 +36,12 @@ from importlib import resources
 import numpy as np
 
 from hotpixel.detect.cascade import candidates as cand
-from hotpixel.detect.cascade.encoding import PATCH, Encoded, encode_window
+from hotpixel.detect.cascade.encoding import CHANNELS, PATCH, SCALARS, Encoded, encode_window
 from hotpixel.detect.cascade.spot import SPOT_PROBABILITY, SpotRule, spots
 from hotpixel.detect.cascade.stage import find_candidates
 from hotpixel.detect.detectors.classical import ClassicalDetector
 from hotpixel.detect.model_file import load_classifier
-from hotpixel.detect.motion import FlowScale, MotionCache
+from hotpixel.detect.motion import MIN_FLOW_SIZE, FlowScale, MotionCache, fitting_scale
 from hotpixel.detect.windows import Window
 
 DEFAULT_CLASSIFIER = "hotpixel-cascade-v1.onnx"
@@ -91,7 +96,7 @@ class CascadeDetector:
         spot_rule: SpotRule | None = DEFAULT_SPOT_RULE,
     ) -> None:
         path = classifier_path or default_classifier_path()
-        self.session, self.info = load_classifier(path, device)
+        self.session, self.info = load_classifier(path, device, CHANNELS, PATCH, SCALARS)
         self.model_version = self.info.version
         self.default_threshold = self.info.threshold
         self.params = params or cand.CandidateParams(threshold=self.info.candidate_threshold)
@@ -106,7 +111,7 @@ class CascadeDetector:
         self.candidate_counts: list[int] = []  # per window, after the cap
         self._warnings: list[tuple[str, str]] = []
         self._seen: dict[int, bytes] = {}  # frame number -> a sample of its pixels
-        self._spatial = ClassicalDetector()
+        self._spatial = ClassicalDetector()  # no temporal context, or no flow (module doc)
         self._threads = os.cpu_count() or 1
 
     @property
@@ -150,6 +155,27 @@ class CascadeDetector:
         out, self._warnings = self._warnings, []
         return out
 
+    def size_warning(self, height: int, width: int) -> tuple[str, str] | None:
+        """``(code, message)`` when a ``height`` x ``width`` picture is too small for flow
+        and is judged without it (the module's doc), else None."""
+        if fitting_scale(1.0, height, width) is not None:
+            return None
+        return (
+            "no_motion_compensation",
+            f"the picture is {width}x{height} px; optical flow needs {MIN_FLOW_SIZE[1]} px of "
+            f"width and {MIN_FLOW_SIZE[0]} of height: the cascade cannot align the "
+            "neighbouring frames, so the classical detector's temporal test judged it "
+            "(neighbours compared unaligned, within a few pixels); moving content may be "
+            "flagged or missed",
+        )
+
+    def _without_flow(self, window: Window) -> np.ndarray:
+        """The classical detector's map for a window too small for flow, with a warning."""
+        warning = self.size_warning(*window.frames[0].shape[:2])
+        if warning is not None:
+            self._warnings.append(warning)
+        return self._spatial(window)
+
     def _cap(self, found: cand.Candidates, frame: int) -> cand.Candidates:
         """The ``max_candidates`` best-scoring candidates, with a warning when that drops some.
 
@@ -175,8 +201,12 @@ class CascadeDetector:
         if not window.has_context:
             return self._spatial(window)
         frames = list(window.frames)  # T x (H, W, C): never stacked, at 4K that is 0.5 GB
+        h, w = frames[0].shape[:2]
+        scale = fitting_scale(self.flow_scale.at(w), h, w)
+        if scale is None:
+            return self._without_flow(window)
         self._forget_other_pictures(window)
-        self.cache.rescale(self.flow_scale.at(frames[0].shape[1]))
+        self.cache.rescale(scale)
         t0 = time.perf_counter()
         done = find_candidates(frames, window.numbers, self.cache, self.params, self.cache.workers)
         t1 = t0 + done.flow_seconds  # warps are made band by band with the candidates

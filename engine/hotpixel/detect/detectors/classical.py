@@ -28,9 +28,14 @@ LINEAR_CAP = 1e30  # 3x3 sums of float plates near float32's maximum would overf
 
 
 def ring_max(m: np.ndarray) -> np.ndarray:
-    """Maximum over the 16 pixels at Chebyshev distance 2 from each pixel (reflected edges)."""
+    """Maximum over the 16 pixels at Chebyshev distance 2 from each pixel (reflected edges).
+
+    ``m`` ``(H, W)`` is 0 or more. A picture 1 or 2 px high or wide cannot be reflected: the
+    ring is then what of it lies inside the picture (0 outside), so a strip's pixel is still
+    compared with its neighbours two pixels along it, never with itself.
+    """
     h, w = m.shape
-    p = np.pad(m, 2, mode="reflect") if min(h, w) > 2 else np.pad(m, 2, mode="edge")
+    p = np.pad(m, 2, mode="reflect") if min(h, w) > 2 else np.pad(m, 2, mode="constant")
     rows = ndimage.maximum_filter1d(p, 5, axis=1)  # max over x-2..x+2
     cols = ndimage.maximum_filter1d(p, 3, axis=0)  # max over y-1..y+1
     top, bottom = rows[0:h, 2 : w + 2], rows[4 : h + 4, 2 : w + 2]

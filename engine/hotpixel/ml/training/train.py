@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
+import re
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
@@ -19,6 +21,7 @@ import torch
 from torch.nn import functional as F
 
 from hotpixel.detect.detectors.network import ModelConfig, TemporalDetector
+from hotpixel.errors import ModelError
 from hotpixel.io.atomic import atomic_path
 from hotpixel.ml.synth.plates import load_plate, training_plate_names
 from hotpixel.ml.synth.windows import WindowConfig, make_window
@@ -165,10 +168,38 @@ def train(
 
 
 def load_checkpoint(path: str) -> tuple[TemporalDetector, TrainConfig]:
-    blob = torch.load(path, map_location="cpu", weights_only=False)
-    config = TrainConfig.from_dict(blob["config"])
-    model = TemporalDetector(config.model)
-    model.load_state_dict(blob["state_dict"])
+    """The model and config of a ``checkpoint.pt`` that :func:`train` wrote.
+
+    Read with ``torch.load(weights_only=True)``: tensors and plain values only, so a
+    checkpoint from elsewhere cannot run code when it is opened
+    (https://pytorch.org/docs/stable/generated/torch.load.html). One that holds anything
+    else, is damaged, or does not fit the model is refused with :class:`ModelError`.
+    """
+    try:
+        blob = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as exc:  # what weights_only=True raises on other objects
+        found = re.search(r"Unsupported global: GLOBAL (\S+)", str(exc))
+        what = f" ({found.group(1)})" if found else ""
+        raise ModelError(
+            f"checkpoint {path!r} holds Python objects{what} besides tensors and plain "
+            "values; loading it could run code, so it is refused: pass a checkpoint.pt that "
+            "`hotpixel train` wrote"
+        ) from None
+    except Exception as exc:  # zip, torch and pickle raise many kinds on a damaged file
+        first = (str(exc).splitlines() or [type(exc).__name__])[0][:200]
+        raise ModelError(
+            f"checkpoint {path!r} cannot be read ({first}); it is damaged or not a torch "
+            "checkpoint: pass a checkpoint.pt that `hotpixel train` wrote"
+        ) from None
+    try:
+        config = TrainConfig.from_dict(blob["config"])
+        model = TemporalDetector(config.model)
+        model.load_state_dict(blob["state_dict"])
+    except (KeyError, TypeError, ValueError, RuntimeError) as exc:
+        raise ModelError(
+            f"checkpoint {path!r} is not a hotpixel training checkpoint ({exc}); pass a "
+            "checkpoint.pt that `hotpixel train` wrote"
+        ) from None
     model.eval()
     return model, config
 
