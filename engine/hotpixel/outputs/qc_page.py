@@ -12,8 +12,14 @@ or from a folder that holds only a sensor pass (:func:`~hotpixel.outputs.report.
 - each hit as five crops (t-2..t+2, :mod:`hotpixel.outputs.hit_sheet`) with their frames
   labelled, the hit's frame outlined red and the flagged pixels outlined cyan, and its id,
   group, frame, position (also in Nuke coordinates), kind, score and area;
+- beside each place, a locator: its frame shrunk to a thumbnail with the place marked;
 - the sensor pass's dead, stuck and persistent hot positions in their own section: crops of
-  the position in five frames spread over the shot, its kind and its evidence.
+  the position in five frames spread over the shot, its kind and its evidence;
+- verdicts: keys a/r/s (accept, reject, skip, as in ``hotpixel review``) label the focused
+  place (each of its hits) or hit, u undoes. The page keeps them in the browser's storage,
+  keyed on the run, and saves them as ``labels.json`` (:mod:`hotpixel.outputs.labels`; the
+  browser's file picker where it offers one, a download otherwise). The page starts from the
+  verdicts of the folder's ``labels.json`` when it was written.
 
 Crops are made from frames decoded to scene-linear with the run's colour space, as detection
 saw them, and stored at 1x; the browser enlarges them by whole factors (the zoom), so pixels
@@ -21,12 +27,14 @@ stay square. Filters (kind, minimum score, frames), sort, view and zoom work in 
 from the address (``report.html#kind=hot&score=0.9&frames=1001-1050&view=hits``); keys j/k
 move, Enter opens a group. Images load lazily. No server and nothing from the network: the
 page and ``report_files/`` open from disk. The page's style and script are package files
-(``outputs/assets/qc_page.css`` and ``qc_page.js``), inlined so the page is one file.
+(``outputs/assets/qc_page.css``, ``qc_page.js`` and ``qc_verdicts.js``), inlined so the page
+is one file.
 """
 
 from __future__ import annotations
 
 import html
+import json
 import os
 import re
 from collections.abc import Callable
@@ -43,12 +51,16 @@ from hotpixel.io.images import write_png8
 from hotpixel.io.sequence import discover
 from hotpixel.outputs.groups import ensure_ids_and_groups, sensor_hit_id
 from hotpixel.outputs.hit_sheet import RADIUS, build_strip, context_frames, marked_box
+from hotpixel.outputs.labels import new_labels, open_labels
 from hotpixel.outputs.report import read_qc_folder
 from hotpixel.outputs.schema import KINDS
+from hotpixel.outputs.tone import thumbnail
 
 FILES = "report_files"
-_CROP_NAME = re.compile(r"^(?:[a-z]+_-?\d+_\d+|sensor_[a-z]+_\d+)\.png$")
+_CROP_NAME = re.compile(r"^(?:[a-z]+_-?\d+_\d+|sensor_[a-z]+_\d+|frame_-?\d+)\.png$")
 ZOOMS = (2, 3, 4, 6, 8, 12)
+LOCATOR_WIDTH = 160  # pixels of a locator thumbnail
+Thumbs = dict[int, "tuple[int, int, int, int] | None"]  # frame -> (W, H, w, h) of frame, thumb
 Loader = Callable[[int], "np.ndarray | None"]
 
 
@@ -133,15 +145,46 @@ def write_html_report(
     folder = os.path.join(out_dir, FILES)
     os.makedirs(folder, exist_ok=True)
     present: dict[str, list[bool]] = {}
+    wanted = {int(d["frame"]) for d in sensor} | {
+        int(d["frame"]) for d in detections if d["id"] in {g["representative"] for g in groups}
+    }
+    thumbs: Thumbs = {}
     for item in sorted(detections, key=lambda d: int(d["frame"])) + sensor:
         strip, present[item["id"]] = build_strip(item, load)
         write_png8(os.path.join(folder, f"{item['id']}.png"), strip)
+        frame = int(item["frame"])
+        if frame in wanted and frame not in thumbs:  # just read for the strip: still cached
+            thumbs[frame] = _write_thumbnail(
+                os.path.join(folder, f"frame_{frame}.png"), load(frame)
+            )
+    kept = set(present) | {f"frame_{f}" for f, t in thumbs.items() if t is not None}
     for name in os.listdir(folder):
-        if _CROP_NAME.match(name) and name[: -len(".png")] not in present:
+        if _CROP_NAME.match(name) and name[: -len(".png")] not in kept:
             os.unlink(os.path.join(folder, name))
     path = os.path.join(out_dir, "report.html")
-    write_text(path, render_page(report, detections, groups, sensor, present))
+    page = render_page(
+        report, detections, groups, sensor, present, thumbs, _labels(out_dir, report)
+    )
+    write_text(path, page)
     return path
+
+
+def _write_thumbnail(path: str, image: np.ndarray | None) -> tuple[int, int, int, int] | None:
+    """Write a frame's locator thumbnail; its frame's and its own size, None when unreadable."""
+    if image is None:
+        return None
+    small, _ = thumbnail(image, LOCATOR_WIDTH)
+    write_png8(path, small / 255.0)
+    return image.shape[1], image.shape[0], small.shape[1], small.shape[0]
+
+
+def _labels(out_dir: str, report: dict[str, Any]) -> dict[str, Any]:
+    """The verdicts the page starts from: the folder's ``labels.json``, or none (also when that
+    file cannot be read: the review app says why)."""
+    try:
+        return open_labels(out_dir, report)
+    except HotPixelError:
+        return new_labels(report)
 
 
 # -- the page ------------------------------------------------------------------------------
@@ -158,8 +201,11 @@ def render_page(
     groups: list[dict[str, Any]],
     sensor: list[dict[str, Any]],
     present: dict[str, list[bool]],
+    thumbs: Thumbs | None = None,
+    labels: dict[str, Any] | None = None,
 ) -> str:
-    """The page's HTML (see the module docstring); ``present[id]`` says which crops exist."""
+    """The page's HTML (see the module docstring); ``present[id]`` says which crops exist,
+    ``thumbs`` which locators (none: no locators), ``labels`` the verdicts it starts from."""
     by_id = {d["id"]: d for d in detections}
     esc = html.escape
     title = f"hotpixel QC: {os.path.basename(str(report['source'].get('pattern', '')))}"
@@ -167,11 +213,17 @@ def render_page(
     zooms = "".join(
         f'<option value="{z}"{" selected" if z == 4 else ""}>{z}x</option>' for z in ZOOMS
     )
-    cards = "\n".join(_group(g, [by_id[i] for i in g["detections"]], present) for g in groups)
+    thumbs = thumbs or {}
+    cards = "\n".join(
+        _group(g, [by_id[i] for i in g["detections"]], present, thumbs) for g in groups
+    )
+    run = labels if labels is not None else new_labels(report)
+    key = f"hotpixel-labels:{run['pattern']}:{run['fingerprint']}"
     return _PAGE.format(
         title=esc(title),
         style=page_asset("qc_page.css"),
         script=page_asset("qc_page.js"),
+        verdicts=page_asset("qc_verdicts.js"),
         warnings=_warnings(report),
         facts=_facts(report, len(groups)),
         legend=_LEGEND,
@@ -181,7 +233,8 @@ def render_page(
         total=len(detections),
         groups_total=len(groups),
         groups=cards or '<p class="none">No detections.</p>',
-        sensor=_sensor_section(report, sensor, present),
+        sensor=_sensor_section(report, sensor, present, thumbs),
+        run=json.dumps({"key": key, "labels": run}).replace("</", "<\\/"),
     )
 
 
@@ -304,7 +357,32 @@ def _strip(item: dict[str, Any], present: list[bool]) -> str:
     )
 
 
-def _hit(d: dict[str, Any], present: dict[str, list[bool]]) -> str:
+def _locator(item: dict[str, Any], thumbs: Thumbs) -> str:
+    """The item's whole frame as a thumbnail with its place marked (CSS, in percent)."""
+    frame = int(item["frame"])
+    size = thumbs.get(frame)
+    if size is None:
+        return f'<span class="locator none">frame {frame} cannot be read</span>'
+    width, height, w, h = size
+    return (
+        f'<span class="locator" title="frame {frame}, the place marked">'
+        f'<img loading="lazy" width="{w}" height="{h}" src="{FILES}/frame_{frame}.png" '
+        f'alt="frame {frame}, the place marked"><i style="--lx:{100 * item["x"] / width:.3f};'
+        f'--ly:{100 * item["y"] / height:.3f}"></i></span>'
+    )
+
+
+def _verdict_data(d: dict[str, Any]) -> str:
+    """What a verdict on a hit records (:func:`hotpixel.outputs.labels.set_label`), as data-."""
+    bbox = ",".join(str(int(v)) for v in d["bbox"])
+    return (
+        f'data-id="{html.escape(d["id"])}" data-frame="{d["frame"]}" data-score="{d["score"]}" '
+        f'data-kind="{html.escape(str(d["kind"]))}" data-x="{d["x"]}" data-y="{d["y"]}" '
+        f'data-bbox="{bbox}"'
+    )
+
+
+def _hit(d: dict[str, Any], present: dict[str, list[bool]], locator: str = "") -> str:
     esc = html.escape
     caption = (
         f'<span class="id">{esc(d["id"])}</span> &middot; group {esc(str(d.get("group", "")))}'
@@ -313,16 +391,19 @@ def _hit(d: dict[str, Any], present: dict[str, list[bool]]) -> str:
         f"score {d['score']:.3f} &middot; area {d['area']}"
     )
     return (
-        f'<figure class="hit" id="{esc(d["id"])}" tabindex="0" data-nav data-id="{esc(d["id"])}" '
-        f'data-group="{esc(str(d.get("group", "")))}" data-frame="{d["frame"]}" '
-        f'data-score="{d["score"]}" data-area="{d["area"]}" data-kind="{esc(d["kind"])}" '
-        f'data-x="{d["x"]}" data-y="{d["y"]}">{_strip(d, present[d["id"]])}'
-        f"<figcaption>{caption}</figcaption></figure>"
+        f'<figure class="hit" id="{esc(d["id"])}" tabindex="0" data-nav {_verdict_data(d)} '
+        f'data-group="{esc(str(d.get("group", "")))}" data-area="{d["area"]}">'
+        f"{_strip(d, present[d['id']])}<figcaption>{locator}{caption}</figcaption></figure>"
     )
 
 
-def _group(g: dict[str, Any], hits: list[dict[str, Any]], present: dict[str, list[bool]]) -> str:
-    """A group card: its count, frames and best hit's crops; it opens to every hit."""
+def _group(
+    g: dict[str, Any],
+    hits: list[dict[str, Any]],
+    present: dict[str, list[bool]],
+    thumbs: Thumbs,
+) -> str:
+    """A group card: its count, frames, best hit's crops and locator; it opens to every hit."""
     esc = html.escape
     rep = next(h for h in hits if h["id"] == g["representative"])
     data = (
@@ -331,7 +412,8 @@ def _group(g: dict[str, Any], hits: list[dict[str, Any]], present: dict[str, lis
         f'data-last="{g["last_frame"]}" data-score="{g["score"]}" data-area="{rep["area"]}"'
     )
     if g["count"] == 1:
-        return f'<div class="group single" {data}>{_hit(hits[0], present)}</div>'
+        single = _hit(hits[0], present, _locator(hits[0], thumbs))
+        return f'<div class="group single" {data}>{single}</div>'
     caption = (
         f'<span class="count">{g["count"]} hits</span> <span class="id">{esc(g["id"])}</span>'
         f" &middot; {esc(g['kind'])} at x {g['x']:.0f} y {g['y']:.0f} &middot; frames "
@@ -342,13 +424,17 @@ def _group(g: dict[str, Any], hits: list[dict[str, Any]], present: dict[str, lis
     members = "".join(_hit(h, present) for h in hits)
     return (
         f'<details class="group" {data}><summary tabindex="0" data-nav>'
-        f'{_strip(rep, present[rep["id"]])}<div class="gcap">{caption}</div></summary>'
+        f'{_strip(rep, present[rep["id"]])}<div class="gcap">{_locator(rep, thumbs)}{caption}'
+        "</div></summary>"
         f'<div class="members grid">{members}</div></details>'
     )
 
 
 def _sensor_section(
-    report: dict[str, Any], sensor: list[dict[str, Any]], present: dict[str, list[bool]]
+    report: dict[str, Any],
+    sensor: list[dict[str, Any]],
+    present: dict[str, list[bool]],
+    thumbs: Thumbs,
 ) -> str:
     section = report.get("sensor")
     if section is None:
@@ -372,10 +458,9 @@ def _sensor_section(
         )
         cards.append(
             f'<figure class="hit sensor" id="{esc(d["id"])}" tabindex="0" data-nav '
-            f'data-id="{esc(d["id"])}" data-kind="{esc(str(d["kind"]))}" '
-            f'data-frame="{d["frame"]}" data-first="{d.get("first_frame") or d["frame"]}" '
-            f'data-last="{d.get("last_frame") or d["frame"]}" data-score="{d["score"]}">'
-            f"{_strip(d, present[d['id']])}<figcaption>{caption}</figcaption></figure>"
+            f'{_verdict_data(d)} data-first="{d.get("first_frame") or d["frame"]}" '
+            f'data-last="{d.get("last_frame") or d["frame"]}">{_strip(d, present[d["id"]])}'
+            f"<figcaption>{_locator(d, thumbs)}{caption}</figcaption></figure>"
         )
     body = "".join(cards) or '<p class="none">No dead, stuck or persistent hot pixels.</p>'
     return (
@@ -392,8 +477,10 @@ _LEGEND = (
     '<span class="mark">cyan</span>: the flagged pixels (drawn just outside them); '
     '"no frame": no frame there. <b>Groups</b>: hits at one place in several frames (a light '
     "that stays is flagged again in every frame); open one to see its hits. <b>Timeline</b>: "
-    "click a frame to jump to its hits. <b>Keys</b>: j/k next/previous, Enter open a group, "
-    "g groups/all hits, +/- zoom, Esc all frames.</p>"
+    "click a frame to jump to its hits. <b>Locator</b>: the whole frame, the place marked. "
+    "<b>Keys</b>: j/k next/previous, Enter open a group, g groups/all hits, +/- zoom, Esc all "
+    "frames; <b>verdicts</b> (as in hotpixel review): a accept (a real defect), r reject (a "
+    "false positive), s skip, for the focused place (each of its hits) or hit; u undo.</p>"
 )
 
 _PAGE = """<!DOCTYPE html>
@@ -420,6 +507,12 @@ _PAGE = """<!DOCTYPE html>
 <label>Zoom <select id="zoom">{zooms}</select></label>
 <span><b id="shown">{total}</b> of {total} hits in <b id="shown-groups">{groups_total}</b>
 place(s)</span>
+<span class="review" title="verdicts stay in this browser until saved">
+<span id="verdicts"></span>
+<label>Reviewer <input id="reviewer" size="10" placeholder="your name"></label>
+<button id="save-labels" type="button" title="save it into this folder, beside report.html,
+for hotpixel review and hotpixel finetune">save labels.json</button> <span id="saved"></span>
+</span>
 </div>
 <main>
 <div id="groups" class="grid">
@@ -428,6 +521,8 @@ place(s)</span>
 <div id="flat" class="grid" hidden></div>
 {sensor}
 </main>
+<script type="application/json" id="run">{run}</script>
 <script>{script}</script>
+<script>{verdicts}</script>
 </body></html>
 """
