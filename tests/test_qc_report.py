@@ -442,3 +442,58 @@ def test_keys_give_verdicts_saved_as_labels_the_engine_reads(qc, tmp_path):
     assert main(["report", str(folder), "--quiet"]) == 0  # a fresh browser: from labels.json
     fresh = _probe(folder, READ_BACK, f"--user-data-dir={tmp_path / 'other'}")
     assert fresh["counts"] == found["counts"] and fresh["place"] == "reject"
+
+
+# -- the sensor pass's candidates, and detect groups at its positions --------------------------
+
+
+def test_page_folds_the_unconfirmed_candidates_with_their_reasons(tmp_path):
+    rng = np.random.default_rng(7)
+    path = shot_path(rng, 20, "static")  # locked off: a hot photosite cannot be confirmed
+    plate = put_in_motion(load_plate("city"), path - path.mean(axis=0), (128, 96), rng)
+    pattern = write_sequence(str(tmp_path / "plate"), inject(plate, SENSOR_DEFECTS, rng))
+    out = tmp_path / "qc"
+    assert main(["sensor", pattern, "--out", str(out), "--quiet"]) == 0
+    assert main(["report", str(out), "--quiet"]) == 0
+    page = html.unescape((out / "report.html").read_text())
+    sensor = json.loads((out / "sensor" / "sensor.json").read_text())
+    total, listed = sensor["summary"]["candidates"], sensor["candidates"]
+    assert total > 0 and listed
+    folded = re.search(r'<details class="candidates" id="sensor-candidates">(.*?)</details>', page)
+    assert folded, "the candidates are folded (a closed <details>)"
+    assert folded.group(1).startswith(f"<summary>{total} unconfirmed candidate(s)")
+    rows = re.findall(r"<tr><td>([\d.]+)</td><td>([\d.]+)</td><td>(\w+)</td><td>(\d+)</td>"
+                      r"<td>([^<]+)</td></tr>", folded.group(1))  # fmt: skip
+    assert [(float(x), float(y), r) for x, y, _, _, r in rows] == [
+        (c["x"], c["y"], c["reason"]) for c in listed
+    ]
+    assert (100.5, 30.5) in {(c["x"], c["y"]) for c in listed}  # the hot photosite, unconfirmed
+
+
+def test_a_detect_group_at_a_sensor_position_names_the_finding(sensor_only, tmp_path):
+    folder = tmp_path / "qc"
+    shutil.copytree(sensor_only, folder)
+    sensor = json.loads((folder / "sensor" / "sensor.json").read_text())
+    assert main(["detect", sensor["source"]["pattern"], "--out", str(folder), "--quiet"]) == 0
+    report = read_report(str(folder))
+
+    def finding(g):
+        for d in sensor["defects"]:
+            x0, y0, x1, y1 = d["bbox"]
+            if x0 - 1 <= int(g["x"]) <= x1 and y0 - 1 <= int(g["y"]) <= y1:
+                return d
+        return None
+
+    at_defect = [g for g in report["groups"] if finding(g)]
+    assert at_defect, "detect flags a sensor defect's photosite in some frame"
+    page = (folder / "report.html").read_text()
+    cards = dict(re.findall(r'<(?:details|div) class="group[^"]*" data-group="(g\d+)"(.*?)'
+                            r'(?=<(?:details|div) class="group|</div>\s*<div id="flat")', page,
+                            re.S))  # fmt: skip
+    assert set(cards) == {g["id"] for g in report["groups"]}
+    for g in report["groups"]:
+        d = finding(g)
+        if d is None:
+            assert "at sensor defect" not in cards[g["id"]]
+        else:
+            assert f'at sensor defect <a href="#sensor_{d["kind"]}_{d["id"]}">' in cards[g["id"]]

@@ -14,7 +14,9 @@ or from a folder that holds only a sensor pass (:func:`~hotpixel.outputs.report.
   group, frame, position (also in Nuke coordinates), kind, score and area;
 - beside each place, a locator: its frame shrunk to a thumbnail with the place marked;
 - the sensor pass's dead, stuck and persistent hot positions in their own section: crops of
-  the position in five frames spread over the shot, its kind and its evidence;
+  the position in five frames spread over the shot, its kind and its evidence; folded below
+  them, the unconfirmed candidates (``sensor.json``), each with why it is unconfirmed. A group
+  at a sensor position names that finding;
 - verdicts: keys a/r/s (accept, reject, skip, as in ``hotpixel review``) label the focused
   place (each of its hits) or hit, u undoes. The page keeps them in the browser's storage,
   keyed on the run, and saves them as ``labels.json`` (:mod:`hotpixel.outputs.labels`; the
@@ -54,6 +56,7 @@ from hotpixel.outputs.hit_sheet import RADIUS, build_strip, context_frames, mark
 from hotpixel.outputs.labels import new_labels, open_labels
 from hotpixel.outputs.report import read_qc_folder
 from hotpixel.outputs.schema import KINDS
+from hotpixel.outputs.sensor_results import load_sensor_result
 from hotpixel.outputs.tone import thumbnail
 
 FILES = "report_files"
@@ -162,11 +165,25 @@ def write_html_report(
         if _CROP_NAME.match(name) and name[: -len(".png")] not in kept:
             os.unlink(os.path.join(folder, name))
     path = os.path.join(out_dir, "report.html")
+    labels = _labels(out_dir, report)
     page = render_page(
-        report, detections, groups, sensor, present, thumbs, _labels(out_dir, report)
+        report, detections, groups, sensor, present, thumbs, labels, _candidates(out_dir)
     )
     write_text(path, page)
     return path
+
+
+def _candidates(out_dir: str) -> dict[str, Any]:
+    """The sensor pass's unconfirmed candidates: ``total`` and the ``listed`` ones (none when
+    the folder has no readable ``sensor.json``: the section says what the report holds)."""
+    try:
+        result = load_sensor_result(out_dir)
+    except HotPixelError:
+        result = None
+    if result is None:
+        return {"total": 0, "listed": []}
+    total = int(result.get("summary", {}).get("candidates", 0))
+    return {"total": total, "listed": list(result.get("candidates", []))}
 
 
 def _write_thumbnail(path: str, image: np.ndarray | None) -> tuple[int, int, int, int] | None:
@@ -203,9 +220,11 @@ def render_page(
     present: dict[str, list[bool]],
     thumbs: Thumbs | None = None,
     labels: dict[str, Any] | None = None,
+    candidates: dict[str, Any] | None = None,
 ) -> str:
     """The page's HTML (see the module docstring); ``present[id]`` says which crops exist,
-    ``thumbs`` which locators (none: no locators), ``labels`` the verdicts it starts from."""
+    ``thumbs`` which locators (none: no locators), ``labels`` the verdicts it starts from,
+    ``candidates`` the sensor pass's unconfirmed ones (:func:`_candidates`)."""
     by_id = {d["id"]: d for d in detections}
     esc = html.escape
     title = f"hotpixel QC: {os.path.basename(str(report['source'].get('pattern', '')))}"
@@ -214,8 +233,10 @@ def render_page(
         f'<option value="{z}"{" selected" if z == 4 else ""}>{z}x</option>' for z in ZOOMS
     )
     thumbs = thumbs or {}
+    candidates = candidates or {"total": 0, "listed": []}
+    at_sensor = SensorPlaces(sensor, candidates["listed"])
     cards = "\n".join(
-        _group(g, [by_id[i] for i in g["detections"]], present, thumbs) for g in groups
+        _group(g, [by_id[i] for i in g["detections"]], present, thumbs, at_sensor) for g in groups
     )
     run = labels if labels is not None else new_labels(report)
     key = f"hotpixel-labels:{run['pattern']}:{run['fingerprint']}"
@@ -233,7 +254,7 @@ def render_page(
         total=len(detections),
         groups_total=len(groups),
         groups=cards or '<p class="none">No detections.</p>',
-        sensor=_sensor_section(report, sensor, present, thumbs),
+        sensor=_sensor_section(report, sensor, present, thumbs, candidates),
         run=json.dumps({"key": key, "labels": run}).replace("</", "<\\/"),
     )
 
@@ -382,13 +403,46 @@ def _verdict_data(d: dict[str, Any]) -> str:
     )
 
 
-def _hit(d: dict[str, Any], present: dict[str, list[bool]], locator: str = "") -> str:
+class SensorPlaces:
+    """What the sensor pass found at a position: a defect (within its box, 1 px around), or
+    an unconfirmed candidate (within 1 px)."""
+
+    def __init__(self, defects: list[dict[str, Any]], candidates: list[dict[str, Any]]) -> None:
+        self.defects = defects
+        self.candidates = candidates
+
+    def note(self, x: float, y: float) -> str:
+        """The line a card at (x, y) shows about it ("" when the pass found nothing there)."""
+        px, py = int(x), int(y)
+        for d in self.defects:
+            x0, y0, x1, y1 = (int(v) for v in d["bbox"])
+            if x0 - 1 <= px <= x1 and y0 - 1 <= py <= y1:
+                return (
+                    f'<br><span class="sensor-note">at sensor defect <a href="#{d["id"]}">'
+                    f"{html.escape(d['id'])}</a>: a {html.escape(str(d['kind']))} photosite "
+                    "found by hotpixel sensor over the whole shot (evidence: "
+                    f"{html.escape(str(d.get('evidence') or 'not recorded'))}), one defect "
+                    "however many frames flag it</span>"
+                )
+        for c in self.candidates:
+            if abs(float(c["x"]) - x) <= 1.0 and abs(float(c["y"]) - y) <= 1.0:
+                return (
+                    '<br><span class="sensor-note">at a <a href="#sensor-candidates">sensor '
+                    "candidate</a> the sensor pass left unconfirmed: "
+                    f"{html.escape(str(c.get('reason') or 'reason not recorded'))}</span>"
+                )
+        return ""
+
+
+def _hit(
+    d: dict[str, Any], present: dict[str, list[bool]], locator: str = "", note: str = ""
+) -> str:
     esc = html.escape
     caption = (
         f'<span class="id">{esc(d["id"])}</span> &middot; group {esc(str(d.get("group", "")))}'
         f" &middot; frame {d['frame']}<br>x {d['x']:.1f} y {d['y']:.1f} "
         f"(Nuke {d['nuke_x']:.1f}, {d['nuke_y']:.1f}) &middot; {esc(d['kind'])} &middot; "
-        f"score {d['score']:.3f} &middot; area {d['area']}"
+        f"score {d['score']:.3f} &middot; area {d['area']}{note}"
     )
     return (
         f'<figure class="hit" id="{esc(d["id"])}" tabindex="0" data-nav {_verdict_data(d)} '
@@ -402,8 +456,10 @@ def _group(
     hits: list[dict[str, Any]],
     present: dict[str, list[bool]],
     thumbs: Thumbs,
+    at_sensor: SensorPlaces,
 ) -> str:
-    """A group card: its count, frames, best hit's crops and locator; it opens to every hit."""
+    """A group card: its count, frames, best hit's crops and locator, and what the sensor pass
+    found there; it opens to every hit."""
     esc = html.escape
     rep = next(h for h in hits if h["id"] == g["representative"])
     data = (
@@ -412,14 +468,15 @@ def _group(
         f'data-last="{g["last_frame"]}" data-score="{g["score"]}" data-area="{rep["area"]}"'
     )
     if g["count"] == 1:
-        single = _hit(hits[0], present, _locator(hits[0], thumbs))
+        note = at_sensor.note(hits[0]["x"], hits[0]["y"])
+        single = _hit(hits[0], present, _locator(hits[0], thumbs), note)
         return f'<div class="group single" {data}>{single}</div>'
     caption = (
         f'<span class="count">{g["count"]} hits</span> <span class="id">{esc(g["id"])}</span>'
         f" &middot; {esc(g['kind'])} at x {g['x']:.0f} y {g['y']:.0f} &middot; frames "
         f"{esc(g['frames'])} &middot; best score {g['score']:.3f} (shown: "
         f"{esc(rep['id'])}) &middot; one place in several frames: a light, a glint, or a "
-        "defect that persists. Open to see every hit"
+        "defect that persists. Open to see every hit" + at_sensor.note(g["x"], g["y"])
     )
     members = "".join(_hit(h, present) for h in hits)
     return (
@@ -435,6 +492,7 @@ def _sensor_section(
     sensor: list[dict[str, Any]],
     present: dict[str, list[bool]],
     thumbs: Thumbs,
+    candidates: dict[str, Any],
 ) -> str:
     section = report.get("sensor")
     if section is None:
@@ -467,7 +525,32 @@ def _sensor_section(
         '<section id="sensor"><h2>Sensor: dead, stuck and persistent hot pixels</h2>'
         '<p class="legend">The same photosite in every frame, found by <b>hotpixel sensor</b> '
         "over the whole shot; crops in five frames spread over the frames it was seen in.</p>"
-        f'{f"<ul>{notes}</ul>" if notes else ""}<div class="grid">{body}</div></section>'
+        f'{f"<ul>{notes}</ul>" if notes else ""}<div class="grid">{body}</div>'
+        f"{_candidate_list(candidates)}</section>"
+    )
+
+
+def _candidate_list(candidates: dict[str, Any]) -> str:
+    """The unconfirmed candidates, folded: position, direction, evidence frames and why."""
+    total, listed = int(candidates["total"]), candidates["listed"]
+    if not total:
+        return '<p class="none">No unconfirmed candidates.</p>'
+    esc = html.escape
+    rows = "".join(
+        f"<tr><td>{float(c['x']):.1f}</td><td>{float(c['y']):.1f}</td>"
+        f"<td>{esc(str(c.get('direction', '')))}</td>"
+        f"<td>{esc(str(c.get('evidence_frames', '?')))}</td>"
+        f"<td>{esc(str(c.get('reason') or 'not recorded'))}</td></tr>"
+        for c in listed
+    )
+    shown = f"; the first {len(listed)} listed" if len(listed) < total else ""
+    return (
+        f'<details class="candidates" id="sensor-candidates"><summary>{total} unconfirmed '
+        f"candidate(s){shown}: photosites that depart the same way in most frames, but that "
+        "neither moving content nor invariance confirms as defects (a small static light looks "
+        "the same)</summary><table><thead><tr><th>x</th><th>y</th><th>direction</th>"
+        "<th>evidence frames</th><th>why unconfirmed</th></tr></thead>"
+        f"<tbody>{rows}</tbody></table></details>"
     )
 
 
