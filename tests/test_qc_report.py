@@ -310,6 +310,17 @@ def test_sensor_only_page_in_chromium(sensor_only, tmp_path):
     assert 'data-shown-sensor="3"' in dom.stdout
     dead = _chromium("--dump-dom", url + "#kind=dead")
     assert 'data-shown-sensor="1"' in dead.stdout
+    accept = """<script>window.addEventListener("load", () => {
+      document.querySelector("#sensor figure.hit").focus();
+      document.dispatchEvent(new KeyboardEvent("keydown", {key: "a", bubbles: true}));
+      const pre = document.createElement("pre");
+      pre.id = "probe";
+      pre.textContent = JSON.stringify({accepted: document.body.dataset.accepted,
+        verdict: document.querySelector("#sensor figure.hit").dataset.verdict});
+      document.body.appendChild(pre);
+    });</script>"""
+    found = _probe(sensor_only, accept, f"--user-data-dir={tmp_path / 'profile'}")
+    assert found == {"accepted": "1", "verdict": "accept"}  # sensor positions take verdicts too
     _screenshot(url, tmp_path / "qc_sensor_only.png")
 
 
