@@ -479,6 +479,8 @@ def test_page_folds_the_unconfirmed_candidates_with_their_reasons(tmp_path):
         (c["x"], c["y"], c["reason"]) for c in listed
     ]
     assert (100.5, 30.5) in {(c["x"], c["y"]) for c in listed}  # the hot photosite, unconfirmed
+    defects = len(sensor["defects"])
+    assert f"sensor pass: {defects} position(s), {total} unconfirmed candidate(s)" in page
 
 
 def test_a_detect_group_at_a_sensor_position_names_the_finding(sensor_only, tmp_path):

@@ -246,7 +246,7 @@ def render_page(
         script=page_asset("qc_page.js"),
         verdicts=page_asset("qc_verdicts.js"),
         warnings=_warnings(report),
-        facts=_facts(report, len(groups)),
+        facts=_facts(report, len(groups), int(candidates["total"])),
         legend=_LEGEND,
         timeline=_timeline(report, detections),
         kinds=kinds,
@@ -259,7 +259,7 @@ def render_page(
     )
 
 
-def _facts(report: dict[str, Any], groups: int) -> str:
+def _facts(report: dict[str, Any], groups: int, unconfirmed: int = 0) -> str:
     source, det, summary = report["source"], report["detector"], report["summary"]
     threshold = report.get("threshold")
     facts = [
@@ -270,7 +270,7 @@ def _facts(report: dict[str, Any], groups: int) -> str:
         ("Detector", _detector(det)),
         ("Ran on", det.get("runtime", "not recorded")),  # reports older than the field lack it
         ("Threshold", "none (sensor pass only)" if threshold is None else str(threshold)),
-        ("Detections", _count_line(summary, report, groups)),
+        ("Detections", _count_line(summary, report, groups, unconfirmed)),
         ("Pending", ", ".join(map(str, summary.get("frames_pending", []))) or "none"),
     ]
     if source.get("pattern_given") and source["pattern_given"] != source.get("pattern"):
@@ -284,7 +284,9 @@ def _detector(det: dict[str, Any]) -> str:
     return f"{det['name']} {det['version']}, model {det['model_version']}"
 
 
-def _count_line(summary: dict[str, Any], report: dict[str, Any], groups: int) -> str:
+def _count_line(
+    summary: dict[str, Any], report: dict[str, Any], groups: int, unconfirmed: int
+) -> str:
     line = (
         f"{summary.get('detections', 0)} in {summary.get('frames_with_detections', 0)} frame(s)"
         f", {groups} place(s)"
@@ -292,6 +294,7 @@ def _count_line(summary: dict[str, Any], report: dict[str, Any], groups: int) ->
     section = report.get("sensor")
     if section is not None:
         line += f"; sensor pass: {len(section.get('defects', []))} position(s)"
+        line += f", {unconfirmed} unconfirmed candidate(s)" if unconfirmed else ""
     return line
 
 
