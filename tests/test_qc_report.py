@@ -453,6 +453,11 @@ def test_keys_give_verdicts_saved_as_labels_the_engine_reads(qc, tmp_path):
     assert main(["report", str(folder), "--quiet"]) == 0  # a fresh browser: from labels.json
     fresh = _probe(folder, READ_BACK, f"--user-data-dir={tmp_path / 'other'}")
     assert fresh["counts"] == found["counts"] and fresh["place"] == "reject"
+    other = {**labels, "pattern": "/elsewhere/other.####.exr"}  # another plate's verdicts
+    (folder / "labels.json").write_text(json.dumps(other))
+    assert main(["report", str(folder), "--quiet"]) == 0
+    clean = _probe(folder, READ_BACK, f"--user-data-dir={tmp_path / 'third'}")
+    assert clean["counts"] == f"accepted 0, rejected 0, skipped 0, open {len(by_id)}"
 
 
 # -- the sensor pass's candidates, and detect groups at its positions --------------------------

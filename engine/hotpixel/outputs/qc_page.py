@@ -196,12 +196,14 @@ def _write_thumbnail(path: str, image: np.ndarray | None) -> tuple[int, int, int
 
 
 def _labels(out_dir: str, report: dict[str, Any]) -> dict[str, Any]:
-    """The verdicts the page starts from: the folder's ``labels.json``, or none (also when that
-    file cannot be read: the review app says why)."""
+    """The verdicts the page starts from: the folder's ``labels.json``, or none when that file
+    cannot be read or was made for another plate (the review app says why)."""
+    fresh = new_labels(report)
     try:
-        return open_labels(out_dir, report)
+        found = open_labels(out_dir, report)
     except HotPixelError:
-        return new_labels(report)
+        return fresh
+    return found if os.path.normpath(str(found.get("pattern"))) == fresh["pattern"] else fresh
 
 
 # -- the page ------------------------------------------------------------------------------
