@@ -8,6 +8,7 @@ The browser tests run headless Chromium and leave screenshots in their tmp_path
 from __future__ import annotations
 
 import csv
+import html
 import json
 import os
 import re
@@ -22,6 +23,7 @@ from hotpixel.io.colour import Decoder, InputColour
 from hotpixel.io.frames import read_display
 from hotpixel.ml.synth.persistent import PersistentDefect, inject, shot_path
 from hotpixel.ml.synth.plates import load_plate, put_in_motion
+from hotpixel.outputs.labels import load_labels
 from hotpixel.outputs.qc_page import (
     frame_loader,
     page_asset,
@@ -30,6 +32,7 @@ from hotpixel.outputs.qc_page import (
 )
 from hotpixel.outputs.report import read_report
 from hotpixel.outputs.schema import KINDS
+from hotpixel.review.session import ReviewSession
 from imagegen import CLASSICAL, dark_plate, write_sequence
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -81,8 +84,12 @@ def test_page_has_ids_groups_crops_and_the_colour(qc):
     page = (qc / "report.html").read_text()
     cards = re.findall(r'<figure class="hit" id="([^"]+)"', page)
     assert sorted(cards) == sorted(d["id"] for d in report["detections"])
-    crops = re.findall(r'src="report_files/([^"]+\.png)"', page)
-    assert set(crops) == set(os.listdir(qc / "report_files")) == {f"{i}.png" for i in cards}
+    crops = re.findall(r'src="report_files/((?!frame_)[^"]+\.png)"', page)
+    locators = set(re.findall(r'src="report_files/(frame_\d+\.png)"', page))
+    shown = {d["frame"] for d in report["detections"] if d["id"] in _representatives(report)}
+    assert locators == {f"frame_{f}.png" for f in shown}  # one thumbnail per frame shown
+    assert set(crops) | locators == set(os.listdir(qc / "report_files"))
+    assert set(crops) == {f"{i}.png" for i in cards}
     assert all((qc / "report_files" / c).stat().st_size > 200 for c in crops)
     assert page.count('<details class="group"') == 1 and 'data-count="3"' in page
     markers, missing = page.count('<i class="marker"'), page.count('class="none">no frame<')
@@ -100,12 +107,18 @@ def test_page_has_ids_groups_crops_and_the_colour(qc):
         assert f"<{tag}>{page_asset(asset)}</{tag}>" in page  # inlined whole: one file
 
 
+def _representatives(report):
+    return {g["representative"] for g in report["groups"]}
+
+
 def test_report_command_rebuilds_and_drops_stale_crops(qc):
     stale = qc / "report_files" / "hot_999_0.png"
     stale.write_bytes(b"old")
+    stale_frame = qc / "report_files" / "frame_999.png"
+    stale_frame.write_bytes(b"old")
     assert main(["report", str(qc), "--quiet"]) == 0
-    assert not stale.exists()
-    assert len(os.listdir(qc / "report_files")) == 7
+    assert not stale.exists() and not stale_frame.exists()
+    assert len([n for n in os.listdir(qc / "report_files") if not n.startswith("frame_")]) == 7
 
 
 def test_no_html_leaves_no_page(tmp_path):
@@ -297,4 +310,208 @@ def test_sensor_only_page_in_chromium(sensor_only, tmp_path):
     assert 'data-shown-sensor="3"' in dom.stdout
     dead = _chromium("--dump-dom", url + "#kind=dead")
     assert 'data-shown-sensor="1"' in dead.stdout
+    accept = """<script>window.addEventListener("load", () => {
+      document.querySelector("#sensor figure.hit").focus();
+      document.dispatchEvent(new KeyboardEvent("keydown", {key: "a", bubbles: true}));
+      const pre = document.createElement("pre");
+      pre.id = "probe";
+      pre.textContent = JSON.stringify({accepted: document.body.dataset.accepted,
+        verdict: document.querySelector("#sensor figure.hit").dataset.verdict});
+      document.body.appendChild(pre);
+    });</script>"""
+    found = _probe(sensor_only, accept, f"--user-data-dir={tmp_path / 'profile'}")
+    assert found == {"accepted": "1", "verdict": "accept"}  # sensor positions take verdicts too
     _screenshot(url, tmp_path / "qc_sensor_only.png")
+
+
+# -- verdicts and locators on the page ---------------------------------------------------------
+
+# A person's pass: reject the place with r, accept one single hit, skip another, accept a
+# third and take it back with u; then save through a stand-in for the browser's file picker and
+# once as a download (the picker absent). Results go into <pre id="probe">.
+VERDICT_PROBE = """<script>
+window.addEventListener("load", async () => {
+  const out = {};
+  const press = key => document.dispatchEvent(new KeyboardEvent("keydown", {key, bubbles: true}));
+  document.getElementById("reviewer").value = "qc-op";
+  const place = document.querySelector("details.group");
+  place.querySelector("summary").focus();
+  press("r");
+  out.movedTo = document.activeElement.closest(".group").dataset.group;
+  const singles = Array.from(document.querySelectorAll(".group.single .hit"));
+  out.singles = singles.map(h => h.id);
+  singles[0].focus(); press("a");
+  singles[1].focus(); press("s");
+  singles[2].focus(); press("a"); press("u");
+  out.undoneFocus = document.activeElement.id;
+  out.verdicts = {};
+  document.querySelectorAll("figure.hit[data-id]").forEach(h => {
+    out.verdicts[h.id] = h.dataset.verdict || ""; });
+  out.place = place.dataset.verdict;
+  out.counts = document.getElementById("verdicts").textContent;
+  const img = place.querySelector(".locator img").getBoundingClientRect();
+  const mark = place.querySelector(".locator i").getBoundingClientRect();
+  out.locator = [img.width, (mark.left + mark.right) / 2 - img.left,
+    (mark.top + mark.bottom) / 2 - img.top, img.height];
+  out.locatorLoaded = place.querySelector(".locator img").naturalWidth;
+  let picked = null;
+  window.showSaveFilePicker = async opts => ({name: opts.suggestedName,
+    createWritable: async () => ({write: async t => { picked = t; }, close: async () => {}})});
+  document.getElementById("save-labels").click();
+  await new Promise(r => setTimeout(r, 100));
+  out.picked = picked;
+  out.pickedVia = document.body.dataset.saved;
+  window.showSaveFilePicker = undefined;
+  let blob = null;
+  const create = URL.createObjectURL;
+  URL.createObjectURL = b => { blob = b; return create.call(URL, b); };
+  HTMLAnchorElement.prototype.click = function () { out.downloadName = this.download; };
+  document.getElementById("save-labels").click();
+  out.downloaded = await blob.text();
+  out.downloadVia = document.body.dataset.saved;
+  const pre = document.createElement("pre");
+  pre.id = "probe";
+  pre.textContent = JSON.stringify(out);
+  document.body.appendChild(pre);
+});
+</script>"""
+
+READ_BACK = """<script>
+window.addEventListener("load", () => {
+  const pre = document.createElement("pre");
+  pre.id = "probe";
+  pre.textContent = JSON.stringify({counts: document.getElementById("verdicts").textContent,
+    place: document.querySelector("details.group").dataset.verdict});
+  document.body.appendChild(pre);
+});
+</script>"""
+
+
+def _probe(folder, script: str, *args: str) -> dict:
+    """Open ``folder``'s page with ``script`` added (beside it, so its images load)."""
+    page = (folder / "report.html").read_text()
+    probe = folder / "report_probe.html"
+    probe.write_text(page.replace("</body>", script + "</body>"))
+    try:
+        dom = _chromium(*args, "--dump-dom", probe.as_uri())
+    finally:
+        probe.unlink()
+    assert dom.returncode == 0 and _console_errors(dom.stderr) == [], dom.stderr[-2000:]
+    found = re.search(r'<pre id="probe">(.*?)</pre>', dom.stdout, re.S)
+    assert found, dom.stdout[-2000:]
+    return dict(json.loads(html.unescape(found.group(1))))
+
+
+@needs_browser
+def test_keys_give_verdicts_saved_as_labels_the_engine_reads(qc, tmp_path):
+    folder = tmp_path / "qc"
+    shutil.copytree(qc, folder)
+    profile = tmp_path / "profile"
+    found = _probe(folder, VERDICT_PROBE, f"--user-data-dir={profile}")
+    report = read_report(str(folder))
+    (place,) = [g for g in report["groups"] if g["count"] > 1]
+    one, two, three = found["singles"][:3]
+    assert found["place"] == "reject" and found["movedTo"] != place["id"]  # and moved on
+    assert {i: found["verdicts"][i] for i in place["detections"]} == dict.fromkeys(
+        place["detections"], "reject"
+    )
+    assert (found["verdicts"][one], found["verdicts"][two], found["verdicts"][three]) == (
+        "accept", "skip", ""
+    )  # fmt: skip
+    assert found["undoneFocus"] == three  # undo goes back to where the verdict was given
+    open_count = len(report["detections"]) - 5
+    assert found["counts"] == f"accepted 1, rejected 3, skipped 1, open {open_count}"
+    assert found["pickedVia"] == "picker" and found["downloadVia"] == "download"
+    assert found["downloadName"] == "labels.json" and found["picked"] == found["downloaded"]
+    width, cx, cy, height = found["locator"]  # the mark sits over the place in the thumbnail
+    assert found["locatorLoaded"] > 0 and width == 128
+    w, h = report["source"]["width"], report["source"]["height"]
+    assert abs(cx - place["x"] / w * width) < 1.5 and abs(cy - place["y"] / h * height) < 1.5
+
+    (folder / "labels.json").write_text(found["downloaded"])
+    labels = load_labels(str(folder / "labels.json"))
+    assert labels["pattern"] == report["source"]["pattern"]
+    assert labels["threshold"] == report["threshold"]
+    by_id = {d["id"]: d for d in report["detections"]}
+    assert {k: v["label"] for k, v in labels["labels"].items()} == {
+        **dict.fromkeys(place["detections"], "reject"),
+        one: "accept",
+        two: "skip",
+    }
+    for det_id, entry in labels["labels"].items():
+        det = by_id[det_id]
+        assert (entry["frame"], entry["kind"], entry["bbox"]) == (
+            det["frame"], det["kind"], list(det["bbox"])
+        )  # fmt: skip
+        assert (entry["x"], entry["y"], entry["score"]) == (det["x"], det["y"], det["score"])
+        assert entry["user"] == "qc-op" and entry["time"].endswith("+00:00")
+    session = ReviewSession(str(folder))  # the review app resumes from the browser's verdicts
+    assert session.counts() == {"accept": 1, "reject": 3, "skip": 1}
+
+    kept = _probe(folder, READ_BACK, f"--user-data-dir={profile}")  # the browser kept them
+    assert kept["counts"] == found["counts"] and kept["place"] == "reject"
+    assert main(["report", str(folder), "--quiet"]) == 0  # a fresh browser: from labels.json
+    fresh = _probe(folder, READ_BACK, f"--user-data-dir={tmp_path / 'other'}")
+    assert fresh["counts"] == found["counts"] and fresh["place"] == "reject"
+    other = {**labels, "pattern": "/elsewhere/other.####.exr"}  # another plate's verdicts
+    (folder / "labels.json").write_text(json.dumps(other))
+    assert main(["report", str(folder), "--quiet"]) == 0
+    clean = _probe(folder, READ_BACK, f"--user-data-dir={tmp_path / 'third'}")
+    assert clean["counts"] == f"accepted 0, rejected 0, skipped 0, open {len(by_id)}"
+
+
+# -- the sensor pass's candidates, and detect groups at its positions --------------------------
+
+
+def test_page_folds_the_unconfirmed_candidates_with_their_reasons(tmp_path):
+    rng = np.random.default_rng(7)
+    path = shot_path(rng, 20, "static")  # locked off: a hot photosite cannot be confirmed
+    plate = put_in_motion(load_plate("city"), path - path.mean(axis=0), (128, 96), rng)
+    pattern = write_sequence(str(tmp_path / "plate"), inject(plate, SENSOR_DEFECTS, rng))
+    out = tmp_path / "qc"
+    assert main(["sensor", pattern, "--out", str(out), "--quiet"]) == 0
+    assert main(["report", str(out), "--quiet"]) == 0
+    page = html.unescape((out / "report.html").read_text())
+    sensor = json.loads((out / "sensor" / "sensor.json").read_text())
+    total, listed = sensor["summary"]["candidates"], sensor["candidates"]
+    assert total > 0 and listed
+    folded = re.search(r'<details class="candidates" id="sensor-candidates">(.*?)</details>', page)
+    assert folded, "the candidates are folded (a closed <details>)"
+    assert folded.group(1).startswith(f"<summary>{total} unconfirmed candidate(s)")
+    rows = re.findall(r"<tr><td>([\d.]+)</td><td>([\d.]+)</td><td>(\w+)</td><td>(\d+)</td>"
+                      r"<td>([^<]+)</td></tr>", folded.group(1))  # fmt: skip
+    assert [(float(x), float(y), r) for x, y, _, _, r in rows] == [
+        (c["x"], c["y"], c["reason"]) for c in listed
+    ]
+    assert (100.5, 30.5) in {(c["x"], c["y"]) for c in listed}  # the hot photosite, unconfirmed
+    defects = len(sensor["defects"])
+    assert f"sensor pass: {defects} position(s), {total} unconfirmed candidate(s)" in page
+
+
+def test_a_detect_group_at_a_sensor_position_names_the_finding(sensor_only, tmp_path):
+    folder = tmp_path / "qc"
+    shutil.copytree(sensor_only, folder)
+    sensor = json.loads((folder / "sensor" / "sensor.json").read_text())
+    assert main(["detect", sensor["source"]["pattern"], "--out", str(folder), "--quiet"]) == 0
+    report = read_report(str(folder))
+
+    def finding(g):
+        for d in sensor["defects"]:
+            x0, y0, x1, y1 = d["bbox"]
+            if x0 - 1 <= int(g["x"]) <= x1 and y0 - 1 <= int(g["y"]) <= y1:
+                return d
+        return None
+
+    at_defect = [g for g in report["groups"] if finding(g)]
+    assert at_defect, "detect flags a sensor defect's photosite in some frame"
+    page = (folder / "report.html").read_text()
+    cards = dict(re.findall(r'<(?:details|div) class="group[^"]*" data-group="(g\d+)"(.*?)'
+                            r'(?=<(?:details|div) class="group|</div>\s*<div id="flat")', page,
+                            re.S))  # fmt: skip
+    assert set(cards) == {g["id"] for g in report["groups"]}
+    for g in report["groups"]:
+        d = finding(g)
+        if d is None:
+            assert "at sensor defect" not in cards[g["id"]]
+        else:
+            assert f'at sensor defect <a href="#sensor_{d["kind"]}_{d["id"]}">' in cards[g["id"]]

@@ -19,6 +19,7 @@ from PySide6.QtTest import QTest
 from hotpixel.cli.main import main
 from hotpixel.errors import InputError, UsageError
 from hotpixel.review import images
+from hotpixel.review.lock import STALE_S, Holder, ReviewLock, is_stale, lock_path, read_lock
 from hotpixel.review.qt import load_qt
 from hotpixel.review.session import ReviewSession
 from imagegen import dark_plate, write_sequence
@@ -98,6 +99,11 @@ def test_second_session_resumes_at_the_first_open_detection(qc, app, qt_errors):
     window.close()  # a crash would lose nothing either: labels were saved on each key
     again = _window(qc)
     assert again.session.index == 2
+    user = _labels(qc)["hot_1003_0"]["user"]
+    assert again.notice.isVisibleTo(again) and again.notice.text().startswith(
+        f"resumed at place {again.session.group_ids[2]} (3 of 4), hit hot_1005_0: 2 of 4 hits "
+        f"have verdicts from before (the last by {user} at "
+    )
     assert again.session.ids[again.session.index] == "hot_1005_0"
     assert "2 accepted" not in again.progress.text() and "3 / 4" in again.progress.text()
     QTest.keyClick(again, Key.Key_S)
@@ -411,3 +417,102 @@ def test_review_opens_a_folder_with_only_a_sensor_pass(tmp_path, app, qt_errors)
     entry = _labels(out)["sensor_dead_1"]
     assert (entry["label"], entry["kind"], entry["x"], entry["y"]) == ("reject", "dead", 20.5, 20.5)
     window.close()
+
+
+# -- how the window opens, and who else reviews the folder -----------------------------------------
+
+
+def test_window_opens_paused_on_the_hits_frame_sized_to_the_screen(qc, app, qt_errors):
+    from hotpixel.review.main_window import SCREEN_SHARE, ReviewWindow
+
+    window = ReviewWindow(ReviewSession(str(qc)))
+    assert not window.timer.isActive() and window.flip == window.own == 2
+    assert window.flip_label.text() == "t (1002)"  # the hit, not blinking
+    assert "paused" in window.flip_label.toolTip()
+    assert window.notice.isHidden()  # a first review: nothing resumed, nobody else
+    free = (window.screen() or app.primaryScreen()).availableGeometry()
+    assert window.width() == int(free.width() * SCREEN_SHARE)
+    assert window.height() == int(free.height() * SCREEN_SHARE)
+    QTest.keyClick(window, Key.Key_Space)
+    assert window.timer.isActive() and "playing" in window.flip_label.toolTip()
+    window.close()
+
+
+def _holder(**kw):
+    fields = {"user": "anna", "host": "qc-03", "pid": 4242, "started": "then", "refreshed": 1e9}
+    return Holder(**{**fields, **kw})
+
+
+def test_a_lock_is_stale_when_its_process_is_gone_or_it_was_not_refreshed():
+    now = 1e9 + 60
+    assert not is_stale(_holder(), now, "qc-03", lambda pid: True)
+    assert is_stale(_holder(), now, "qc-03", lambda pid: False)  # crashed on this machine
+    assert not is_stale(_holder(), now, "other", lambda pid: False)  # theirs: refreshed
+    assert is_stale(_holder(), 1e9 + STALE_S + 1, "other", lambda pid: True)
+    assert not is_stale(_holder(), now, "qc-03", lambda pid: None)  # cannot ask: by age
+    assert is_stale(_holder(), 1e9 + STALE_S + 1, "qc-03", lambda pid: None)
+
+
+def test_lock_is_taken_released_and_left_to_a_live_holder(tmp_path):
+    lock = ReviewLock(str(tmp_path))
+    assert lock.acquire() is None and lock.stale is None
+    mine = read_lock(str(tmp_path))
+    assert mine is not None and mine.pid == os.getpid()
+    second = ReviewLock(str(tmp_path))
+    assert second.acquire() == mine  # told who holds it; the lock stays theirs
+    second.release()
+    assert read_lock(str(tmp_path)) == mine
+    lock.refresh()
+    refreshed = read_lock(str(tmp_path))
+    assert refreshed is not None and refreshed.refreshed >= mine.refreshed
+    lock.release()
+    assert not os.path.exists(lock_path(str(tmp_path)))
+    (tmp_path / "review.lock").write_text("{not json")
+    assert ReviewLock(str(tmp_path)).acquire() is None  # a broken lock protects nothing
+
+
+def _lock_of(out, pid):
+    import socket
+    import time
+
+    held = {"user": "anna", "host": socket.gethostname(), "pid": pid, "started": "earlier",
+            "refreshed": time.time()}  # fmt: skip
+    (out / "review.lock").write_text(json.dumps(held))
+
+
+def _run_review(app, out):
+    from hotpixel.review.main_window import ReviewWindow
+
+    seen = []
+
+    def drive():
+        try:
+            window = next(
+                w for w in app.topLevelWidgets() if isinstance(w, ReviewWindow) and w.isVisible()
+            )
+            seen.append(window.notice.text())
+            window.close()
+        finally:
+            app.quit()
+
+    QtCore.QTimer.singleShot(0, drive)
+    assert main(["review", str(out)]) == 0
+    return seen
+
+
+def test_review_warns_when_another_review_holds_the_folder(qc, app, capsys):
+    other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        _lock_of(qc, other.pid)
+        (notice,) = _run_review(app, qc)
+        assert "is being reviewed by anna on" in notice and f"process {other.pid}" in notice
+        err = capsys.readouterr().err
+        assert "warning:" in err and "is being reviewed by anna" in err
+        assert read_lock(str(qc)).pid == other.pid  # still theirs
+    finally:
+        other.kill()
+        other.wait()
+    (notice,) = _run_review(app, qc)  # its process is gone: the lock is stale, taken over
+    assert "being reviewed" not in notice
+    assert "took over the stale lock of anna" in capsys.readouterr().err
+    assert not (qc / "review.lock").exists()  # released when the window closed

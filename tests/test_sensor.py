@@ -22,6 +22,7 @@ from hotpixel.sensor.motion import MotionEvidence
 from imagegen import CLASSICAL, read_channel, write_image, write_sequence
 
 W, H, FRAMES = 128, 96, 20
+MOTIONS = {"first", "static", "moving", "changed"}
 REPORT_TRACK = re.compile(r"^[a-z]+_-?\d+_\d+\.txt$")  # report.write_tracks deletes these
 
 # hand-placed where the city plate is lit, at least 8 px apart
@@ -205,7 +206,33 @@ def test_cli_subprocess_json_progress(plate, tmp_path):
     assert proc.returncode == 0, proc.stderr
     events = [json.loads(line) for line in proc.stdout.splitlines()]
     assert events[0]["event"] == "start" and events[0]["total"] == 10
+    assert events[0]["pass"] == "sensor"
     assert events[-1]["event"] == "done" and events[-1]["result"].endswith("sensor.json")
+    frames = [e for e in events if e["event"] == "frame"]
+    assert len(frames) == 10 and all("detections" not in e for e in frames)  # its own counts
+    assert all(e["departing"] >= 0 and e["motion"] in MOTIONS for e in frames)
+    assert {e["motion"] for e in frames[1:]} & {"moving", "changed"}  # the shot pans
+
+
+def test_bar_names_the_sensor_pass(plate, tmp_path, capsys):
+    assert main(["sensor", plate, "--out", str(tmp_path / "o"), "--frames", "1001-1004"]) == 0
+    err = capsys.readouterr().err
+    assert "sensor 4/4 [" in err and "detect " not in err
+
+
+def test_unconfirmed_candidates_say_why():
+    """On a locked-off shot a hot photosite cannot be confirmed: it is listed, with the
+    figures that failed both tests."""
+    findings = _analyse(_shot("static"))
+    hot = DEFECTS[2].pixels[0]
+    (cand,) = [c for c in findings.candidates if (c["x"], c["y"]) == (hot[0] + 0.5, hot[1] + 0.5)]
+    assert cand["direction"] == "brighter" and cand["evidence_frames"] == 0
+    assert cand["reason"].startswith(
+        "not confirmed by motion: moving content passed over it in 0 frame(s), 4 needed "
+        "(--min-evidence); not invariant: it varies in time "
+    )
+    assert cand["variation"] > SensorParams().stuck_ratio
+    assert f"{cand['variation']:.2f}x as much as its neighbours" in cand["reason"]
 
 
 def test_errors_and_exit_codes(plate, tmp_path, capsys):

@@ -2,7 +2,9 @@
 
 ``json`` mode writes one object per line to stdout, flushed, for the Nuke plugin and farm
 wrappers: ``{"event": "start"|"frame"|"recompute"|"warning"|"done"|"error"|"message", ...}``.
-``bar`` writes to stderr: a redrawn line on a terminal, a line every 10% otherwise. ``none``
+``bar`` writes to stderr: a redrawn line on a terminal, a line every 10% otherwise, headed by
+the pass (``detect``, or ``sensor`` for the shot-level pass, whose frame events carry its own
+counts instead of ``detections``). ``none``
 writes no progress. Warnings reach every mode: a ``warning`` event in ``json``, a
 ``warning: ...`` line on stderr in ``bar`` and ``none``.
 """
@@ -27,6 +29,7 @@ class Progress:
         self.stream = stream or (sys.stdout if mode == "json" else sys.stderr)
         self.total = 0
         self.done = 0
+        self.label = "detect"
         self._t0 = time.perf_counter()
         self._last_decile = -1
         self.warnings: list[str] = []  # every warning given, once each
@@ -34,11 +37,12 @@ class Progress:
     def _emit(self, event: str, **fields: Any) -> None:
         print(json.dumps({"event": event, **fields}), file=self.stream, flush=True)
 
-    def start(self, total: int, skipped: int = 0, **info: Any) -> None:
-        self.total, self.done = total, 0
+    def start(self, total: int, skipped: int = 0, label: str = "detect", **info: Any) -> None:
+        """``total`` frames to go; ``label`` names the pass on the bar and in JSON (``pass``)."""
+        self.total, self.done, self.label = total, 0, label
         self._t0 = time.perf_counter()
         if self.mode == "json":
-            self._emit("start", total=total, skipped=skipped, **info)
+            self._emit("start", total=total, skipped=skipped, **{"pass": label}, **info)
             return
         if self.mode == "bar" and info.get("summary"):
             self.message(str(info["summary"]))
@@ -57,17 +61,16 @@ class Progress:
         return self.done / elapsed if elapsed > 0 else 0.0
 
     def frame(self, frame: int, detections: int) -> None:
+        """A frame of ``detect`` is done, with its number of detections."""
+        self.step(frame, detections=detections)
+
+    def step(self, frame: int, **counts: Any) -> None:
+        """A frame of the pass is done; ``counts`` are what the pass counts in it."""
         self.done += 1
         fps = self.fps()
         if self.mode == "json":
-            self._emit(
-                "frame",
-                frame=frame,
-                done=self.done,
-                total=self.total,
-                detections=detections,
-                fps=round(fps, 3),
-            )
+            fields = {"frame": frame, "done": self.done, "total": self.total, **counts}
+            self._emit("frame", **fields, fps=round(fps, 3))
         elif self.mode == "bar":
             self._draw(fps)
 
@@ -75,7 +78,7 @@ class Progress:
         frac = self.done / self.total if self.total else 1.0
         eta = (self.total - self.done) / fps if fps > 0 else 0.0
         bar = "#" * int(frac * 30)
-        line = f"detect {self.done}/{self.total} [{bar:<30}] {fps:5.2f} fps  eta {eta:5.0f}s"
+        line = f"{self.label} {self.done}/{self.total} [{bar:<30}] {fps:5.2f} fps  eta {eta:5.0f}s"
         if self.stream.isatty():
             end = "\n" if self.done == self.total else ""
             print("\r" + line, end=end, file=self.stream, flush=True)

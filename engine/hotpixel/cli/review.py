@@ -34,29 +34,44 @@ def add_parser(sub: Any, name: str) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
+    from hotpixel.review.lock import REFRESH_S, ReviewLock, busy_warning
     from hotpixel.review.qt import check_system_libraries, load_qt  # Qt only for the window
     from hotpixel.review.session import ReviewSession
 
     session = ReviewSession(args.out, args.start)  # report errors before Qt starts
-    _, _, widgets = load_qt()
+    core, _, widgets = load_qt()
     check_system_libraries()
     from hotpixel.review.main_window import ReviewWindow
 
-    app = widgets.QApplication.instance() or widgets.QApplication(sys.argv[:1])
-    window = ReviewWindow(session)
-    window.resize(1100, 760)
-    window.show()
-    print(
-        f"reviewing {len(session)} hit(s) at {len(session.groups)} place(s) of {args.out}; "
-        "close the window or press Ctrl-C to stop",
-        file=sys.stderr,
-        flush=True,
-    )
-    with quit_on_signals(app) as caught:
-        event_loop = getattr(app, "exec", None) or app.exec_  # older PySide2 has only exec_
-        event_loop()
-    window.close()
-    session.save()
+    lock = ReviewLock(args.out)
+    other = lock.acquire()
+    warning = busy_warning(args.out, other) if other is not None else ""
+    for line in (warning, session.resumed_text()):
+        if line:
+            print(f"hotpixel: {'warning: ' if line is warning else ''}{line}", file=sys.stderr)
+    if lock.stale is not None:
+        print(f"hotpixel: took over the stale lock of {lock.stale.describe()}", file=sys.stderr)
+    try:
+        app = widgets.QApplication.instance() or widgets.QApplication(sys.argv[:1])
+        window = ReviewWindow(session, warning)
+        window.show()
+        print(
+            f"reviewing {len(session)} hit(s) at {len(session.groups)} place(s) of {args.out}; "
+            "close the window or press Ctrl-C to stop",
+            file=sys.stderr,
+            flush=True,
+        )
+        heartbeat = core.QTimer()
+        heartbeat.timeout.connect(lock.refresh)
+        heartbeat.start(REFRESH_S * 1000)
+        with quit_on_signals(app) as caught:
+            event_loop = getattr(app, "exec", None) or app.exec_  # older PySide2 has only exec_
+            event_loop()
+        heartbeat.stop()
+        window.close()
+        session.save()
+    finally:
+        lock.release()
     c = session.counts()
     stopped = f"stopped by {signal.Signals(caught[0]).name}; " if caught else ""
     print(

@@ -90,7 +90,7 @@ def set_label(
         "kind": detection["kind"],
         "bbox": list(detection["bbox"]),
         "score": detection["score"],
-        "user": _user(),
+        "user": user_name(),
         "time": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
     }
 
@@ -99,7 +99,8 @@ def save_labels(out_dir: str, labels: dict[str, Any]) -> None:
     write_text(labels_path(out_dir), json.dumps(labels, indent=1) + "\n")
 
 
-def _user() -> str:
+def user_name() -> str:
+    """The login name of who runs this (``$USER``, else ``unknown``, where there is none)."""
     try:
         return getpass.getuser()
     except Exception:  # no login name (containers, farm services)

@@ -12,8 +12,16 @@ or from a folder that holds only a sensor pass (:func:`~hotpixel.outputs.report.
 - each hit as five crops (t-2..t+2, :mod:`hotpixel.outputs.hit_sheet`) with their frames
   labelled, the hit's frame outlined red and the flagged pixels outlined cyan, and its id,
   group, frame, position (also in Nuke coordinates), kind, score and area;
+- beside each place, a locator: its frame shrunk to a thumbnail with the place marked;
 - the sensor pass's dead, stuck and persistent hot positions in their own section: crops of
-  the position in five frames spread over the shot, its kind and its evidence.
+  the position in five frames spread over the shot, its kind and its evidence; folded below
+  them, the unconfirmed candidates (``sensor.json``), each with why it is unconfirmed. A group
+  at a sensor position names that finding;
+- verdicts: keys a/r/s (accept, reject, skip, as in ``hotpixel review``) label the focused
+  place (each of its hits) or hit, u undoes. The page keeps them in the browser's storage,
+  keyed on the run, and saves them as ``labels.json`` (:mod:`hotpixel.outputs.labels`; the
+  browser's file picker where it offers one, a download otherwise). The page starts from the
+  verdicts of the folder's ``labels.json`` when it was written.
 
 Crops are made from frames decoded to scene-linear with the run's colour space, as detection
 saw them, and stored at 1x; the browser enlarges them by whole factors (the zoom), so pixels
@@ -21,12 +29,14 @@ stay square. Filters (kind, minimum score, frames), sort, view and zoom work in 
 from the address (``report.html#kind=hot&score=0.9&frames=1001-1050&view=hits``); keys j/k
 move, Enter opens a group. Images load lazily. No server and nothing from the network: the
 page and ``report_files/`` open from disk. The page's style and script are package files
-(``outputs/assets/qc_page.css`` and ``qc_page.js``), inlined so the page is one file.
+(``outputs/assets/qc_page.css``, ``qc_page.js`` and ``qc_verdicts.js``), inlined so the page
+is one file.
 """
 
 from __future__ import annotations
 
 import html
+import json
 import os
 import re
 from collections.abc import Callable
@@ -43,12 +53,17 @@ from hotpixel.io.images import write_png8
 from hotpixel.io.sequence import discover
 from hotpixel.outputs.groups import ensure_ids_and_groups, sensor_hit_id
 from hotpixel.outputs.hit_sheet import RADIUS, build_strip, context_frames, marked_box
+from hotpixel.outputs.labels import new_labels, open_labels
 from hotpixel.outputs.report import read_qc_folder
 from hotpixel.outputs.schema import KINDS
+from hotpixel.outputs.sensor_results import load_sensor_result
+from hotpixel.outputs.tone import thumbnail
 
 FILES = "report_files"
-_CROP_NAME = re.compile(r"^(?:[a-z]+_-?\d+_\d+|sensor_[a-z]+_\d+)\.png$")
+_CROP_NAME = re.compile(r"^(?:[a-z]+_-?\d+_\d+|sensor_[a-z]+_\d+|frame_-?\d+)\.png$")
 ZOOMS = (2, 3, 4, 6, 8, 12)
+LOCATOR_WIDTH = 160  # pixels of a locator thumbnail
+Thumbs = dict[int, "tuple[int, int, int, int] | None"]  # frame -> (W, H, w, h) of frame, thumb
 Loader = Callable[[int], "np.ndarray | None"]
 
 
@@ -137,15 +152,62 @@ def write_html_report(
     folder = os.path.join(out_dir, FILES)
     os.makedirs(folder, exist_ok=True)
     present: dict[str, list[bool]] = {}
+    wanted = {int(d["frame"]) for d in sensor} | {
+        int(d["frame"]) for d in detections if d["id"] in {g["representative"] for g in groups}
+    }
+    thumbs: Thumbs = {}
     for item in sorted(detections, key=lambda d: int(d["frame"])) + sensor:
         strip, present[item["id"]] = build_strip(item, load)
         write_png8(os.path.join(folder, f"{item['id']}.png"), strip)
+        frame = int(item["frame"])
+        if frame in wanted and frame not in thumbs:  # just read for the strip: still cached
+            thumbs[frame] = _write_thumbnail(
+                os.path.join(folder, f"frame_{frame}.png"), load(frame)
+            )
+    kept = set(present) | {f"frame_{f}" for f, t in thumbs.items() if t is not None}
     for name in os.listdir(folder):
-        if _CROP_NAME.match(name) and name[: -len(".png")] not in present:
+        if _CROP_NAME.match(name) and name[: -len(".png")] not in kept:
             os.unlink(os.path.join(folder, name))
     path = os.path.join(out_dir, "report.html")
-    write_text(path, render_page(report, detections, groups, sensor, present))
+    labels = _labels(out_dir, report)
+    page = render_page(
+        report, detections, groups, sensor, present, thumbs, labels, _candidates(out_dir)
+    )
+    write_text(path, page)
     return path
+
+
+def _candidates(out_dir: str) -> dict[str, Any]:
+    """The sensor pass's unconfirmed candidates: ``total`` and the ``listed`` ones (none when
+    the folder has no readable ``sensor.json``: the section says what the report holds)."""
+    try:
+        result = load_sensor_result(out_dir)
+    except HotPixelError:
+        result = None
+    if result is None:
+        return {"total": 0, "listed": []}
+    total = int(result.get("summary", {}).get("candidates", 0))
+    return {"total": total, "listed": list(result.get("candidates", []))}
+
+
+def _write_thumbnail(path: str, image: np.ndarray | None) -> tuple[int, int, int, int] | None:
+    """Write a frame's locator thumbnail; its frame's and its own size, None when unreadable."""
+    if image is None:
+        return None
+    small, _ = thumbnail(image, LOCATOR_WIDTH)
+    write_png8(path, small / 255.0)
+    return image.shape[1], image.shape[0], small.shape[1], small.shape[0]
+
+
+def _labels(out_dir: str, report: dict[str, Any]) -> dict[str, Any]:
+    """The verdicts the page starts from: the folder's ``labels.json``, or none when that file
+    cannot be read or was made for another plate (the review app says why)."""
+    fresh = new_labels(report)
+    try:
+        found = open_labels(out_dir, report)
+    except HotPixelError:
+        return fresh
+    return found if os.path.normpath(str(found.get("pattern"))) == fresh["pattern"] else fresh
 
 
 # -- the page ------------------------------------------------------------------------------
@@ -162,8 +224,13 @@ def render_page(
     groups: list[dict[str, Any]],
     sensor: list[dict[str, Any]],
     present: dict[str, list[bool]],
+    thumbs: Thumbs | None = None,
+    labels: dict[str, Any] | None = None,
+    candidates: dict[str, Any] | None = None,
 ) -> str:
-    """The page's HTML (see the module docstring); ``present[id]`` says which crops exist."""
+    """The page's HTML (see the module docstring); ``present[id]`` says which crops exist,
+    ``thumbs`` which locators (none: no locators), ``labels`` the verdicts it starts from,
+    ``candidates`` the sensor pass's unconfirmed ones (:func:`_candidates`)."""
     by_id = {d["id"]: d for d in detections}
     esc = html.escape
     title = f"hotpixel QC: {os.path.basename(str(report['source'].get('pattern', '')))}"
@@ -171,13 +238,21 @@ def render_page(
     zooms = "".join(
         f'<option value="{z}"{" selected" if z == 4 else ""}>{z}x</option>' for z in ZOOMS
     )
-    cards = "\n".join(_group(g, [by_id[i] for i in g["detections"]], present) for g in groups)
+    thumbs = thumbs or {}
+    candidates = candidates or {"total": 0, "listed": []}
+    at_sensor = SensorPlaces(sensor, candidates["listed"])
+    cards = "\n".join(
+        _group(g, [by_id[i] for i in g["detections"]], present, thumbs, at_sensor) for g in groups
+    )
+    run = labels if labels is not None else new_labels(report)
+    key = f"hotpixel-labels:{run['pattern']}:{run['fingerprint']}"
     return _PAGE.format(
         title=esc(title),
         style=page_asset("qc_page.css"),
         script=page_asset("qc_page.js"),
+        verdicts=page_asset("qc_verdicts.js"),
         warnings=_warnings(report),
-        facts=_facts(report, len(groups)),
+        facts=_facts(report, len(groups), int(candidates["total"])),
         legend=_LEGEND,
         timeline=_timeline(report, detections),
         kinds=kinds,
@@ -185,11 +260,12 @@ def render_page(
         total=len(detections),
         groups_total=len(groups),
         groups=cards or '<p class="none">No detections.</p>',
-        sensor=_sensor_section(report, sensor, present),
+        sensor=_sensor_section(report, sensor, present, thumbs, candidates),
+        run=json.dumps({"key": key, "labels": run}).replace("</", "<\\/"),
     )
 
 
-def _facts(report: dict[str, Any], groups: int) -> str:
+def _facts(report: dict[str, Any], groups: int, unconfirmed: int = 0) -> str:
     source, det, summary = report["source"], report["detector"], report["summary"]
     threshold = report.get("threshold")
     facts = [
@@ -200,7 +276,7 @@ def _facts(report: dict[str, Any], groups: int) -> str:
         ("Detector", _detector(det)),
         ("Ran on", det.get("runtime", "not recorded")),  # reports older than the field lack it
         ("Threshold", "none (sensor pass only)" if threshold is None else str(threshold)),
-        ("Detections", _count_line(summary, report, groups)),
+        ("Detections", _count_line(summary, report, groups, unconfirmed)),
         ("Pending", ", ".join(map(str, summary.get("frames_pending", []))) or "none"),
     ]
     if source.get("pattern_given") and source["pattern_given"] != source.get("pattern"):
@@ -214,7 +290,9 @@ def _detector(det: dict[str, Any]) -> str:
     return f"{det['name']} {det['version']}, model {det['model_version']}"
 
 
-def _count_line(summary: dict[str, Any], report: dict[str, Any], groups: int) -> str:
+def _count_line(
+    summary: dict[str, Any], report: dict[str, Any], groups: int, unconfirmed: int
+) -> str:
     line = (
         f"{summary.get('detections', 0)} in {summary.get('frames_with_detections', 0)} frame(s)"
         f", {groups} place(s)"
@@ -222,6 +300,7 @@ def _count_line(summary: dict[str, Any], report: dict[str, Any], groups: int) ->
     section = report.get("sensor")
     if section is not None:
         line += f"; sensor pass: {len(section.get('defects', []))} position(s)"
+        line += f", {unconfirmed} unconfirmed candidate(s)" if unconfirmed else ""
     return line
 
 
@@ -308,25 +387,88 @@ def _strip(item: dict[str, Any], present: list[bool]) -> str:
     )
 
 
-def _hit(d: dict[str, Any], present: dict[str, list[bool]]) -> str:
+def _locator(item: dict[str, Any], thumbs: Thumbs) -> str:
+    """The item's whole frame as a thumbnail with its place marked (CSS, in percent)."""
+    frame = int(item["frame"])
+    size = thumbs.get(frame)
+    if size is None:
+        return f'<span class="locator none">frame {frame} cannot be read</span>'
+    width, height, w, h = size
+    return (
+        f'<span class="locator" title="frame {frame}, the place marked">'
+        f'<img loading="lazy" width="{w}" height="{h}" src="{FILES}/frame_{frame}.png" '
+        f'alt="frame {frame}, the place marked"><i style="--lx:{100 * item["x"] / width:.3f};'
+        f'--ly:{100 * item["y"] / height:.3f}"></i></span>'
+    )
+
+
+def _verdict_data(d: dict[str, Any]) -> str:
+    """What a verdict on a hit records (:func:`hotpixel.outputs.labels.set_label`), as data-."""
+    bbox = ",".join(str(int(v)) for v in d["bbox"])
+    return (
+        f'data-id="{html.escape(d["id"])}" data-frame="{d["frame"]}" data-score="{d["score"]}" '
+        f'data-kind="{html.escape(str(d["kind"]))}" data-x="{d["x"]}" data-y="{d["y"]}" '
+        f'data-bbox="{bbox}"'
+    )
+
+
+class SensorPlaces:
+    """What the sensor pass found at a position: a defect (within its box, 1 px around), or
+    an unconfirmed candidate (within 1 px)."""
+
+    def __init__(self, defects: list[dict[str, Any]], candidates: list[dict[str, Any]]) -> None:
+        self.defects = defects
+        self.candidates = candidates
+
+    def note(self, x: float, y: float) -> str:
+        """The line a card at (x, y) shows about it ("" when the pass found nothing there)."""
+        px, py = int(x), int(y)
+        for d in self.defects:
+            x0, y0, x1, y1 = (int(v) for v in d["bbox"])
+            if x0 - 1 <= px <= x1 and y0 - 1 <= py <= y1:
+                return (
+                    f'<br><span class="sensor-note">at sensor defect <a href="#{d["id"]}">'
+                    f"{html.escape(d['id'])}</a>: a {html.escape(str(d['kind']))} photosite "
+                    "found by hotpixel sensor over the whole shot (evidence: "
+                    f"{html.escape(str(d.get('evidence') or 'not recorded'))}), one defect "
+                    "however many frames flag it</span>"
+                )
+        for c in self.candidates:
+            if abs(float(c["x"]) - x) <= 1.0 and abs(float(c["y"]) - y) <= 1.0:
+                return (
+                    '<br><span class="sensor-note">at a <a href="#sensor-candidates">sensor '
+                    "candidate</a> the sensor pass left unconfirmed: "
+                    f"{html.escape(str(c.get('reason') or 'reason not recorded'))}</span>"
+                )
+        return ""
+
+
+def _hit(
+    d: dict[str, Any], present: dict[str, list[bool]], locator: str = "", note: str = ""
+) -> str:
     esc = html.escape
     caption = (
         f'<span class="id">{esc(d["id"])}</span> &middot; group {esc(str(d.get("group", "")))}'
         f" &middot; frame {d['frame']}<br>x {d['x']:.1f} y {d['y']:.1f} "
         f"(Nuke {d['nuke_x']:.1f}, {d['nuke_y']:.1f}) &middot; {esc(d['kind'])} &middot; "
-        f"score {d['score']:.3f} &middot; area {d['area']}"
+        f"score {d['score']:.3f} &middot; area {d['area']}{note}"
     )
     return (
-        f'<figure class="hit" id="{esc(d["id"])}" tabindex="0" data-nav data-id="{esc(d["id"])}" '
-        f'data-group="{esc(str(d.get("group", "")))}" data-frame="{d["frame"]}" '
-        f'data-score="{d["score"]}" data-area="{d["area"]}" data-kind="{esc(d["kind"])}" '
-        f'data-x="{d["x"]}" data-y="{d["y"]}">{_strip(d, present[d["id"]])}'
-        f"<figcaption>{caption}</figcaption></figure>"
+        f'<figure class="hit" id="{esc(d["id"])}" tabindex="0" data-nav {_verdict_data(d)} '
+        f'data-group="{esc(str(d.get("group", "")))}" data-area="{d["area"]}">'
+        f"{_strip(d, present[d['id']])}<figcaption>{locator}{caption}</figcaption></figure>"
     )
 
 
-def _group(g: dict[str, Any], hits: list[dict[str, Any]], present: dict[str, list[bool]]) -> str:
-    """A group card: its count, frames and best hit's crops; it opens to every hit."""
+def _group(
+    g: dict[str, Any],
+    hits: list[dict[str, Any]],
+    present: dict[str, list[bool]],
+    thumbs: Thumbs,
+    at_sensor: SensorPlaces,
+) -> str:
+    """A group card: its count, frames, best hit's crops and locator, and what the sensor pass
+    found there; it opens to every hit."""
     esc = html.escape
     rep = next(h for h in hits if h["id"] == g["representative"])
     data = (
@@ -335,24 +477,31 @@ def _group(g: dict[str, Any], hits: list[dict[str, Any]], present: dict[str, lis
         f'data-last="{g["last_frame"]}" data-score="{g["score"]}" data-area="{rep["area"]}"'
     )
     if g["count"] == 1:
-        return f'<div class="group single" {data}>{_hit(hits[0], present)}</div>'
+        note = at_sensor.note(hits[0]["x"], hits[0]["y"])
+        single = _hit(hits[0], present, _locator(hits[0], thumbs), note)
+        return f'<div class="group single" {data}>{single}</div>'
     caption = (
         f'<span class="count">{g["count"]} hits</span> <span class="id">{esc(g["id"])}</span>'
         f" &middot; {esc(g['kind'])} at x {g['x']:.0f} y {g['y']:.0f} &middot; frames "
         f"{esc(g['frames'])} &middot; best score {g['score']:.3f} (shown: "
         f"{esc(rep['id'])}) &middot; one place in several frames: a light, a glint, or a "
-        "defect that persists. Open to see every hit"
+        "defect that persists. Open to see every hit" + at_sensor.note(g["x"], g["y"])
     )
     members = "".join(_hit(h, present) for h in hits)
     return (
         f'<details class="group" {data}><summary tabindex="0" data-nav>'
-        f'{_strip(rep, present[rep["id"]])}<div class="gcap">{caption}</div></summary>'
+        f'{_strip(rep, present[rep["id"]])}<div class="gcap">{_locator(rep, thumbs)}{caption}'
+        "</div></summary>"
         f'<div class="members grid">{members}</div></details>'
     )
 
 
 def _sensor_section(
-    report: dict[str, Any], sensor: list[dict[str, Any]], present: dict[str, list[bool]]
+    report: dict[str, Any],
+    sensor: list[dict[str, Any]],
+    present: dict[str, list[bool]],
+    thumbs: Thumbs,
+    candidates: dict[str, Any],
 ) -> str:
     section = report.get("sensor")
     if section is None:
@@ -376,17 +525,41 @@ def _sensor_section(
         )
         cards.append(
             f'<figure class="hit sensor" id="{esc(d["id"])}" tabindex="0" data-nav '
-            f'data-id="{esc(d["id"])}" data-kind="{esc(str(d["kind"]))}" '
-            f'data-frame="{d["frame"]}" data-first="{d.get("first_frame") or d["frame"]}" '
-            f'data-last="{d.get("last_frame") or d["frame"]}" data-score="{d["score"]}">'
-            f"{_strip(d, present[d['id']])}<figcaption>{caption}</figcaption></figure>"
+            f'{_verdict_data(d)} data-first="{d.get("first_frame") or d["frame"]}" '
+            f'data-last="{d.get("last_frame") or d["frame"]}">{_strip(d, present[d["id"]])}'
+            f"<figcaption>{_locator(d, thumbs)}{caption}</figcaption></figure>"
         )
     body = "".join(cards) or '<p class="none">No dead, stuck or persistent hot pixels.</p>'
     return (
         '<section id="sensor"><h2>Sensor: dead, stuck and persistent hot pixels</h2>'
         '<p class="legend">The same photosite in every frame, found by <b>hotpixel sensor</b> '
         "over the whole shot; crops in five frames spread over the frames it was seen in.</p>"
-        f'{f"<ul>{notes}</ul>" if notes else ""}<div class="grid">{body}</div></section>'
+        f'{f"<ul>{notes}</ul>" if notes else ""}<div class="grid">{body}</div>'
+        f"{_candidate_list(candidates)}</section>"
+    )
+
+
+def _candidate_list(candidates: dict[str, Any]) -> str:
+    """The unconfirmed candidates, folded: position, direction, evidence frames and why."""
+    total, listed = int(candidates["total"]), candidates["listed"]
+    if not total:
+        return '<p class="none">No unconfirmed candidates.</p>'
+    esc = html.escape
+    rows = "".join(
+        f"<tr><td>{float(c['x']):.1f}</td><td>{float(c['y']):.1f}</td>"
+        f"<td>{esc(str(c.get('direction', '')))}</td>"
+        f"<td>{esc(str(c.get('evidence_frames', '?')))}</td>"
+        f"<td>{esc(str(c.get('reason') or 'not recorded'))}</td></tr>"
+        for c in listed
+    )
+    shown = f"; the first {len(listed)} listed" if len(listed) < total else ""
+    return (
+        f'<details class="candidates" id="sensor-candidates"><summary>{total} unconfirmed '
+        f"candidate(s){shown}: photosites that depart the same way in most frames, but that "
+        "neither moving content nor invariance confirms as defects (a small static light looks "
+        "the same)</summary><table><thead><tr><th>x</th><th>y</th><th>direction</th>"
+        "<th>evidence frames</th><th>why unconfirmed</th></tr></thead>"
+        f"<tbody>{rows}</tbody></table></details>"
     )
 
 
@@ -396,8 +569,10 @@ _LEGEND = (
     '<span class="mark">cyan</span>: the flagged pixels (drawn just outside them); '
     '"no frame": no frame there. <b>Groups</b>: hits at one place in several frames (a light '
     "that stays is flagged again in every frame); open one to see its hits. <b>Timeline</b>: "
-    "click a frame to jump to its hits. <b>Keys</b>: j/k next/previous, Enter open a group, "
-    "g groups/all hits, +/- zoom, Esc all frames.</p>"
+    "click a frame to jump to its hits. <b>Locator</b>: the whole frame, the place marked. "
+    "<b>Keys</b>: j/k next/previous, Enter open a group, g groups/all hits, +/- zoom, Esc all "
+    "frames; <b>verdicts</b> (as in hotpixel review): a accept (a real defect), r reject (a "
+    "false positive), s skip, for the focused place (each of its hits) or hit; u undo.</p>"
 )
 
 _PAGE = """<!DOCTYPE html>
@@ -424,6 +599,12 @@ _PAGE = """<!DOCTYPE html>
 <label>Zoom <select id="zoom">{zooms}</select></label>
 <span><b id="shown">{total}</b> of {total} hits in <b id="shown-groups">{groups_total}</b>
 place(s)</span>
+<span class="review" title="verdicts stay in this browser until saved">
+<span id="verdicts"></span>
+<label>Reviewer <input id="reviewer" size="10" placeholder="your name"></label>
+<button id="save-labels" type="button" title="save it into this folder, beside report.html,
+for hotpixel review and hotpixel finetune">save labels.json</button> <span id="saved"></span>
+</span>
 </div>
 <main>
 <div id="groups" class="grid">
@@ -432,6 +613,8 @@ place(s)</span>
 <div id="flat" class="grid" hidden></div>
 {sensor}
 </main>
+<script type="application/json" id="run">{run}</script>
 <script>{script}</script>
+<script>{verdicts}</script>
 </body></html>
 """

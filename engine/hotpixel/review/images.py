@@ -8,7 +8,6 @@ that is missing or cannot be read is a grey tile that says "no frame" (:func:`mi
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from typing import Any
 
@@ -16,16 +15,10 @@ import cv2
 import numpy as np
 
 from hotpixel.outputs.hit_sheet import context_frames, crop, marked_box
-from hotpixel.outputs.tone import display8
+from hotpixel.outputs.tone import auto_stops, display8, thumbnail
 
+__all__ = ["auto_stops", "context", "display8", "locator", "mark", "missing_tile", "zoom"]
 Loader = Callable[[int], "np.ndarray | None"]
-
-
-def auto_stops(centre: np.ndarray) -> float:
-    """Exposure (stops) putting the crop's median at 0.18, between 0 and +6 stops."""
-    finite = centre[np.isfinite(centre)]
-    median = float(np.median(finite)) if finite.size else 0.18
-    return float(np.clip(math.log2(0.18 / max(median, 1e-6)), 0.0, 6.0))
 
 
 def zoom(image: np.ndarray, factor: int) -> np.ndarray:
@@ -71,9 +64,7 @@ def mark(tile: np.ndarray, item: dict[str, Any], radius: int, factor: int) -> No
 
 def locator(image: np.ndarray, detection: dict[str, Any], width: int = 320) -> np.ndarray:
     """The whole frame shrunk to ``width`` px with a red box around the detection."""
-    w = image.shape[1]
-    step = max(1, math.ceil(w / width))
-    small = display8(image[::step, ::step], auto_stops(image[::step, ::step]))
+    small, step = thumbnail(image, width)
     x, y = int(detection["x"] / step), int(detection["y"] / step)
     r = 4
     y0, y1 = max(y - r, 0), min(y + r, small.shape[0] - 1)

@@ -2,8 +2,11 @@
 
 It shows one place at a time (a group of hits, :mod:`hotpixel.review.session`), with its best
 hit's crops; a verdict there is given to every hit of the group. Enter opens the group to its
-hits one by one, Escape goes back. The flip-book says which frame is on screen (``t-1 (1004)``)
-and shows "no frame" where there is none; the flagged pixels are outlined in cyan.
+hits one by one, Escape goes back. It opens paused on the hit's own frame (Space plays the
+flip-book), sized to the screen, with a note above saying where it resumed and, when given, a
+warning (another review holds the folder: :mod:`hotpixel.review.lock`). The flip-book says
+which frame is on screen (``t-1 (1004)``) and shows "no frame" where there is none; the
+flagged pixels are outlined in cyan.
 
 Keys: A accept (real defect), R reject (false positive), S skip, U or Ctrl+Z undo, Left/Right
 previous/next place (or hit, in an open group), Enter open the group, Escape back to the
@@ -33,6 +36,7 @@ KEYS = (
 )
 FLIP_MS = 350
 RADIUS = 10  # crops are 21x21 pixels
+SCREEN_SHARE = 0.9  # of the screen's free width and height the window opens at
 
 
 def pixmap(image: np.ndarray) -> Any:
@@ -50,7 +54,7 @@ def _frame(tile: np.ndarray, width: int, colour: tuple[int, int, int]) -> None:
 
 
 class ReviewWindow(QtWidgets.QMainWindow):  # type: ignore[misc,name-defined]
-    def __init__(self, session: ReviewSession) -> None:
+    def __init__(self, session: ReviewSession, warning: str = "") -> None:
         super().__init__()
         self.session = session
         self.load = frame_loader(session.report, keep=12)
@@ -58,9 +62,13 @@ class ReviewWindow(QtWidgets.QMainWindow):  # type: ignore[misc,name-defined]
         self.stops: float | None = None  # None: automatic per detection
         self.flip = 2  # which of t-2..t+2 the flip-book shows
         self.setWindowTitle(f"hotpixel review - {session.out_dir}")
+        self.notice = QtWidgets.QLabel("\n".join(t for t in (warning, session.resumed_text()) if t))
+        self.notice.setWordWrap(True)
+        self.notice.setHidden(not self.notice.text())
+        if warning:
+            self.notice.setStyleSheet("background: #5a1e14; color: #ffd0c0; padding: 4px")
         self.flip_label = QtWidgets.QLabel()
         self.flip_label.setAlignment(QtCore.Qt.AlignmentFlag.AlignCenter)
-        self.flip_label.setToolTip("the frame on screen, and its offset from the hit's frame")
         self.flipbook = QtWidgets.QLabel()
         self.flipbook.setToolTip(KEYS)
         self.flipbook.setAlignment(QtCore.Qt.AlignmentFlag.AlignCenter)
@@ -100,6 +108,7 @@ class ReviewWindow(QtWidgets.QMainWindow):  # type: ignore[misc,name-defined]
         top.addLayout(book, 1)
         top.addLayout(side)
         layout = QtWidgets.QVBoxLayout()
+        layout.addWidget(self.notice)
         layout.addLayout(top, 1)
         layout.addWidget(self.strip_labels)
         layout.addWidget(self.strip)
@@ -115,13 +124,27 @@ class ReviewWindow(QtWidgets.QMainWindow):  # type: ignore[misc,name-defined]
         self.setFocusPolicy(QtCore.Qt.FocusPolicy.StrongFocus)
         self.timer = QtCore.QTimer(self)
         self.timer.setInterval(FLIP_MS)
-        self.timer.timeout.connect(self.tick)
-        self.timer.start()
+        self.timer.timeout.connect(self.tick)  # not started: the window opens paused
         self.crops: list[tuple[int, np.ndarray | None]] = []
         self.own = 2  # which crop is the hit's own frame
         self.frame_labels: list[str] = []
         self.auto_stops = 0.0  # set per detection; stays 0 when the report has none
         self.show_current()
+        self.flip = self.own  # paused on the hit's own frame
+        self._draw_flip()
+        self.fit_to_screen()
+
+    def fit_to_screen(self) -> None:
+        """Open at SCREEN_SHARE of the screen's free area, centred on it."""
+        screen = getattr(self, "screen", lambda: None)() or QtGui.QGuiApplication.primaryScreen()
+        if screen is None:
+            return
+        free = screen.availableGeometry()
+        self.resize(int(free.width() * SCREEN_SHARE), int(free.height() * SCREEN_SHARE))
+        self.move(
+            free.x() + (free.width() - self.width()) // 2,
+            free.y() + (free.height() - self.height()) // 2,
+        )
 
     # -- drawing ---------------------------------------------------------------------------
     def show_current(self) -> None:
@@ -198,6 +221,8 @@ class ReviewWindow(QtWidgets.QMainWindow):  # type: ignore[misc,name-defined]
             _frame(tile, 3, (255, 255, 255))
         self.flipbook.setPixmap(pixmap(tile))
         self.flip_label.setText(self.flip_text())
+        playing = "playing (Space pauses)" if self.timer.isActive() else "paused (Space plays)"
+        self.flip_label.setToolTip(f"the frame on screen, its offset from the hit's; {playing}")
         self.flipbook.setToolTip(f"frame {frame}\n{KEYS}")
 
     def _draw_strip(self) -> None:
@@ -257,6 +282,7 @@ class ReviewWindow(QtWidgets.QMainWindow):  # type: ignore[misc,name-defined]
                 self.timer.stop()
             else:
                 self.timer.start()
+            self._draw_flip()  # its tooltip says playing or paused
             return
         elif key in (k.Key_Up, k.Key_Down):
             self.flip = (self.flip + (1 if key == k.Key_Up else -1)) % max(len(self.crops), 1)

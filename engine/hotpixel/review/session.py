@@ -52,6 +52,8 @@ class ReviewSession:
         self.group_of = {k: g for g, members in enumerate(self.groups) for k in members}
         self.labels = open_labels(out_dir, self.report)
         _check_labels_match(out_dir, self.report, self.labels, self.ids, self.items)
+        self.start = start
+        self.earlier = [self.labels["labels"][i] for i in self.ids if i in self.labels["labels"]]
         self._undo: list[_Undo] = []
         if start is not None and start not in at:
             shown = ", ".join(self.ids[:3]) + (", ..." if len(self.ids) > 3 else "")
@@ -67,6 +69,23 @@ class ReviewSession:
         else:
             first = self.first_unlabelled()
             self._go(first if first < len(self.groups) else max(len(self.groups) - 1, 0))
+
+    def resumed_text(self) -> str:
+        """Where this session opened, when an earlier one left verdicts ("" when none did)."""
+        if not self.earlier:
+            return ""
+        last = max(self.earlier, key=lambda e: str(e.get("time", "")))
+        before = (
+            f"{len(self.earlier)} of {len(self.ids)} hits have verdicts from before (the last by "
+            f"{last.get('user', 'unknown')} at {last.get('time', 'an unknown time')})"
+        )
+        if self.done:
+            return f"{before}; all are done, showing place {self.group_ids[self.group]}"
+        how = "opened (--start)" if self.start is not None else "resumed"
+        return (
+            f"{how} at place {self.group_ids[self.group]} ({self.group + 1} of "
+            f"{len(self.groups)}), hit {self.ids[self.index]}: {before}"
+        )
 
     def __len__(self) -> int:
         return len(self.ids)

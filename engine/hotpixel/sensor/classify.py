@@ -128,6 +128,7 @@ class PixelMaps:
     kind: np.ndarray  # int8 index into KINDS
     response: np.ndarray  # float32: pixel level / neighbourhood level (linear, brightest channel)
     mean_rgb: np.ndarray  # (H, W, 3) float32 mean linear colour
+    variation: np.ndarray  # float32: its variation in time / its neighbours' (mean of channels)
 
 
 KINDS = ("dead", "stuck", "hot")
@@ -160,7 +161,10 @@ def pixel_maps(stats: ShotStats, p: SensorParams) -> PixelMaps:
     dead |= ~stuck & (sign < 0) & (response <= p.dead_level)
     kind = np.where(dead, 0, np.where(stuck, 1, np.where(sign > 0, 2, 0))).astype(np.int8)
     confidence = np.maximum(m_conf * motion, i_conf * invariant).astype(np.float32)
-    return PixelMaps(motion, invariant, support, sign, confidence, kind, response, mean_rgb)
+    variation = (std.mean(axis=-1) / np.maximum(neigh_std.mean(axis=-1), 1e-12)).astype(np.float32)
+    return PixelMaps(
+        motion, invariant, support, sign, confidence, kind, response, mean_rgb, variation
+    )
 
 
 def _motion_test(stats: ShotStats, p: SensorParams) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -432,10 +436,35 @@ def _cluster(maps: PixelMaps, confirmed: np.ndarray, rows: np.ndarray, cols: np.
 def candidates(maps: PixelMaps, limit: int) -> tuple[list[tuple[int, int, int]], int]:
     """Unconfirmed positions: departing the same way in most frames, no motion or invariance.
 
-    Returns up to ``limit`` ``(column, row, sign)`` sorted by position, and the total count.
+    Returns up to ``limit`` ``(column, row, sign)``, those farthest from their neighbours'
+    level first (a bright one before a faint one a list cut at ``limit`` would hide), and the
+    total count.
     """
     unconfirmed = maps.support & ~(maps.motion | maps.invariant)
     rows, cols = np.nonzero(unconfirmed)
     total = int(rows.size)
-    keep = [(int(c), int(r), int(maps.sign[r, c])) for r, c in zip(rows, cols, strict=True)]
-    return keep[:limit], total
+    off = np.abs(np.log(np.maximum(maps.response[rows, cols], 1e-6)))
+    order = np.argsort(-off, kind="stable")[:limit]
+    keep = [(int(cols[i]), int(rows[i]), int(maps.sign[rows[i], cols[i]])) for i in order]
+    return keep, total
+
+
+def unconfirmed_reason(evidence_frames: int, frames: int, variation: float, p: SensorParams) -> str:
+    """Why a candidate (:func:`candidates`) is not confirmed, in words: the motion test and
+    the invariance test, each with the figure that failed it."""
+    moved = f"moving content passed over it in {evidence_frames} frame(s)"
+    if evidence_frames < p.min_evidence:
+        motion = f"{moved}, {p.min_evidence} needed (--min-evidence)"
+    else:
+        motion = (
+            f"{moved}, and it did not depart consistently enough there "
+            "(--coverage, --consistency, --persistence)"
+        )
+    if frames < p.min_frames:
+        still = f"seen in {frames} frame(s), {p.min_frames} needed (--min-frames)"
+    else:
+        still = (
+            f"it varies in time {variation:.2f}x as much as its neighbours, and invariance "
+            f"needs at most {p.stuck_ratio}x (--stuck-ratio)"
+        )
+    return f"not confirmed by motion: {motion}; not invariant: {still}"

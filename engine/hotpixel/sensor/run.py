@@ -53,10 +53,10 @@ def run_sensor(job: SensorJob, progress: Progress | None = None) -> SensorRun:
     out = os.path.abspath(job.out_dir)
     output.prepare(out, {os.path.realpath(p) for p in seq.paths.values()})
     analysis = ShotAnalysis(canvas.height, canvas.width, params)
-    progress.start(len(frames), frames=format_ranges(frames))
+    progress.start(len(frames), label="sensor", frames=format_ranges(frames))
     for f in frames:
         departing = analysis.add(f, load_frame(seq, f, canvas, decoder).rgb)
-        progress.frame(f, departing)
+        progress.step(f, departing=departing, motion=analysis.labels[-1])
     findings = analysis.finish(canvas)
     document = _document(seq, frames, canvas, params, findings)
     document["colour"] = colour.as_dict()

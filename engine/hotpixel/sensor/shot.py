@@ -15,7 +15,14 @@ import numpy as np
 from hotpixel.io.geometry import Geometry, to_nuke
 from hotpixel.io.sequence import format_ranges, runs
 from hotpixel.sensor.background import log_tone, residual
-from hotpixel.sensor.classify import Cluster, SensorParams, candidates, clusters, pixel_maps
+from hotpixel.sensor.classify import (
+    Cluster,
+    SensorParams,
+    candidates,
+    clusters,
+    pixel_maps,
+    unconfirmed_reason,
+)
 from hotpixel.sensor.motion import MotionEvidence
 from hotpixel.sensor.stats import ShotStats
 
@@ -83,6 +90,14 @@ class ShotAnalysis:
                 "x": dx + c + 0.5,
                 "y": dy + r + 0.5,
                 "direction": "brighter" if s > 0 else "darker",
+                "evidence_frames": int(self.stats.n_ev[r, c]),
+                "variation": round(float(maps.variation[r, c]), 3),
+                "reason": unconfirmed_reason(
+                    int(self.stats.n_ev[r, c]),
+                    int(self.stats.n[r, c]),
+                    float(maps.variation[r, c]),
+                    self.params,
+                ),
             }
             for c, r, s in listed
         ]
