@@ -95,12 +95,14 @@ def clip_windows(
     """``(window (5, H, W, 3), numbers, centre target (H, W), centre defects)`` from a real
     clip: ``frames`` centre frames per motion; each frame has its own defects, and the
     segments of :data:`PARTICLE_MOTIONS` fast small bright things crossing the picture
-    (:data:`PARTICLES` born a frame) as hard negatives."""
+    (:data:`PARTICLES` born a frame) as hard negatives. The segment's first and last two
+    frames come too, their windows mirrored as a run makes them at a sequence's ends and beside
+    a gap (:func:`hotpixel.ml.realvideo.window_indices`)."""
     for motion in motions:
         crossing = PARTICLES if motion in PARTICLE_MOTIONS else 0.0
         seg = realvideo.defected_clip(clip, motion, frames, rng, defects, particles=crossing)
-        for c in range(2, len(seg.frames) - 2):
-            idx = list(range(c - 2, c + 3))
+        for c in range(len(seg.frames)):
+            idx = realvideo.window_indices(c, len(seg.frames))
             yield seg.frames[idx], idx, seg.targets[c], seg.defects[c]
 
 
@@ -134,7 +136,8 @@ def collect(
     cache = MotionCache(preset)
     last: list[int] | None = None
     for window, numbers, target, placed in windows:
-        if last is None or numbers[0] != last[0] + 1:
+        t = len(numbers) // 2
+        if last is None or numbers[t] != last[t] + 1:
             cache = MotionCache(preset)  # a new segment: frame numbers start again
         last = numbers
         done = find_candidates(list(window), numbers, cache, params, cache.workers)
