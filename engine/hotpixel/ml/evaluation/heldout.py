@@ -70,18 +70,49 @@ def segments(
         left -= count
 
 
-def samples(seg: realvideo.DefectedClip) -> Iterator[tuple[Sample, tuple[int, ...]]]:
+def samples(
+    seg: realvideo.DefectedClip, ends: bool = False
+) -> Iterator[tuple[Sample, tuple[int, ...]]]:
     """``(sample, frame numbers)`` per centre frame of ``seg`` with two frames on each side;
     ``sample.hard`` is the union of the window's light maps (a light that blinks or a window
-    that switches off at the centre still counts as a light there)."""
+    that switches off at the centre still counts as a light there). ``ends``: every frame of
+    ``seg`` is a centre, the first and last two with their windows mirrored as a run makes them
+    at a sequence's ends (:func:`hotpixel.ml.realvideo.window_indices`)."""
     lights = seg.lights
-    for c in range(2, len(seg.frames) - 2):
+    n = len(seg.frames)
+    for c in range(n) if ends else range(2, n - 2):
+        idx = realvideo.window_indices(c, n)
         if lights is None:
             hard = np.zeros(seg.frames.shape[1:3], bool)
         else:
-            hard = np.logical_or.reduce(lights[c - 2 : c + 3])
-        sample = Sample(seg.frames[c - 2 : c + 3], seg.targets[c], hard, seg.defects[c])
-        yield sample, tuple(range(c - 2, c + 3))
+            hard = np.logical_or.reduce([lights[j] for j in idx])
+        sample = Sample(seg.frames[idx], seg.targets[c], hard, seg.defects[c])
+        yield sample, tuple(idx)
+
+
+def score_ends(
+    detector: Detector,
+    clips: Iterable[str] = realvideo.HELDOUT,
+    frames: int = FRAMES,
+    seed: int = SEED,
+    motions: Iterable[str] = CLASSES,
+) -> dict[str, Scored]:
+    """``{"ends": ..., "middle": ...}``: ``detector`` over every frame of each segment of
+    ``clips``, the first and last two frames of a segment (mirrored windows, as at a sequence's
+    ends or beside a gap) counted apart from the frames between."""
+    out = {"ends": Scored(), "middle": Scored()}
+    for clip in clips:
+        for motion in motions:
+            base = 0
+            for seg in segments(clip, motion, frames, seed):
+                n = len(seg.frames)
+                for sample, numbers in samples(seg, ends=True):
+                    c = numbers[len(numbers) // 2]
+                    window = Window(tuple(sample.frames), tuple(base + j for j in numbers), 2)
+                    part = "middle" if 2 <= c < n - 2 else "ends"
+                    score_map(detector(window), sample, out[part])
+                base += 100_000
+    return out
 
 
 def score_clip(
