@@ -193,3 +193,15 @@ def test_a_truncated_movie_is_a_clear_error(tmp_path, capsys):
     assert main(["detect", cut, "--out", str(tmp_path / "out")]) == 3
     err = capsys.readouterr().err
     assert "cut.mov" in err and "Traceback" not in err
+
+
+def test_fix_refuses_a_movie_before_writing_anything(tmp_path, capsys):
+    from hotpixel.cli.main import main
+
+    movie = write_movie(str(tmp_path / "shot.mov"), _codes(), *PRORES)
+    qc = str(tmp_path / "qc")
+    run_detect(classical_job(movie, qc))  # type: ignore[arg-type]
+    out = tmp_path / "fixed"
+    assert main(["fix", movie, "--qc", qc, "--out", str(out)]) == 3
+    assert "image sequences only" in capsys.readouterr().err
+    assert not out.exists()
