@@ -205,3 +205,12 @@ def test_fix_refuses_a_movie_before_writing_anything(tmp_path, capsys):
     assert main(["fix", movie, "--qc", qc, "--out", str(out)]) == 3
     assert "image sequences only" in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_prores_4444_alpha_is_kept(tmp_path):
+    codec, _, options = PRORES
+    movie = write_movie(str(tmp_path / "alpha.mov"), _codes()[:3], codec, "yuva444p10le", options)
+    frame = read_frame(movie, 2)
+    assert frame.alpha is not None and frame.alpha.shape == (H, W)
+    np.testing.assert_allclose(frame.alpha, 1.0, atol=1e-3)  # opaque, as encoded
+    np.testing.assert_allclose(frame.rgb, _codes()[1], atol=0.01)
