@@ -214,3 +214,15 @@ def test_prores_4444_alpha_is_kept(tmp_path):
     assert frame.alpha is not None and frame.alpha.shape == (H, W)
     np.testing.assert_allclose(frame.alpha, 1.0, atol=1e-3)  # opaque, as encoded
     np.testing.assert_allclose(frame.rgb, _codes()[1], atol=0.01)
+
+
+def test_resume_is_keyed_on_the_movie_file_and_frame(tmp_path):
+    movie = write_movie(str(tmp_path / "shot.mov"), _codes(), *DNXHR)
+    out = str(tmp_path / "out")
+    first = run_detect(classical_job(movie, out))  # type: ignore[arg-type]
+    again = run_detect(classical_job(movie, out))  # type: ignore[arg-type]
+    assert (first.skipped, again.skipped) == (0, N)
+    write_movie(movie, _codes(seed=4), *DNXHR)  # the file changes: every frame is redone
+    os.utime(movie, ns=(1, 1))
+    changed = run_detect(classical_job(movie, out))  # type: ignore[arg-type]
+    assert changed.skipped == 0
