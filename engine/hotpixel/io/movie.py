@@ -275,7 +275,10 @@ def decode(path: str, frame: int) -> tuple[np.ndarray, MovieInfo]:
     with _READERS_LOCK:
         reader = _READERS.get(info.path)
         if reader is None or reader.info is not info:
-            _READERS.clear()  # one movie at a time per process: a run reads one plate
+            for old in _READERS.values():  # one movie open per process: a run reads one plate
+                with old.lock:
+                    old.container.close()
+            _READERS.clear()
             reader = _READERS[info.path] = _Reader(info)
     return reader.read(index, frame), info
 
