@@ -226,3 +226,12 @@ def test_resume_is_keyed_on_the_movie_file_and_frame(tmp_path):
     os.utime(movie, ns=(1, 1))
     changed = run_detect(classical_job(movie, out))  # type: ignore[arg-type]
     assert changed.skipped == 0
+
+
+def test_timecode_at_a_rate_smpte_lacks_counts_whole_seconds():
+    from hotpixel.io.movie import _first_frame
+
+    assert _first_frame("00:00:02:03", Fraction(25, 2), "a.mov") == 2 * 13 + 3  # 12.5 fps
+    assert _first_frame("00:00:02:03", Fraction(25), "a.mov") == 53
+    with pytest.raises(FrameReadError, match=r"a\.mov"):
+        _first_frame("two seconds", Fraction(25), "a.mov")

@@ -115,3 +115,4 @@ def test_movie_reference_and_its_rate():
     (marker,) = clip.markers
     assert marker.name == "sensor_stuck_3" and marker.color == KIND_COLOURS["stuck"]
     assert marker.marked_range.duration.to_frames() == 10
+    assert "(from 01:00:00:00)" in marker.comment

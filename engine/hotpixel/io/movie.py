@@ -19,6 +19,7 @@ from __future__ import annotations
 import functools
 import itertools
 import os
+import re
 import threading
 from dataclasses import dataclass
 from fractions import Fraction
@@ -219,11 +220,17 @@ def _constant_rate(stream: Any, pts: list[int], path: str) -> Fraction:
 
 
 def _first_frame(timecode: str, rate: Fraction, path: str) -> int:
+    """The frame number of ``timecode``; at a rate SMPTE timecode lacks (12.5 fps, say), the
+    frames of a second are counted at the nearest whole rate."""
     if not timecode:
         return 1
     try:
         return int(otio.opentime.from_timecode(timecode, float(rate)).to_frames())
     except ValueError as exc:
+        m = re.fullmatch(r"(\d+):(\d\d):(\d\d):(\d\d)", timecode)
+        if m:
+            h, mi, se, fr = (int(g) for g in m.groups())
+            return ((h * 60 + mi) * 60 + se) * max(1, int(float(rate) + 0.5)) + fr
         raise FrameReadError(
             f"the start timecode {timecode!r} of {path!r} does not fit its rate {float(rate):g} "
             f"({exc}); {_fix(path)}",

@@ -138,6 +138,14 @@ def _markers(report: dict[str, Any], rate: float) -> list[otio.schema.Marker]:
     return markers
 
 
+def _timecode(frame: int, rate: float) -> str:
+    """`` (from 00:00:41:20)``, or "" at a rate SMPTE timecode does not have (12.5 fps)."""
+    try:
+        return f" (from {otio.opentime.to_timecode(otio.opentime.RationalTime(frame, rate), rate)})"
+    except ValueError:
+        return ""
+
+
 def _marker(
     name: str,
     kind: str,
@@ -151,7 +159,8 @@ def _marker(
     count = f", {len(hits)} hit(s)" if hits else ""
     comment = (
         f"{kind} at x {float(where['x']):.1f}, y {float(where['y']):.1f} (top-left px), "
-        f"score {float(where['score']):.3f}, frames {where['frames']}{count}"
+        f"score {float(where['score']):.3f}, frames {where['frames']}{_timecode(first, rate)}"
+        f"{count}"
     )
     meta = {"kind": kind, **where, **({"detections": hits} if hits else {})}
     return otio.schema.Marker(
