@@ -4,6 +4,8 @@
 it, or prints the job specification it would send with --dry-run. It needs a show that exists on
 the cuebot (--show or SHOW; a stock cuebot has only `testing`) and a user that is not root.
 `hotpixel submit deadline` writes Deadline job files and a submit.sh, and runs it with --submit.
+`hotpixel submit openjd` writes an Open Job Description job bundle (AWS Deadline Cloud's job
+format), checked with openjd-model (the `farm` extra); --run-here runs it here (openjd run).
 Every task runs the engine with absolute paths, so farm hosts need the same paths (shared
 storage) and the engine installed. Names must be 3 or more of A-Z a-z 0-9 _ . - (OpenCue's rule).
 """
@@ -20,7 +22,7 @@ from typing import Any
 
 from hotpixel.cli.detect import add_param_flags, frame_flag, params_from_args
 from hotpixel.errors import UsageError
-from hotpixel.farm import deadline, opencue
+from hotpixel.farm import deadline, opencue, openjd
 from hotpixel.farm.job import FarmJob, plan_job
 
 
@@ -68,6 +70,16 @@ def add_parser(sub: Any, name: str) -> argparse.ArgumentParser:
         "--submit", action="store_true", help="run deadlinecommand now (else print the command)"
     )
     dl.set_defaults(run=run_deadline)
+    jd = _manager(managers, "openjd", "Open Job Description job bundle (AWS Deadline Cloud)")
+    jd.add_argument(
+        "--job-dir", required=True, help="folder for template.json and parameter_values.json"
+    )
+    jd.add_argument(
+        "--run-here",
+        action="store_true",
+        help="run the job on this machine now with openjd run (else print the commands)",
+    )
+    jd.set_defaults(run=run_openjd)
     return p
 
 
@@ -148,5 +160,23 @@ def run_deadline(args: argparse.Namespace) -> int:
     except FileNotFoundError as exc:
         raise UsageError(
             "deadlinecommand is not on PATH; run the printed submit.sh where Deadline is installed"
+        ) from exc
+    return 0 if done.returncode == 0 else 4
+
+
+def run_openjd(args: argparse.Namespace) -> int:
+    job = _job(args)
+    paths = openjd.write_bundle(job, args.job_dir)
+    local = openjd.run_command(job, args.job_dir)
+    print(f"wrote {', '.join(paths)}", file=sys.stderr)
+    if not args.run_here:
+        print(f"# on this machine\n{shlex.join(local)}")
+        print(f"# on AWS Deadline Cloud\n{shlex.join(openjd.submit_command(args.job_dir))}")
+        return 0
+    try:
+        done = subprocess.run(local, check=False)
+    except FileNotFoundError as exc:
+        raise UsageError(
+            "openjd is not on PATH; pip install 'hotpixel[farm]', or submit the bundle to a farm"
         ) from exc
     return 0 if done.returncode == 0 else 4

@@ -133,8 +133,14 @@ def engine_command(job: FarmJob) -> list[str]:
 
 
 def detect_args(job: FarmJob, start: str, end: str) -> list[str]:
+    """:func:`chunk_args` for ``start-end``: the manager's tokens for a task's first and last
+    frame."""
+    return chunk_args(job, f"{start}-{end}")
+
+
+def chunk_args(job: FarmJob, frames: str) -> list[str]:
     """The chunk command (:func:`hotpixel.run.chunks.chunk_command`, as ``--workers`` runs it);
-    ``start``/``end`` are the manager's tokens for the chunk's frames."""
+    ``frames`` is the manager's token for a task's frames, or a range made of its tokens."""
     run = DetectJob(
         job.pattern,
         job.out_dir,
@@ -142,12 +148,16 @@ def detect_args(job: FarmJob, start: str, end: str) -> list[str]:
         allow_gaps=job.allow_gaps,
         with_plate=job.with_plate,
     )
-    return chunk_command(run, f"{start}-{end}", job.exclude, python=job.python, progress="bar")
+    return chunk_command(run, frames, job.exclude, python=job.python, progress="bar")
 
 
-def merge_args(job: FarmJob) -> list[str]:
-    """The last task: fail unless every frame of the shot is done, then write the report."""
-    return [*engine_command(job), "merge", job.out_dir, "--expect", frame_spec(job.frames)]
+def merge_args(job: FarmJob, expect: str | None = None) -> list[str]:
+    """The last task: fail unless every frame of the shot is done, then write the report.
+
+    ``expect`` is the frames that must be done (default: the job's, as ``1001-1100``).
+    """
+    frames = frame_spec(job.frames) if expect is None else expect
+    return [*engine_command(job), "merge", job.out_dir, "--expect", frames]
 
 
 def task_ranges(first: int, last: int, chunk: int) -> list[tuple[int, int]]:

@@ -74,6 +74,12 @@ def plan_repair(
     has_report = sensor is None or os.path.isfile(os.path.join(qc_dir, "report.json"))
     report = read_report(qc_dir) if has_report else None  # neither: names report.json
     seq = discover(pattern)
+    if seq.pattern.movie:  # repairs are written per frame, and a movie is never re-encoded
+        raise InputError(
+            f"{seq.pattern.movie!r} is a movie file; hotpixel fix repairs image sequences "
+            "only. Export the movie's frames as an image sequence (e.g. EXR) and detect and "
+            "fix that"
+        )
     rows = {int(r["frame"]): r for r in report["frames"]} if report else {}
     by_sensor = set(sensor_frames(sensor)) if sensor else set()
     covered = set(rows) | by_sensor

@@ -36,6 +36,10 @@ ASSUMED_LOG_DPX = "ARRI LogC3 (EI800)"
 # DPX "Logarithmic" / "Printing density" is a film scan; the first of these the config has
 FILM_SCAN_SPACES = ("Cineon", "cineon", "ADX10")
 HALF_MAX = 65504.0
+# header attributes of a movie's frames (hotpixel.io.movie.header): its colour tags for people,
+# and the colour space an untagged movie is taken to be
+MOVIE_TAGS = "hotpixel:movie_tags"
+MOVIE_ASSUMED = "hotpixel:movie_assumed"
 BAND = 64  # rows decoded at a time: the temporaries stay in cache, never a whole frame
 _TOLERANCE = (1e-3, 1e-6)  # relative, absolute: the baked decoder against OCIO itself
 
@@ -137,7 +141,7 @@ def choose_input(
     found = from_metadata(config, spec, frame)
     if found is not None:
         return InputColour(found[0], "metadata", found[1], cfg, linear)
-    return _default(config, cfg, linear, path, frame)
+    return _default(config, cfg, linear, path, frame, spec)
 
 
 def from_metadata(
@@ -146,8 +150,9 @@ def from_metadata(
     """(colour space, why) from a header, or None when it says nothing the config knows."""
     tagged = str(spec.get_string_attribute("oiio:ColorSpace") or "")
     name = resolve_colorspace(config, tagged) if tagged else None
+    movie = str(spec.get_string_attribute(MOVIE_TAGS) or "")  # io/movie.py's header
     if name is not None:
-        return name, f"oiio:ColorSpace {tagged!r} in frame {frame}"
+        return name, movie or f"oiio:ColorSpace {tagged!r} in frame {frame}"
     found = _from_dpx(config, spec)
     if found is not None:
         return found
@@ -189,13 +194,19 @@ def _from_chromaticities(config: oiio.ColorConfig, spec: oiio.ImageSpec) -> tupl
     return None
 
 
-def _default(config: oiio.ColorConfig, cfg: str, linear: str, path: str, frame: int) -> InputColour:
+def _default(
+    config: oiio.ColorConfig, cfg: str, linear: str, path: str, frame: int, spec: oiio.ImageSpec
+) -> InputColour:
     is_dpx = path.lower().endswith((".dpx", ".cin"))
     assumed = resolve_colorspace(config, ASSUMED_LOG_DPX) if is_dpx else None
+    usual = "the usual camera DPX"
+    movie = str(spec.get_string_attribute(MOVIE_ASSUMED) or "")  # an untagged movie
+    if movie:
+        assumed, usual = resolve_colorspace(config, movie), "the usual video encoding"
     if assumed is not None:
         reason = f"{os.path.basename(path)} (frame {frame}) carries no colour metadata"
         warning = (
-            f"{reason}; its values are taken as {assumed}, the usual camera DPX. If the plate "
+            f"{reason}; its values are taken as {assumed}, {usual}. If the plate "
             "is encoded otherwise, pass --colorspace NAME (docs/colour.md)"
         )
         return InputColour(assumed, "assumed", reason, cfg, linear, warning)

@@ -10,6 +10,7 @@ several and which one is read.
 Given a :class:`~hotpixel.io.colour.Decoder`, the read decodes the plate's encoding to
 scene-linear on the way: pixels are read in their stored codes and mapped straight to linear
 float32, so the transform replaces OpenImageIO's own conversion to float (docs/colour.md).
+A movie file's frames come from :mod:`hotpixel.io.movie` and are decoded the same way.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import OpenImageIO as oiio
 from hotpixel.errors import FrameReadError
 from hotpixel.io.colour import Decoder, rgb_float, unit_float
 from hotpixel.io.geometry import Geometry, paste
+from hotpixel.io.sequence import is_movie
 
 
 def _fix(frame: int) -> str:
@@ -78,6 +80,8 @@ def read_frame(
     Raises :class:`FrameReadError` naming the file and the frame when the file cannot be opened,
     has no usable colour channels, or is truncated.
     """
+    if is_movie(path):
+        return _movie_frame(path, frame, colour)
     inp = open_image(path, frame)
     try:
         layout = find_layout(inp, path, frame, select)
@@ -117,8 +121,26 @@ def read_frame(
     )
 
 
+def _movie_frame(path: str, frame: int, colour: Decoder | None) -> Frame:
+    """Frame ``frame`` of a movie (:mod:`hotpixel.io.movie`), decoded as an image file is."""
+    from hotpixel.io.movie import decode
+
+    pixels, info = decode(path, frame)  # (h, w, 3 or 4) uint16 or uint8
+    kind = "float" if colour is None else colour.read_type(oiio.TypeDesc(str(pixels.dtype)))
+    codes = unit_float(pixels) if kind == "float" else pixels
+    rgb = rgb_float(codes, (0, 1, 2)) if colour is None else colour.decode(codes, (0, 1, 2))
+    alpha = unit_float(pixels[..., 3]) if pixels.shape[2] == 4 else None
+    h, w = pixels.shape[:2]
+    geometry = Geometry(0, 0, w, h, 0, 0, w, h)
+    return Frame(frame, path, rgb, alpha, geometry, str(pixels.dtype), info.codec)
+
+
 def read_header(path: str, frame: int, select: Selection = FIRST) -> oiio.ImageSpec:
     """The header (with its metadata) of the part a read of ``path`` decodes."""
+    if is_movie(path):
+        from hotpixel.io.movie import header
+
+        return header(path, frame)
     inp = open_image(path, frame)
     try:
         return find_layout(inp, path, frame, select).spec
@@ -130,12 +152,7 @@ def read_spec(
     path: str, frame: int, select: Selection = FIRST
 ) -> tuple[Geometry, tuple[str, ...], str, str]:
     """Geometry, channel names, pixel format and compression of a frame without decoding it."""
-    inp = open_image(path, frame)
-    try:
-        layout = find_layout(inp, path, frame, select)
-    finally:
-        inp.close()
-    s = layout.spec
+    s = read_header(path, frame, select)
     geometry = Geometry(
         s.x, s.y, s.width, s.height, s.full_x, s.full_y, s.full_width, s.full_height
     )

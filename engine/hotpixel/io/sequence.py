@@ -3,7 +3,8 @@
 Accepted patterns (a ``#`` or ``@`` is one digit, as in Nuke):
 ``shot.####.exr``, ``shot.%04d.exr``, ``shot.%d.exr``, ``shot.$F4.exr``, ``shot.$F.exr``,
 ``shot.1001-1100#.exr`` (a range before the hashes; a lone ``#`` there means four digits, as in
-fileseq), a directory holding exactly one sequence, or a single image file (one frame).
+fileseq), a directory holding exactly one sequence, a single image file (one frame), or a movie
+file (:data:`MOVIE_SUFFIXES`; its frames are read by :mod:`hotpixel.io.movie`).
 """
 
 from __future__ import annotations
@@ -16,6 +17,13 @@ from dataclasses import dataclass, field
 from hotpixel.errors import SequenceError
 
 IMAGE_SUFFIXES = (".exr", ".dpx", ".tif", ".tiff", ".png", ".jpg", ".jpeg", ".cin", ".hdr")
+MOVIE_SUFFIXES = (".mov", ".mxf", ".mp4", ".m4v", ".mkv", ".avi")
+
+
+def is_movie(path: str) -> bool:
+    """Whether ``path`` names a movie file (by its suffix), whose frames are all in it."""
+    return path.lower().endswith(MOVIE_SUFFIXES)
+
 
 _TOKEN = re.compile(
     r"(?P<range>-?\d+-?-\d+|-?\d+)?(?P<hash>[#@]+)"  # 1001-1100#, ####, @@@@
@@ -37,15 +45,20 @@ class FramePattern:
     suffix: str
     padding: int
     embedded_range: tuple[int, int] | None = None
+    movie: str = ""  # the movie file that holds every frame; "" for one file per frame
 
     def path(self, frame: int) -> str:
         """The file path of one frame."""
+        if self.movie:
+            return self.movie
         sign = "-" if frame < 0 else ""
         digits = str(abs(frame)).zfill(self.padding)
         return os.path.join(self.directory, f"{self.prefix}{sign}{digits}{self.suffix}")
 
     def display(self) -> str:
-        """The pattern in Nuke's ``####`` form, for messages and reports."""
+        """The pattern in Nuke's ``####`` form (a movie's own path), for messages and reports."""
+        if self.movie:
+            return self.movie
         hashes = "#" * self.padding if self.padding else "%d"
         return os.path.join(self.directory, f"{self.prefix}{hashes}{self.suffix}")
 
@@ -168,6 +181,10 @@ def discover(text: str) -> FrameSequence:
     """
     if os.path.isdir(text):
         return _discover_directory(text)
+    if os.path.isfile(text) and is_movie(text):
+        from hotpixel.io.movie import movie_sequence  # PyAV, loaded only for movies
+
+        return movie_sequence(text)
     if os.path.isfile(text) and not _TOKEN.search(os.path.basename(text)):
         return _single_file(text)
     if not _TOKEN.search(os.path.basename(text)):

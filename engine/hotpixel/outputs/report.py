@@ -7,15 +7,16 @@ Layout of an output folder::
     runs/<fingerprint>.json             the settings a run used (source, detector, parameters)
     report.json                         all detections (schema below, versioned)
     detections.csv                      the same detections, one row each
+    report.otio                         the hits as markers on the plate's clip (OpenTimelineIO)
     tracks/<kind>_<frame>_<n>.txt       Nuke Tracker "Time+value Ascii": `frame x y` (Nuke coords)
 
 The records are :mod:`hotpixel.outputs.records`, what decides their reuse
-:mod:`hotpixel.outputs.resume`, the CSV and track files :mod:`hotpixel.outputs.tables`. The
-report is rebuilt from the records (and the run record their fingerprint names) under a folder
-lock: chunks of one shot run as separate processes into the same folder, in any order, and
-whichever finishes last leaves a report of every finished frame; :mod:`hotpixel.outputs.merge`
-rebuilds it on demand (``hotpixel merge``). The shot-level sensor pass's findings join the
-report as its ``sensor`` section.
+:mod:`hotpixel.outputs.resume`, the CSV and track files :mod:`hotpixel.outputs.tables`, the
+timeline :mod:`hotpixel.outputs.timeline`. The report is rebuilt from the records (and the run
+record their fingerprint names) under a folder lock: chunks of one shot run as separate
+processes into the same folder, in any order, and whichever finishes last leaves a report of
+every finished frame; :mod:`hotpixel.outputs.merge` rebuilds it on demand (``hotpixel merge``).
+The shot-level sensor pass's findings join the report as its ``sensor`` section.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from hotpixel.outputs.records import read_frame_record, recorded_frames
 from hotpixel.outputs.schema import REPORT_SCHEMA, REPORT_VERSION
 from hotpixel.outputs.sensor_results import load_sensor_result
 from hotpixel.outputs.tables import detections_csv, write_tracks
+from hotpixel.outputs.timeline import write_timeline
 
 SCHEMA, SCHEMA_VERSION = REPORT_SCHEMA, REPORT_VERSION
 
@@ -51,7 +53,7 @@ def read_report(out_dir: str) -> dict[str, Any]:
 def build_report(
     out_dir: str, fp: str, header: dict[str, Any], frames: list[int] | tuple[int, ...] = ()
 ) -> dict[str, Any]:
-    """Assemble ``report.json``, ``detections.csv`` and the track files from frame records.
+    """Assemble ``report.json``, ``detections.csv``, the track files and ``report.otio``.
 
     The report covers ``frames`` (the run's own; those without a current record are listed
     under ``frames_pending``) plus every other frame in the folder finished with the same
@@ -65,6 +67,7 @@ def build_report(
         write_text(os.path.join(out_dir, "report.json"), json.dumps(report, indent=1) + "\n")
         write_text(os.path.join(out_dir, "detections.csv"), detections_csv(report["detections"]))
         write_tracks(os.path.join(out_dir, "tracks"), report["detections"])
+        write_timeline(out_dir, report)
     return report
 
 

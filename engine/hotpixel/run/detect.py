@@ -22,6 +22,7 @@ from hotpixel.io.colour import Decoder, InputColour
 from hotpixel.io.exr_writer import MASK_CHANNEL
 from hotpixel.io.frames import choice_warning
 from hotpixel.io.geometry import Geometry
+from hotpixel.io.movie import source_fields
 from hotpixel.io.sequence import FrameSequence, discover, format_ranges
 from hotpixel.outputs.masks import mask_floor
 from hotpixel.outputs.records import write_run_record
@@ -252,6 +253,7 @@ def _run_header(
             "width": display.full_width,
             "height": display.full_height,
             "geometry": display.as_dict(),
+            **source_fields(seq),
         },
         "detector": {**_detector_info(plan.detector), "runtime": plan.detector.runtime},
         "threshold": params.threshold,
