@@ -40,6 +40,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--detector", default="cascade", choices=["cascade", "neural", "classical"])
     ap.add_argument("--model", default="", help="ONNX model (default: the shipped one)")
     ap.add_argument("--threshold", type=float, help="default: the detector's own")
+    ap.add_argument(
+        "--sweep",
+        default="",
+        help="comma-separated thresholds: also print the pooled row and each motion class's "
+        "clear recall at each (from the same run)",
+    )
     ap.add_argument("--folds", type=int, default=0, help="also score the folds' validation clips")
     ap.add_argument("--json", default="", help="write the tables to this JSON file")
     ap.add_argument(
@@ -68,6 +74,8 @@ def main(argv: list[str] | None = None) -> int:
             + (f", {args.particles:g} particles a frame" if args.particles else ""),
         )
     )
+    if args.sweep:
+        result["sweep"] = _sweep(cells, [float(t) for t in args.sweep.split(",")])
     if args.folds:
         by_fold = heldout.cross_validate(lambda fold: detector, args.folds, args.frames, args.seed)
         folds = {i: heldout.summarise(c, threshold) for i, c in by_fold.items()}
@@ -82,6 +90,23 @@ def main(argv: list[str] | None = None) -> int:
         with open(args.json, "w") as f:
             json.dump(result, f, indent=1)
     return 0
+
+
+def _sweep(cells: heldout.Cells, thresholds: list[float]) -> dict[str, object]:
+    """Print and return the pooled row and each motion's clear recall at each threshold."""
+    print(f"{'threshold':>9}{'clear':>8}{'all':>8}{'FA/1080p':>10}{'lights':>8}  clear by motion")
+    out: dict[str, object] = {}
+    for t in thresholds:
+        s = heldout.summarise(cells, t)
+        p = s.pooled
+        motions = "  ".join(f"{m} {r['recall_clear']:.3f}" for m, r in s.motions.items())
+        print(
+            f"{s.threshold:>9g}{p['recall_clear']:>8.3f}{p['recall_all']:>8.3f}"
+            f"{p['false_alerts_per_1080p_frame']:>10.2f}{int(p['false_alerts_on_lights']):>8}"
+            f"  {motions}"
+        )
+        out[f"{s.threshold:g}"] = s.as_dict()
+    return out
 
 
 def _log(message: str) -> None:
