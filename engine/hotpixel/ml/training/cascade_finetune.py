@@ -16,8 +16,8 @@ first fold's training clips and the stills),
 each clip's cached on disk after the first run (:mod:`hotpixel.ml.training.candidate_cache`), so
 that what the reviewer did not see (every other kind of
 defect) is not forgotten. The network starts from the base file's weights. The operating
-threshold is chosen as the trainer chooses it, on the validation clips' defects
-(:func:`~hotpixel.ml.training.cascade_data.choose_threshold`) on the first fold's
+threshold is chosen as the trainer chooses it
+(:func:`~hotpixel.ml.training.cascade.operating_threshold`) on the first fold's
 validation clips, which the replay set leaves out, unless ``threshold`` is given; the
 verdicts' own candidates are scored before and after, and the new file records its lineage.
 """
@@ -49,7 +49,7 @@ from hotpixel.ml import realvideo
 from hotpixel.ml.training import candidate_cache
 from hotpixel.ml.training import cascade_data as cdata
 from hotpixel.ml.training import cascade_net as net_mod
-from hotpixel.ml.training.cascade import MOTIONS
+from hotpixel.ml.training.cascade import MOTIONS, operating_threshold
 from hotpixel.outputs.labels import load_labels
 from hotpixel.outputs.report import read_report
 
@@ -64,7 +64,9 @@ class ClassifierFinetune:
     from the replay set; labelled candidates weigh ``weight`` times a replayed one.
     ``replay_frames`` / ``replay_stills`` size the replay set (centre frames per training clip
     and camera move; generator windows over the stills), ``validation_frames`` the set the
-    threshold is chosen on. ``recall``: clear-defect recall the threshold keeps there.
+    threshold is chosen on. ``recall``: clear-defect recall the threshold keeps there, or where
+    none does, ``false_alerts``: the false alerts per 1080p frame the lowest chosen one may
+    raise there (:func:`hotpixel.ml.training.cascade.operating_threshold`, as training does).
     """
 
     epochs: int = 30
@@ -75,6 +77,7 @@ class ClassifierFinetune:
     replay_stills: int = 150
     validation_frames: int = 12
     recall: float = 0.995
+    false_alerts: float = 0.3
     seed: int = 0
     threshold: float | None = None  # the operating threshold to store; None: chosen
 
@@ -303,7 +306,9 @@ def finetune_classifier(
     if cfg.threshold is None and len(val.label) == 0:
         raise UsageError("no validation candidates to choose the threshold on; pass --threshold")
     val_prob = net_mod.predict(net, val.encoded)
-    chosen = cdata.choose_threshold(val_prob, val, cfg.recall) if len(val.label) else None
+    chosen = (
+        operating_threshold(val_prob, val, cfg.recall, cfg.false_alerts) if len(val.label) else None
+    )
     threshold = cfg.threshold if cfg.threshold is not None else float(chosen or 0.5)
     after = verdict_rates(net_mod.predict(net, verdicts.encoded), verdicts, threshold)
     metrics = {
