@@ -58,8 +58,8 @@ def add_parser(sub: Any, name: str) -> argparse.ArgumentParser:
         help="operating threshold stored in the new model (default, cascade: chosen on the "
         "training's validation clips as the trainer chooses it: the clear-defect recall bar, or "
         "within 0.3 false alerts per 1080p frame where the bar is out of reach; neural: the "
-        "threshold the labels were reviewed at). Review at a lower threshold than the base model's to teach "
-        "it more false positives and keep more recall",
+        "threshold the labels were reviewed at). Review at a lower threshold than the base "
+        "model's to teach it more false positives and keep more recall",
     )
     p.set_defaults(run=run)
     return p
