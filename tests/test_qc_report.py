@@ -23,6 +23,7 @@ from hotpixel.io.frames import read_display
 from hotpixel.ml.synth.persistent import PersistentDefect, inject, shot_path
 from hotpixel.ml.synth.plates import load_plate, put_in_motion
 from hotpixel.outputs.qc_page import (
+    _colour,
     frame_loader,
     page_asset,
     report_decoder,
@@ -94,7 +95,8 @@ def test_page_has_ids_groups_crops_and_the_colour(qc):
         assert f'<option value="{kind}">' in page
     assert "plate &lt;&amp;&gt;" in page  # the pattern is escaped, not injected
     assert "<dt>Ran on</dt><dd>numpy/scipy (CPU)</dd>" in page
-    assert re.search(r"<dt>Colour</dt><dd>[^<]*taken as scene-linear", page)
+    colour = re.search(r"<dt>Colour</dt><dd>([^<]*)</dd>", page)
+    assert colour is not None and colour.group(1).count("taken as scene-linear") == 1, colour
     assert "http://" not in page and "https://" not in page  # nothing from the network
     for asset, tag in (("qc_page.css", "style"), ("qc_page.js", "script")):
         assert f"<{tag}>{page_asset(asset)}</{tag}>" in page  # inlined whole: one file
@@ -298,3 +300,11 @@ def test_sensor_only_page_in_chromium(sensor_only, tmp_path):
     dead = _chromium("--dump-dom", url + "#kind=dead")
     assert 'data-shown-sensor="1"' in dead.stdout
     _screenshot(url, tmp_path / "qc_sensor_only.png")
+
+
+def test_the_colour_line_of_an_older_report_says_how_once():
+    old = {"colorspace": "ACEScg", "chosen_by": "linear", "linear": "ACEScg"}
+    old["reason"] = "no colour metadata in frame 1001; taken as scene-linear"
+    line = _colour({"colour": old})
+    assert line.count("taken as scene-linear") == 1
+    assert "ACEScg (taken as scene-linear: no colour metadata in frame 1001)" in line

@@ -232,8 +232,11 @@ def _colour(report: dict[str, Any]) -> str:
         "assumed": "assumed",
         "linear": "taken as scene-linear",
     }.get(str(colour.get("chosen_by")), str(colour.get("chosen_by")))
+    reason = str(colour.get("reason"))
+    if reason.endswith(f"; {how}"):  # older reports' reason repeated how it was chosen
+        reason = reason[: -len(how) - 2]
     text = (
-        f"{colour.get('colorspace')} ({how}: {colour.get('reason')}); crops decoded to "
+        f"{colour.get('colorspace')} ({how}: {reason}); crops decoded to "
         f"{colour.get('linear')} as detection saw them"
     )
     _, note = report_decoder(report)
