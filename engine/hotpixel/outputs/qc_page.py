@@ -42,7 +42,14 @@ from hotpixel.io.frames import FrameCache, read_display
 from hotpixel.io.images import write_png8
 from hotpixel.io.sequence import discover
 from hotpixel.outputs.groups import ensure_ids_and_groups, sensor_hit_id
-from hotpixel.outputs.hit_sheet import RADIUS, build_strip, context_frames, marked_box
+from hotpixel.outputs.hit_sheet import (
+    MAX_ROWS,
+    RADIUS,
+    SHEET,
+    build_strip,
+    context_frames,
+    marked_box,
+)
 from hotpixel.outputs.report import read_qc_folder
 from hotpixel.outputs.schema import KINDS
 
@@ -140,7 +147,8 @@ def write_html_report(
         if _CROP_NAME.match(name) and name[: -len(".png")] not in present:
             os.unlink(os.path.join(folder, name))
     path = os.path.join(out_dir, "report.html")
-    write_text(path, render_page(report, detections, groups, sensor, present))
+    sheet = os.path.isfile(os.path.join(out_dir, SHEET))
+    write_text(path, render_page(report, detections, groups, sensor, present, sheet))
     return path
 
 
@@ -158,8 +166,10 @@ def render_page(
     groups: list[dict[str, Any]],
     sensor: list[dict[str, Any]],
     present: dict[str, list[bool]],
+    sheet: bool = False,
 ) -> str:
-    """The page's HTML (see the module docstring); ``present[id]`` says which crops exist."""
+    """The page's HTML (see the module docstring); ``present[id]`` says which crops exist,
+    ``sheet`` whether the folder has a contact sheet to link."""
     by_id = {d["id"]: d for d in detections}
     esc = html.escape
     title = f"hotpixel QC: {os.path.basename(str(report['source'].get('pattern', '')))}"
@@ -173,7 +183,7 @@ def render_page(
         style=page_asset("qc_page.css"),
         script=page_asset("qc_page.js"),
         warnings=_warnings(report),
-        facts=_facts(report, len(groups)),
+        facts=_facts(report, len(groups)) + _sheet_link(sheet, len(detections) + len(sensor)),
         legend=_LEGEND,
         timeline=_timeline(report, detections),
         kinds=kinds,
@@ -202,6 +212,14 @@ def _facts(report: dict[str, Any], groups: int) -> str:
     if source.get("pattern_given") and source["pattern_given"] != source.get("pattern"):
         facts.insert(1, ("Given as", source["pattern_given"]))
     return "".join(f"<dt>{html.escape(k)}</dt><dd>{html.escape(str(v))}</dd>" for k, v in facts)
+
+
+def _sheet_link(sheet: bool, hits: int) -> str:
+    """A link to the folder's contact sheet (every hit in one picture), if it has one."""
+    if not sheet:
+        return ""
+    more = f" (the first {MAX_ROWS} of {hits} hits)" if hits > MAX_ROWS else ""
+    return f'<dt>Contact sheet</dt><dd><a href="{SHEET}">{SHEET}</a>{more}</dd>'
 
 
 def _detector(det: dict[str, Any]) -> str:
