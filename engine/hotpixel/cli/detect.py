@@ -111,9 +111,9 @@ def run(args: argparse.Namespace) -> int:
     if args.html:
         write_html_report(out_dir, result.report)
     if not args.quiet and mode != "json":  # --progress none hides progress, not the outcome
-        print(summary_line(result.report, result.report_path, result.recomputed), file=sys.stderr)
-        if sheet:
+        if sheet:  # before the summary, which stays the last line
             print(sheet, file=sys.stderr)
+        print(summary_line(result.report, result.report_path, result.recomputed), file=sys.stderr)
     return 1 if args.fail_on_detections and result.report["summary"]["detections"] else 0
 
 

@@ -37,7 +37,7 @@ def run(args: argparse.Namespace) -> int:
     if args.html:
         write_html_report(out_dir, result.report)
     if args.progress == "bar":
-        print(summary_line(result.report, result.report_path), file=sys.stderr)
-        if sheet:
+        if sheet:  # before the summary, which stays the last line
             print(sheet, file=sys.stderr)
+        print(summary_line(result.report, result.report_path), file=sys.stderr)
     return 1 if args.fail_on_detections and result.report["summary"]["detections"] else 0

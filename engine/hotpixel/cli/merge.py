@@ -43,7 +43,7 @@ def run(args: argparse.Namespace) -> int:
         write_html_report(os.path.abspath(args.out), report)
     if not args.quiet:
         path = os.path.join(os.path.abspath(args.out), "report.json")
-        print(summary_line(report, path), file=sys.stderr)
-        if sheet:
+        if sheet:  # before the summary, which stays the last line
             print(sheet, file=sys.stderr)
+        print(summary_line(report, path), file=sys.stderr)
     return 1 if args.fail_on_detections and report["summary"]["detections"] else 0
