@@ -19,7 +19,9 @@ What it does, and nothing else (it never needs Nuke; it only writes files):
    HOTPIXEL_ENGINE_PYTHON lines a studio launcher or farm environment sets instead.
 
 ``--uninstall`` removes the block, the config and the venv this script created.
-``--dry-run`` prints what would be done. Exit codes: 0 done, 1 failed (the message says why).
+``--dry-run`` runs every check the install runs (the interpreters run, the engine answers, the
+files can be written), prints what would be done and ends ``dry run: nothing changed``; it
+reports every problem it finds. Exit codes: 0 done, 1 failed (the message says why).
 """
 
 import argparse
@@ -56,38 +58,114 @@ def venv_python(venv):
 
 
 def run(cmd, dry_run):
+    """Run ``cmd`` (which changes something) and return its output; in a dry run only print it."""
     print("+ " + " ".join(cmd))
     if dry_run:
         return ""
-    proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    return ask(cmd)
+
+
+def ask(cmd):
+    """Run ``cmd``, which changes nothing (a check), dry run or not; return its output."""
+    try:
+        proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    except OSError as exc:
+        raise InstallError(f"cannot run {cmd[0]} ({exc.strerror})") from exc
     if proc.returncode != 0:
         raise InstallError(f"{cmd[0]} failed (exit {proc.returncode}):\n{proc.stdout.strip()}")
     return proc.stdout.strip()
 
 
-def make_engine(args):
+def check_python(python):
+    """``python`` runs, is 3.10 or later and has ``venv``: what the engine's venv needs."""
+    if not os.path.isfile(python) and not shutil.which(python):
+        raise InstallError(f"--python {python} does not exist; pass --python PATH of Python 3.10+")
+    code = "import sys, venv; print('%d.%d' % sys.version_info[:2])"
+    version = ask([python, "-c", code])
+    major, minor = (int(n) for n in version.split(".")[:2])
+    if (major, minor) < (3, 10):
+        raise InstallError(
+            f"--python {python} is Python {version}; the engine needs 3.10 or later: "
+            "pass --python PATH of one"
+        )
+
+
+def make_engine(args, checks):
     """The engine's interpreter (created when needed) and the venv this run created, if any."""
     if args.engine_python:
         return os.path.abspath(args.engine_python), None
     venv = os.path.abspath(os.path.expanduser(args.venv or default_venv()))
     python = venv_python(venv)
     if not os.path.isfile(python):
+        checks.run(check_python, args.python)
+        checks.run(check_writable, venv, "--venv")
         run([args.python, "-m", "venv", venv], args.dry_run)
     run([python, "-m", "pip", "install", "--upgrade", "pip"], args.dry_run)
     run([python, "-m", "pip", "install", REPO, *args.pip_arg], args.dry_run)
     return python, venv
 
 
-def check_engine(python, dry_run):
-    if not dry_run and not os.path.isfile(python):
-        raise InstallError(f"the engine Python {python} does not exist")
-    version = run([python, "-m", "hotpixel", "--version"], dry_run)
+def check_engine(python, dry_run, made_here):
+    """``python -m hotpixel --version`` runs; run in a dry run too, unless the engine is one
+    this install would create (then it cannot exist yet)."""
+    if not os.path.isfile(python):
+        if dry_run and made_here:
+            print(f"engine: {python} is checked once it is installed")
+            return
+        raise InstallError(
+            f"the engine Python {python} does not exist; pass --engine-python PATH of an "
+            "interpreter that has hotpixel, or leave it out to create one"
+        )
+    version = ask([python, "-m", "hotpixel", "--version"])
     print(f"engine: {version or 'hotpixel'} in {python}")
+
+
+def check_writable(path, what):
+    """``path`` can be written (or created): refused when the nearest folder that exists is not
+    writable, or ``path`` exists and is not."""
+    if os.path.exists(path):
+        if not os.access(path, os.W_OK):
+            raise InstallError(f"cannot write {path} ({what}); check its permissions")
+        return
+    parent = os.path.dirname(os.path.abspath(path))
+    while not os.path.exists(parent):
+        parent = os.path.dirname(parent)
+    if not os.path.isdir(parent) or not os.access(parent, os.W_OK | os.X_OK):
+        raise InstallError(f"cannot create {path} ({what}): {parent} is not a writable folder")
+
+
+class Checks:
+    """The install's checks: a real install stops at the first problem; a dry run goes on and
+    reports every problem at the end."""
+
+    def __init__(self, dry_run):
+        self.dry_run = dry_run
+        self.problems = []
+
+    def run(self, check, *args):
+        try:
+            return check(*args)
+        except InstallError as exc:
+            if not self.dry_run:
+                raise
+            print(f"problem: {exc}")
+            self.problems.append(str(exc))
+            return None
+
+    def finish(self):
+        """End a dry run: raise the problems found, or say that nothing changed."""
+        if self.problems:
+            raise InstallError(
+                f"dry run: {len(self.problems)} problem(s), nothing changed:\n  - "
+                + "\n  - ".join(self.problems)
+            )
+        print("dry run: nothing changed")
 
 
 def write_config(path, python, venv, dry_run):
     data = {"engine_python": python, "nuke_path": NUKE_DIR, "created_venv": venv}
     print(f"config: {path}")
+    check_writable(path, "the engine config")
     if not dry_run:
         os.makedirs(os.path.dirname(path), exist_ok=True)
         with open(path, "w", encoding="utf-8") as fh:
@@ -124,6 +202,7 @@ def add_to_init_py(folder, dry_run):
     kept = strip_block(old)
     new = kept + ("\n" if kept else "") + block(folder)
     print(f"nuke: {path} adds {folder} to the plugin path")
+    check_writable(path, "Nuke's init.py")
     if not dry_run and new != old:
         os.makedirs(nuke_dir(), exist_ok=True)
         with open(path, "w", encoding="utf-8") as fh:
@@ -131,14 +210,19 @@ def add_to_init_py(folder, dry_run):
 
 
 def install(args):
-    python, venv = make_engine(args)
-    check_engine(python, args.dry_run)
-    write_config(args.config or os.path.join(nuke_dir(), CONFIG_NAME), python, venv, args.dry_run)
+    checks = Checks(args.dry_run)
+    python, venv = make_engine(args, checks)
+    checks.run(check_engine, python, args.dry_run, venv is not None)
+    config = args.config or os.path.join(nuke_dir(), CONFIG_NAME)
+    checks.run(write_config, config, python, venv, args.dry_run)
     if not args.no_init_py:
-        add_to_init_py(NUKE_DIR, args.dry_run)
+        checks.run(add_to_init_py, NUKE_DIR, args.dry_run)
     if args.print_env:
         print(f"NUKE_PATH={NUKE_DIR}")
         print(f"HOTPIXEL_ENGINE_PYTHON={python}")
+    if args.dry_run:
+        checks.finish()
+        return
     print("installed: restart Nuke; the nodes are in the HotPixel menu")
 
 
@@ -165,7 +249,7 @@ def uninstall(args):
         print(f"remove {venv}")
         if not args.dry_run:
             shutil.rmtree(venv)
-    print("uninstalled")
+    print("dry run: nothing changed" if args.dry_run else "uninstalled")
 
 
 def build_parser():
@@ -183,7 +267,11 @@ def build_parser():
     p.add_argument("--print-env", action="store_true", help="print NUKE_PATH and engine lines")
     p.add_argument("--uninstall", action="store_true", help="undo what install did")
     p.add_argument("--keep-venv", action="store_true", help="with --uninstall: keep the venv")
-    p.add_argument("--dry-run", action="store_true", help="print the steps, change nothing")
+    p.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="run every check, print the steps, change nothing",
+    )
     return p
 
 

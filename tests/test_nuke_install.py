@@ -102,3 +102,45 @@ def test_the_docs_install_commands_use_real_flags():
     assert len(commands) == 4
     for args in commands:
         install.build_parser().parse_args(args)
+
+
+# --- dry run: every check of a real install, nothing changed
+
+
+def _dry_run(tmp_path, *args):
+    return subprocess.run(
+        [sys.executable, SCRIPT, *args, "--dry-run"],
+        capture_output=True, text=True, env={**os.environ, "HOME": str(tmp_path / "home")},
+    )  # fmt: skip
+
+
+def test_a_dry_run_refuses_a_missing_engine_as_the_install_does(tmp_path):
+    proc = _dry_run(tmp_path, "--engine-python", str(tmp_path / "no python"))
+    assert proc.returncode == 1 and "does not exist" in proc.stderr
+    assert "installed" not in proc.stdout and "nothing changed" in proc.stderr
+    assert not (tmp_path / "home").exists()
+
+
+def test_a_dry_run_with_a_working_engine_checks_it_and_changes_nothing(tmp_path):
+    proc = _dry_run(tmp_path, "--engine-python", sys.executable)
+    assert proc.returncode == 0, proc.stderr
+    assert "engine: hotpixel " in proc.stdout  # the engine was asked for its version
+    assert proc.stdout.rstrip().endswith("dry run: nothing changed")
+    assert "installed" not in proc.stdout and not (tmp_path / "home").exists()
+
+
+def test_a_dry_run_reports_every_problem_at_once(tmp_path):
+    blocker = tmp_path / "a file"
+    blocker.write_text("")
+    config = blocker / "hotpixel_engine.json"  # under a file: cannot be created
+    missing = str(tmp_path / "no python")
+    proc = _dry_run(tmp_path, "--engine-python", missing, "--config", str(config))
+    assert proc.returncode == 1
+    assert "2 problem(s)" in proc.stderr
+    assert "does not exist" in proc.stderr and "is not a writable folder" in proc.stderr
+
+
+def test_a_dry_run_checks_the_python_a_new_venv_is_made_with(tmp_path):
+    proc = _dry_run(tmp_path, "--venv", str(tmp_path / "venv"), "--python", str(tmp_path / "py"))
+    assert proc.returncode == 1 and "--python" in proc.stderr
+    assert not (tmp_path / "venv").exists()

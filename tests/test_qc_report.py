@@ -25,6 +25,7 @@ from hotpixel.ml.synth.persistent import PersistentDefect, inject, shot_path
 from hotpixel.ml.synth.plates import load_plate, put_in_motion
 from hotpixel.outputs.labels import load_labels
 from hotpixel.outputs.qc_page import (
+    _colour,
     frame_loader,
     page_asset,
     report_decoder,
@@ -101,7 +102,8 @@ def test_page_has_ids_groups_crops_and_the_colour(qc):
         assert f'<option value="{kind}">' in page
     assert "plate &lt;&amp;&gt;" in page  # the pattern is escaped, not injected
     assert "<dt>Ran on</dt><dd>numpy/scipy (CPU)</dd>" in page
-    assert re.search(r"<dt>Colour</dt><dd>[^<]*taken as scene-linear", page)
+    colour = re.search(r"<dt>Colour</dt><dd>([^<]*)</dd>", page)
+    assert colour is not None and colour.group(1).count("taken as scene-linear") == 1, colour
     assert "http://" not in page and "https://" not in page  # nothing from the network
     for asset, tag in (("qc_page.css", "style"), ("qc_page.js", "script")):
         assert f"<{tag}>{page_asset(asset)}</{tag}>" in page  # inlined whole: one file
@@ -515,3 +517,11 @@ def test_a_detect_group_at_a_sensor_position_names_the_finding(sensor_only, tmp_
             assert "at sensor defect" not in cards[g["id"]]
         else:
             assert f'at sensor defect <a href="#sensor_{d["kind"]}_{d["id"]}">' in cards[g["id"]]
+
+
+def test_the_colour_line_of_an_older_report_says_how_once():
+    old = {"colorspace": "ACEScg", "chosen_by": "linear", "linear": "ACEScg"}
+    old["reason"] = "no colour metadata in frame 1001; taken as scene-linear"
+    line = _colour({"colour": old})
+    assert line.count("taken as scene-linear") == 1
+    assert "ACEScg (taken as scene-linear: no colour metadata in frame 1001)" in line

@@ -20,12 +20,10 @@ import numpy as np
 
 from hotpixel.io.atomic import write_text
 from hotpixel.io.exr_writer import write_exr
-from hotpixel.io.frames import read_display
 from hotpixel.io.geometry import Geometry
-from hotpixel.io.sequence import discover
 from hotpixel.ml.synth.defects import Defect, inject, placement_heatmap
 from hotpixel.ml.synth.plates import camera_path, load_plate, put_in_motion
-from hotpixel.outputs.hit_sheet import build_sheet, write_sheet
+from hotpixel.outputs.contact_sheet import write_contact_sheet
 from hotpixel.outputs.qc_page import write_html_report
 from hotpixel.progress import Progress
 from hotpixel.run.detect import run_detect
@@ -112,14 +110,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     dets = result.report["detections"]
     hot = [d for d in dets if d["kind"] == "hot"]
     hits, false_alerts = score(truth, hot)
-    seq = discover(pattern)
-
-    def load(frame: int) -> np.ndarray | None:
-        return read_display(seq.path(frame), frame) if frame in seq.paths else None
-
-    sheet_path = os.path.join(out, "result", "hits.png")
-    by_place = sorted(dets, key=lambda d: (int(d["group"][1:]), d["frame"]))  # places together
-    write_sheet(sheet_path, build_sheet(by_place, load))
+    write_contact_sheet(os.path.join(out, "result"), result.report)
     write_html_report(os.path.join(out, "result"), result.report)
     print(
         f"\ninjected {len(truth)} hot pixels; found {hits}, missed {len(truth) - hits}, "

@@ -10,7 +10,7 @@ from typing import Any
 
 from hotpixel import params as params_mod
 from hotpixel.cli.flags import add_output_flags
-from hotpixel.cli.report import add_html_flag
+from hotpixel.cli.report import add_html_flag, add_sheet_flag, write_sheet_if
 from hotpixel.errors import SequenceError, UsageError
 from hotpixel.io.sequence import parse_frame_range
 from hotpixel.outputs.qc_page import write_html_report
@@ -53,6 +53,7 @@ def add_parser(sub: Any, name: str) -> argparse.ArgumentParser:
     )
     add_output_flags(p, progress="bar")
     add_html_flag(p)
+    add_sheet_flag(p)
     add_param_flags(p)
     p.set_defaults(run=run)
     return p
@@ -105,9 +106,13 @@ def run(args: argparse.Namespace) -> int:
         workers=args.workers,
     )
     result = detect(job, progress)
+    out_dir = os.path.dirname(result.report_path)
+    sheet = write_sheet_if(args, out_dir, result.report)  # first: the page links it
     if args.html:
-        write_html_report(os.path.dirname(result.report_path), result.report)
+        write_html_report(out_dir, result.report)
     if not args.quiet and mode != "json":  # --progress none hides progress, not the outcome
+        if sheet:  # before the summary, which stays the last line
+            print(sheet, file=sys.stderr)
         print(summary_line(result.report, result.report_path, result.recomputed), file=sys.stderr)
     return 1 if args.fail_on_detections and result.report["summary"]["detections"] else 0
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from hotpixel.cli.detect import frame_flag, summary_line
 from hotpixel.cli.flags import add_output_flags
-from hotpixel.cli.report import add_html_flag
+from hotpixel.cli.report import add_html_flag, add_sheet_flag, write_sheet_if
 from hotpixel.outputs.merge import merge_report
 from hotpixel.outputs.qc_page import write_html_report
 
@@ -31,15 +31,19 @@ def add_parser(sub: Any, name: str) -> argparse.ArgumentParser:
     )
     add_output_flags(p, progress=None)
     add_html_flag(p)
+    add_sheet_flag(p)
     p.set_defaults(run=run)
     return p
 
 
 def run(args: argparse.Namespace) -> int:
     report = merge_report(args.out, frame_flag(args.expect, "--expect"), args.fingerprint)
+    sheet = write_sheet_if(args, os.path.abspath(args.out), report)  # first: the page links it
     if args.html:
         write_html_report(os.path.abspath(args.out), report)
     if not args.quiet:
         path = os.path.join(os.path.abspath(args.out), "report.json")
+        if sheet:  # before the summary, which stays the last line
+            print(sheet, file=sys.stderr)
         print(summary_line(report, path), file=sys.stderr)
     return 1 if args.fail_on_detections and report["summary"]["detections"] else 0

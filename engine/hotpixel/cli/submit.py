@@ -21,9 +21,9 @@ import sys
 from typing import Any
 
 from hotpixel.cli.detect import add_param_flags, frame_flag, params_from_args
-from hotpixel.errors import UsageError
+from hotpixel.errors import Gather, UsageError
 from hotpixel.farm import deadline, opencue, openjd
-from hotpixel.farm.job import FarmJob, plan_job
+from hotpixel.farm.job import FarmJob, check_priority, plan_job
 
 
 def add_parser(sub: Any, name: str) -> argparse.ArgumentParser:
@@ -66,8 +66,14 @@ def add_parser(sub: Any, name: str) -> argparse.ArgumentParser:
     dl.add_argument("--group", default="", help="Deadline group")
     low, high = deadline.PRIORITY
     dl.add_argument("--priority", type=int, default=50, help=f"Deadline priority, {low}-{high}")
-    dl.add_argument(
-        "--submit", action="store_true", help="run deadlinecommand now (else print the command)"
+    when = dl.add_mutually_exclusive_group()
+    when.add_argument(
+        "--submit", action="store_true", help="run deadlinecommand now (else print submit.sh)"
+    )
+    when.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="print the job files and submit.sh that would be written, write nothing",
     )
     dl.set_defaults(run=run_deadline)
     jd = _manager(managers, "openjd", "Open Job Description job bundle (AWS Deadline Cloud)")
@@ -130,9 +136,16 @@ def _job(args: argparse.Namespace) -> FarmJob:
 
 
 def run_opencue(args: argparse.Namespace) -> int:
-    # a show, shot, user or priority cuebot would refuse is refused before the plate is read
-    to = opencue.submitter(args.show, args.shot, args.user, args.cores, args.priority, args.pause)
-    job = _job(args)
+    # everything cuebot would refuse, a missing pyoutline and a bad plate are found in one go,
+    # before anything is built or sent
+    found = Gather()
+    to = found.check(
+        opencue.submitter, args.show, args.shot, args.user, args.cores, args.priority, args.pause
+    )
+    found.check(opencue.check_installed)
+    job = found.check(_job, args)
+    found.raise_any()
+    assert to is not None and job is not None  # raise_any raised otherwise
     if args.dry_run:
         spec = opencue.job_spec(job, to)
         names = opencue.spec_names(spec)
@@ -141,6 +154,7 @@ def run_opencue(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         print(spec)
+        print("dry run: nothing submitted", file=sys.stderr)
         return 0
     launched = opencue.launch(job, to)
     print(f"submitted to OpenCue: {', '.join(launched)}", file=sys.stderr)
@@ -148,18 +162,36 @@ def run_opencue(args: argparse.Namespace) -> int:
 
 
 def run_deadline(args: argparse.Namespace) -> int:
-    job = _job(args)
-    paths = deadline.write_job_files(job, args.job_dir, args.pool, args.group, args.priority)
-    command = deadline.submit_command(args.job_dir)
+    found = Gather()
+    job = found.check(_job, args)
+    found.check(deadline.check_folder, args.job_dir)
+    files = None
+    if job is not None:
+        files = found.check(
+            deadline.all_files, job, args.job_dir, args.pool, args.group, args.priority
+        )
+    else:  # the priority is checked even when the plate is not there
+        found.check(check_priority, args.priority, *deadline.PRIORITY, "Deadline")
+    found.raise_any()
+    assert job is not None and files is not None  # raise_any raised otherwise
+    folder = os.path.abspath(args.job_dir)
+    if args.dry_run:
+        for name, text in files.items():
+            print(f"==> {os.path.join(folder, name)} <==\n{text}")
+        print("dry run: nothing written or submitted", file=sys.stderr)
+        return 0
+    paths = deadline.write_job_files(job, folder, args.pool, args.group, args.priority)
     print(f"wrote {', '.join(paths)}", file=sys.stderr)
+    command = deadline.submit_command(folder)
     if not args.submit:
         print(shlex.join(command))
         return 0
     try:
         done = subprocess.run(command, check=False)
     except FileNotFoundError as exc:
+        script = os.path.join(folder, deadline.SCRIPT)
         raise UsageError(
-            "deadlinecommand is not on PATH; run the printed submit.sh where Deadline is installed"
+            f"deadlinecommand is not on PATH; run {script} where Deadline is installed"
         ) from exc
     return 0 if done.returncode == 0 else 4
 

@@ -28,10 +28,16 @@ PLUGIN_KEYS = ("Executable", "Arguments")
 SUBMIT = ("deadlinecommand", "-SubmitMultipleJobs", "-dependent")
 # Job priority: 0 to the repository's "Maximum Priority", which is 100 unless a studio raises it.
 PRIORITY = (0, 100)
+SCRIPT = "submit.sh"
+
+
+# Arguments made only of these characters go bare; every other one, every path among them, is
+# double-quoted, so a plate path survives whatever it holds (spaces, '#', '&').
+_BARE = re.compile(r"[A-Za-z0-9_.,:=<>+-]+")
 
 
 def quote_arguments(args: list[str]) -> str:
-    """Arguments as one line: double quotes around those with spaces (Deadline's own quoting)."""
+    """Arguments as one line, every path in double quotes (Deadline's own quoting)."""
     out = []
     for arg in args:
         if '"' in arg:
@@ -39,7 +45,7 @@ def quote_arguments(args: list[str]) -> str:
                 f"argument {arg!r} holds a double quote, which a Deadline argument line cannot "
                 "carry; rename the path"
             )
-        out.append(f'"{arg}"' if re.search(r"\s", arg) or not arg else arg)
+        out.append(arg if _BARE.fullmatch(arg) else f'"{arg}"')
     return " ".join(out)
 
 
@@ -79,8 +85,9 @@ def job_files(job: FarmJob, pool: str = "", group: str = "", priority: int = 50)
 def write_job_files(
     job: FarmJob, folder: str, pool: str = "", group: str = "", priority: int = 50
 ) -> list[str]:
-    """Write the job files and ``submit.sh`` into ``folder``; return their paths."""
-    files = job_files(job, pool, group, priority)  # checked before anything is written
+    """Write the job files and ``submit.sh`` into ``folder``; return their (absolute) paths."""
+    files = all_files(job, folder, pool, group, priority)  # checked before anything is written
+    folder = os.path.abspath(folder)
     try:
         os.makedirs(folder, exist_ok=True)
     except OSError as exc:
@@ -92,20 +99,41 @@ def write_job_files(
         path = os.path.join(folder, name)
         write_text(path, text)
         paths.append(path)
-    script = os.path.join(folder, "submit.sh")
-    write_text(
-        script,
+    os.chmod(os.path.join(folder, SCRIPT), 0o755)
+    return paths
+
+
+def all_files(
+    job: FarmJob, folder: str, pool: str = "", group: str = "", priority: int = 50
+) -> dict[str, str]:
+    """File name -> content of everything :func:`write_job_files` writes into ``folder``: the
+    job files and ``submit.sh``, whose paths are absolute, so it runs from any folder."""
+    files = job_files(job, pool, group, priority)
+    files[SCRIPT] = (
         "#!/bin/sh\n# submit the detect job, then the merge job that depends on it\n"
         + shlex.join(submit_command(folder))
-        + "\n",
+        + "\n"
     )
-    os.chmod(script, 0o755)
-    return [*paths, script]
+    return files
 
 
 def submit_command(folder: str) -> list[str]:
-    """The ``deadlinecommand`` call that submits both jobs, merge depending on detect."""
+    """The ``deadlinecommand`` call that submits both jobs, merge depending on detect; the job
+    files are named by absolute path."""
+    folder = os.path.abspath(folder)
     cmd = list(SUBMIT)
     for stem in ("detect", "merge"):
         cmd += ["-job", os.path.join(folder, f"{stem}.job"), os.path.join(folder, f"{stem}.plugin")]
     return cmd
+
+
+def check_folder(folder: str) -> None:
+    """Refuse a ``--job-dir`` that cannot hold the files: a file, or a folder not writable."""
+    folder = os.path.abspath(folder)
+    if os.path.exists(folder) and not os.path.isdir(folder):
+        raise OutputError(f"--job-dir {folder!r} is a file, not a folder; pass another --job-dir")
+    parent = folder
+    while not os.path.exists(parent):  # the nearest folder that exists is where it is made
+        parent = os.path.dirname(parent)
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise OutputError(f"cannot write into {parent!r}; pass another --job-dir")

@@ -13,13 +13,14 @@ that does not fit is refused.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 import re
 import sys
 from dataclasses import dataclass, field
 
-from hotpixel.errors import UsageError
+from hotpixel.errors import Gather, UsageError
 from hotpixel.io.sequence import FrameSequence, discover
 from hotpixel.params import DetectParams
 from hotpixel.run.chunks import chunk_command, frame_spec, left_out
@@ -61,18 +62,28 @@ def plan_job(
     exclude: list[int] | None = None,
     **options: object,
 ) -> FarmJob:
-    """Check the shot here (frames exist, range valid) and describe its farm job."""
+    """Check the shot here (frames exist, range valid) and describe its farm job.
+
+    Every problem found (chunk size, name, plate) is reported at once (:class:`Problems`).
+    Paths are made absolute: the plate, the output folder, ``python`` when it names a file
+    rather than a command on the hosts' PATH, and the ``model`` and ``ocio`` parameters.
+    """
+    found = Gather()
     chunk = int(options.get("chunk", 10))  # type: ignore[call-overload]
     if chunk < 1:
-        raise UsageError(f"--chunk must be at least 1; got {chunk}")
-    seq: FrameSequence = discover(pattern)
+        found.add(UsageError(f"--chunk must be at least 1; got {chunk}"))
+    given = str(options.get("name") or "")
+    if given:
+        found.check(check_name, "--name", given)
     allow_gaps = bool(options.get("allow_gaps", False))
     local = DetectJob(pattern, out_dir, frames=frames, exclude=exclude or (), allow_gaps=allow_gaps)
-    targets = job_targets(seq, local)
-    hole = left_out(seq, targets, local)
-    given = str(options.get("name") or "")
-    name = check_name("--name", given) if given else _job_name(seq, targets)
-    fields = {k: v for k, v in options.items() if k in ("params", "with_plate", "python")}
+    planned = found.check(_targets, pattern, local)
+    found.raise_any()
+    assert planned is not None  # raise_any raised otherwise
+    seq, targets, hole = planned
+    name = given or _job_name(seq, targets)
+    params = options.get("params", DetectParams())
+    assert isinstance(params, DetectParams)
     return FarmJob(
         pattern=os.path.abspath(seq.pattern.display()),
         out_dir=os.path.abspath(out_dir),
@@ -80,9 +91,33 @@ def plan_job(
         exclude=tuple(f for f in hole if targets[0] < f < targets[-1]),
         chunk=chunk,
         name=name,
+        params=_absolute_params(params),
         allow_gaps=allow_gaps,
-        **fields,  # type: ignore[arg-type]
+        with_plate=bool(options.get("with_plate", False)),
+        python=_absolute_command(str(options.get("python") or sys.executable)),
     )
+
+
+def _targets(pattern: str, local: DetectJob) -> tuple[FrameSequence, list[int], list[int]]:
+    seq: FrameSequence = discover(pattern)
+    targets = job_targets(seq, local)
+    return seq, targets, left_out(seq, targets, local)
+
+
+def _absolute_command(command: str) -> str:
+    """``command`` as an absolute path when it names a file (``venv/bin/python``); a bare
+    command name (``python3``) is left for each farm host's PATH to find."""
+    return os.path.abspath(command) if os.sep in command or "/" in command else command
+
+
+def _absolute_params(params: DetectParams) -> DetectParams:
+    """``params`` with the file paths it holds (``model``, ``ocio``) made absolute; an OCIO
+    ``ocio://`` URI is no path and is kept."""
+    model = os.path.abspath(params.model) if params.model else ""
+    ocio = params.ocio
+    if ocio and "://" not in ocio:
+        ocio = os.path.abspath(ocio)
+    return dataclasses.replace(params, model=model, ocio=ocio)
 
 
 # What a farm name may hold: cuebot's ``[\w.-]`` with Java's ASCII ``\w``. Every such character

@@ -26,7 +26,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from hotpixel.errors import UsageError
+from hotpixel.errors import Gather, UsageError
 from hotpixel.farm.job import FarmJob, check_name, check_priority, detect_args, merge_args
 
 # Tokens cuebot substitutes per task (DispatchSupportService.prepareRqdRunFrame; OpenCue's
@@ -68,18 +68,26 @@ def submitter(
     priority: int = DEFAULT_PRIORITY,
     pause: bool = False,
 ) -> Submitter:
-    """Check the show, shot, user and priority here, before anything is built or sent."""
+    """Check the show, shot, user and priority here, before anything is built or sent; every
+    problem found is reported at once (:class:`hotpixel.errors.Problems`)."""
+    found = Gather()
     if not show:
-        raise UsageError(
-            "no OpenCue show: pass --show NAME or set SHOW. The show must exist on the cuebot; "
-            f"a stock cuebot has only {STOCK_SHOW!r} (add others with cueadmin -create-show NAME)"
-        )
-    check_name("--show", show)
+        found.add(UsageError(NO_SHOW))
+    else:
+        found.check(check_name, "--show", show)
     if shot:
-        check_name("--shot", shot)
-    check_priority(priority, *PRIORITY, "OpenCue")
-    uid = launch_uid(user)
+        found.check(check_name, "--shot", shot)
+    found.check(check_priority, priority, *PRIORITY, "OpenCue")
+    uid = found.check(launch_uid, user)
+    found.raise_any()
+    assert uid is not None  # raise_any raised otherwise
     return Submitter(show, shot, user, uid, cores, priority, pause)
+
+
+NO_SHOW = (
+    "no OpenCue show: pass --show NAME or set SHOW. The show must exist on the cuebot; "
+    f"a stock cuebot has only {STOCK_SHOW!r} (add others with cueadmin -create-show NAME)"
+)
 
 
 def launch_uid(user: str) -> int:
@@ -137,6 +145,11 @@ def _outline_modules() -> tuple[Any, Any, Any]:
     return outline, outline.cuerun, outline.modules.shell
 
 
+def check_installed() -> None:
+    """Refuse, saying how to install it, when pyoutline is missing."""
+    _outline_modules()
+
+
 def build_outline(job: FarmJob, to: Submitter) -> Any:
     """The outline: layer ``detect`` (chunked, one task per chunk), layer ``merge`` after it."""
     outline, _, shell = _outline_modules()
@@ -165,7 +178,22 @@ def job_spec(job: FarmJob, to: Submitter) -> str:
         launcher = cuerun.OutlineLauncher(
             build_outline(job, to), pause=to.pause, priority=to.priority
         )
-        return str(launcher.serialize(use_pycuerun=False))
+        return indent_spec(str(launcher.serialize(use_pycuerun=False)))
+
+
+def indent_spec(spec: str) -> str:
+    """``spec`` (pyoutline writes it on one line) with one element per line, indented.
+
+    Only whitespace between elements changes: the job-spec DTD gives every element with
+    children element-only content, where a validating parser ignores that whitespace, and
+    text (a command) is kept exactly.
+    """
+    head, start, body = spec.partition("<spec")
+    if not start:
+        return spec
+    root = ET.fromstring(start + body)
+    ET.indent(root, space="  ")
+    return f"{head}\n{ET.tostring(root, encoding='unicode')}"
 
 
 def spec_names(spec: str) -> dict[str, str]:

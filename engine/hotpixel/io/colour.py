@@ -210,9 +210,8 @@ def _default(
             "is encoded otherwise, pass --colorspace NAME (docs/colour.md)"
         )
         return InputColour(assumed, "assumed", reason, cfg, linear, warning)
-    return InputColour(
-        linear, "linear", f"no colour metadata in frame {frame}; taken as scene-linear", cfg, linear
-    )
+    # the reason only: "linear" in chosen_by already says it is taken as scene-linear
+    return InputColour(linear, "linear", f"no colour metadata in frame {frame}", cfg, linear)
 
 
 def _first_linear(config: oiio.ColorConfig) -> str:

@@ -27,6 +27,8 @@ from hotpixel.io.images import write_png8
 from hotpixel.io.sequence import parse_frame_range
 from hotpixel.outputs.tone import display
 
+SHEET = "hits.png"  # the contact sheet's name in a QC folder (hotpixel.outputs.contact_sheet)
+MAX_ROWS = 100  # rows a contact sheet holds: 100 are 17,800 x 710 pixels, ~150 MB while drawn
 RADIUS = 8  # crops are (2 * RADIUS + 1) pixels square
 MISSING = 0.18  # the grey of a tile whose frame does not exist or cannot be read
 RED = (1.0, 0.2, 0.15)

@@ -52,7 +52,14 @@ from hotpixel.io.frames import FIRST, FrameCache, Selection, read_display
 from hotpixel.io.images import write_png8
 from hotpixel.io.sequence import discover
 from hotpixel.outputs.groups import ensure_ids_and_groups, sensor_hit_id
-from hotpixel.outputs.hit_sheet import RADIUS, build_strip, context_frames, marked_box
+from hotpixel.outputs.hit_sheet import (
+    MAX_ROWS,
+    RADIUS,
+    SHEET,
+    build_strip,
+    context_frames,
+    marked_box,
+)
 from hotpixel.outputs.labels import new_labels, open_labels
 from hotpixel.outputs.report import read_qc_folder
 from hotpixel.outputs.schema import KINDS
@@ -170,8 +177,9 @@ def write_html_report(
             os.unlink(os.path.join(folder, name))
     path = os.path.join(out_dir, "report.html")
     labels = _labels(out_dir, report)
+    sheet = os.path.isfile(os.path.join(out_dir, SHEET))
     page = render_page(
-        report, detections, groups, sensor, present, thumbs, labels, _candidates(out_dir)
+        report, detections, groups, sensor, present, thumbs, labels, _candidates(out_dir), sheet
     )
     write_text(path, page)
     return path
@@ -227,10 +235,12 @@ def render_page(
     thumbs: Thumbs | None = None,
     labels: dict[str, Any] | None = None,
     candidates: dict[str, Any] | None = None,
+    sheet: bool = False,
 ) -> str:
     """The page's HTML (see the module docstring); ``present[id]`` says which crops exist,
     ``thumbs`` which locators (none: no locators), ``labels`` the verdicts it starts from,
-    ``candidates`` the sensor pass's unconfirmed ones (:func:`_candidates`)."""
+    ``candidates`` the sensor pass's unconfirmed ones (:func:`_candidates`), ``sheet`` whether
+    the folder has a contact sheet to link."""
     by_id = {d["id"]: d for d in detections}
     esc = html.escape
     title = f"hotpixel QC: {os.path.basename(str(report['source'].get('pattern', '')))}"
@@ -252,7 +262,8 @@ def render_page(
         script=page_asset("qc_page.js"),
         verdicts=page_asset("qc_verdicts.js"),
         warnings=_warnings(report),
-        facts=_facts(report, len(groups), int(candidates["total"])),
+        facts=_facts(report, len(groups), int(candidates["total"]))
+        + _sheet_link(sheet, len(detections) + len(sensor)),
         legend=_LEGEND,
         timeline=_timeline(report, detections),
         kinds=kinds,
@@ -282,6 +293,14 @@ def _facts(report: dict[str, Any], groups: int, unconfirmed: int = 0) -> str:
     if source.get("pattern_given") and source["pattern_given"] != source.get("pattern"):
         facts.insert(1, ("Given as", source["pattern_given"]))
     return "".join(f"<dt>{html.escape(k)}</dt><dd>{html.escape(str(v))}</dd>" for k, v in facts)
+
+
+def _sheet_link(sheet: bool, hits: int) -> str:
+    """A link to the folder's contact sheet (every hit in one picture), if it has one."""
+    if not sheet:
+        return ""
+    more = f" (the first {MAX_ROWS} of {hits} hits)" if hits > MAX_ROWS else ""
+    return f'<dt>Contact sheet</dt><dd><a href="{SHEET}">{SHEET}</a>{more}</dd>'
 
 
 def _detector(det: dict[str, Any]) -> str:
@@ -315,8 +334,11 @@ def _colour(report: dict[str, Any]) -> str:
         "assumed": "assumed",
         "linear": "taken as scene-linear",
     }.get(str(colour.get("chosen_by")), str(colour.get("chosen_by")))
+    reason = str(colour.get("reason"))
+    if reason.endswith(f"; {how}"):  # older reports' reason repeated how it was chosen
+        reason = reason[: -len(how) - 2]
     text = (
-        f"{colour.get('colorspace')} ({how}: {colour.get('reason')}); crops decoded to "
+        f"{colour.get('colorspace')} ({how}: {reason}); crops decoded to "
         f"{colour.get('linear')} as detection saw them"
     )
     _, note = report_decoder(report)

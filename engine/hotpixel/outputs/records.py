@@ -93,9 +93,15 @@ def run_record_path(out_dir: str, fp: str) -> str:
     return os.path.join(out_dir, "runs", f"{fp}.json")
 
 
-def write_run_record(out_dir: str, fp: str, header: dict[str, Any]) -> None:
-    """Keep the settings behind fingerprint ``fp`` so the report can be rebuilt without them."""
+def write_run_record(
+    out_dir: str, fp: str, header: dict[str, Any], settings: dict[str, Any] | None = None
+) -> None:
+    """Keep the settings behind fingerprint ``fp`` so the report can be rebuilt without them;
+    ``settings`` are what the fingerprint hashes (:func:`hotpixel.outputs.resume.run_settings`),
+    so a rerun can tell what changed."""
     record = {"schema": RUN_SCHEMA, "schema_version": REPORT_VERSION, "fingerprint": fp, **header}
+    if settings is not None:
+        record["settings"] = settings
     os.makedirs(os.path.join(out_dir, "runs"), exist_ok=True)
     write_text(run_record_path(out_dir, fp), json.dumps(record, indent=1) + "\n")
 

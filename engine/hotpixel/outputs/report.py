@@ -83,7 +83,7 @@ def _assemble(
     groups = group_detections(detections)
     detections = [_id_first(d) for d in detections]
     kinds = Counter(d["kind"] for d in detections)
-    skip = ("schema", "schema_version", "fingerprint", "warnings")
+    skip = ("schema", "schema_version", "fingerprint", "warnings", "settings")
     fields = {k: v for k, v in header.items() if k not in skip}
     warnings = [*header.get("warnings", []), *frame_warnings(frame_rows)]
     source = _shot_source(fields.pop("source"), shot)

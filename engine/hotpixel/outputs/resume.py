@@ -17,13 +17,20 @@ from dataclasses import dataclass
 from typing import Any
 
 from hotpixel.errors import FrameReadError
-from hotpixel.outputs.records import read_frame_record
+from hotpixel.outputs.records import read_frame_record, run_record_path
+
+
+def run_settings(source: str, detector: dict[str, str], params: dict[str, Any]) -> dict[str, Any]:
+    """What determines a frame's result, as :func:`fingerprint` hashes it (the device is left
+    out); kept in the run record, so a rerun can tell which of these changed."""
+    settings = {k: v for k, v in params.items() if k != "device"}
+    return {"source": source, "detector": detector, "params": settings}
 
 
 def fingerprint(source: str, detector: dict[str, str], params: dict[str, Any]) -> str:
     """A short hash of what determines a frame's result (the device is left out)."""
-    settings = {k: v for k, v in params.items() if k != "device"}
-    blob = json.dumps([source, detector, settings], sort_keys=True)
+    s = run_settings(source, detector, params)
+    blob = json.dumps([s["source"], s["detector"], s["params"]], sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
@@ -78,6 +85,8 @@ MASK_MISSING = "its mask is missing"
 WINDOW_CHANGED = "its temporal window changed"
 NOT_STAMPED = "its record predates input checks"
 INPUT_CHANGED = "an input frame changed"
+# not computed again: only the threshold went up, and the stored map answers it
+RETHRESHOLD = "re-thresholded from its stored probability map"
 
 
 @dataclass(frozen=True)
@@ -92,20 +101,72 @@ class Stale:
 
 
 def resume_check(
-    out_dir: str, frame: int, fp: str, window: Sequence[int], inputs: list[dict[str, Any]]
+    out_dir: str,
+    frame: int,
+    fp: str,
+    window: Sequence[int],
+    inputs: list[dict[str, Any]],
+    settings: dict[str, Any] | None = None,
 ) -> Stale | None:
     """None when ``frame``'s record can be reused; else why it must be computed again.
 
     Reusable means: same fingerprint, mask present, the same ``window`` (frame numbers as
     read, after mirroring and ``--exclude``), and every input file's stamp
     (:func:`input_stamp`) unchanged. A frame without a record gives ``Stale("")``: new work,
-    not a recompute.
+    not a recompute. A record whose fingerprint differs only by a higher threshold than its
+    run's (``settings``, :func:`run_settings`, against the run record's) gives
+    ``Stale(RETHRESHOLD)`` when all else matches: its stored probability map answers the new
+    threshold (:func:`settings_change`).
     """
     record = read_frame_record(out_dir, frame)
     if record is None:
         return Stale("")
     if record.get("fingerprint") != fp:
+        change = settings_change(out_dir, str(record.get("fingerprint")), settings)
+        if change.reason != RETHRESHOLD:
+            return change
+        return _stored_check(out_dir, record, window, inputs) or change
+    return _stored_check(out_dir, record, window, inputs)
+
+
+def settings_change(out_dir: str, old_fp: str, settings: dict[str, Any] | None) -> Stale:
+    """Why a frame made under fingerprint ``old_fp`` is not this run's as it is.
+
+    ``Stale(RETHRESHOLD)`` when the only difference from that run's settings is a threshold at
+    or above its own: the frame's mask keeps the probability down to the grouping level of that
+    threshold (:mod:`hotpixel.outputs.masks`), which covers every higher one. Otherwise
+    ``OTHER_SETTINGS``, naming what changed where the earlier run's record says.
+    """
+    old = _recorded_settings(out_dir, old_fp)
+    if old is None or settings is None:
         return Stale(OTHER_SETTINGS)
+    changed = [k for k in ("source", "detector") if old.get(k) != settings.get(k)]
+    before, now = old.get("params") or {}, settings.get("params") or {}
+    changed += sorted(k for k in {*before, *now} if before.get(k) != now.get(k))
+    if changed != ["threshold"]:
+        return Stale(f"{OTHER_SETTINGS}: {', '.join(changed) or 'unknown'}")
+    if now["threshold"] >= before["threshold"]:
+        return Stale(RETHRESHOLD)
+    return Stale(
+        f"{OTHER_SETTINGS}: threshold {now['threshold']:g} is below the {before['threshold']:g} "
+        "its stored probability map covers"
+    )
+
+
+def _recorded_settings(out_dir: str, fp: str) -> dict[str, Any] | None:
+    try:
+        with open(run_record_path(out_dir, fp), encoding="utf-8") as fh:
+            record = json.load(fh)
+    except (OSError, ValueError):
+        return None
+    found = record.get("settings") if isinstance(record, dict) else None
+    return found if isinstance(found, dict) else None  # runs from before the field: None
+
+
+def _stored_check(
+    out_dir: str, record: dict[str, Any], window: Sequence[int], inputs: list[dict[str, Any]]
+) -> Stale | None:
+    """The checks of :func:`resume_check` past the fingerprint: mask, window, inputs."""
     if not os.path.isfile(os.path.join(out_dir, str(record.get("mask", "")))):
         return Stale(MASK_MISSING)
     if record.get("window") != list(window):

@@ -58,10 +58,11 @@ def chunk_command(
     tokens for a task's frames (``<STARTFRAME>-<ENDFRAME>``). ``exclude`` is the run's
     :func:`left_out` frames; ``progress`` the chunk's ``--progress`` (``json`` for a parent
     process that follows it, ``bar`` for a farm log). Every parameter of ``job.params`` is
-    passed (:func:`hotpixel.params.to_flags`); the chunk writes no QC page, the merge does.
+    passed (:func:`hotpixel.params.to_flags`); the chunk writes no QC page or contact sheet,
+    the merge does.
     """
     cmd = [python, "-m", "hotpixel", "detect", job.pattern, "--out", job.out_dir]
-    cmd += ["--frames", frames, "--progress", progress, "--no-html"]
+    cmd += ["--frames", frames, "--progress", progress, "--no-html", "--no-contact-sheet"]
     cmd += to_flags(job.params)
     if exclude:
         cmd += ["--exclude", frame_spec(exclude)]

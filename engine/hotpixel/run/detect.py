@@ -2,8 +2,9 @@
 
 A frame finished by an earlier run into the same folder is reused only when its settings, its
 window and every file the window reads are unchanged
-(:func:`~hotpixel.outputs.resume.resume_check`). The frames themselves go through
-:mod:`hotpixel.run.frames`.
+(:func:`~hotpixel.outputs.resume.resume_check`); when only the threshold went up, its
+detections are found again in its stored probability map, without the detector. The frames
+themselves go through :mod:`hotpixel.run.frames`.
 """
 
 from __future__ import annotations
@@ -27,10 +28,18 @@ from hotpixel.io.sequence import FrameSequence, discover, format_ranges
 from hotpixel.outputs.masks import mask_floor
 from hotpixel.outputs.records import write_run_record
 from hotpixel.outputs.report import build_report, no_context_warning
-from hotpixel.outputs.resume import INPUT_CHANGED, Stale, fingerprint, input_stamp, resume_check
+from hotpixel.outputs.resume import (
+    INPUT_CHANGED,
+    RETHRESHOLD,
+    Stale,
+    fingerprint,
+    input_stamp,
+    resume_check,
+    run_settings,
+)
 from hotpixel.params import DetectParams
 from hotpixel.progress import Progress
-from hotpixel.run.frames import RunContext, process
+from hotpixel.run.frames import RunContext, process, rethreshold
 from hotpixel.run.job import DetectJob, RunResult, context_frames, job_targets
 from hotpixel.run.layout import mask_path, mask_pattern, prepare_output
 from hotpixel.run.parameters import effective, inert_warnings, resolved_threshold, selection
@@ -57,25 +66,36 @@ def run_detect(job: DetectJob, progress: Progress | None = None) -> RunResult:
     progress = progress or Progress("none")
     plan = plan_run(job)
     ctx, colour, display = _context(job, plan)
+    settings = _settings(plan, colour)
     stale = {
-        f: resume_check(ctx.out, f, ctx.fingerprint, plan.windows[f], ctx.inputs[f])
+        f: resume_check(ctx.out, f, ctx.fingerprint, plan.windows[f], ctx.inputs[f], settings)
         for f in plan.targets
     }
-    pending = [f for f in plan.targets if job.force or stale[f] is not None]
-    recomputed = _recomputed(stale) if not job.force else {}
+    if job.force:
+        stale = {f: Stale("") for f in plan.targets}  # everything computed, nothing re-derived
+    again = [f for f in plan.targets if stale[f] == Stale(RETHRESHOLD)]
+    stale = {f: s for f, s in stale.items() if f not in set(again)}
+    pending = [f for f in plan.targets if stale.get(f) is not None]
+    recomputed = _recomputed(stale)
     header = _run_header(job, plan, display, colour, ctx.canvas)
-    write_run_record(ctx.out, ctx.fingerprint, header)
-    _announce_start(progress, plan, header, colour, len(pending))
+    write_run_record(ctx.out, ctx.fingerprint, header, settings)
+    _announce_start(progress, plan, header, colour, len(pending) + len(again))
     if recomputed:
         progress.recompute(recomputed, recompute_text(stale))
+    if again:
+        progress.message(
+            f"re-thresholding {len(again)} frame(s) at {plan.params.threshold:g} from their "
+            f"stored probability maps, without running the detector: {format_ranges(again)}"
+        )
     todo = [(f, plan.windows[f]) for f in plan.targets if f in set(pending)]
     try:
+        rethreshold(ctx, [(f, plan.windows[f]) for f in again], progress)
         process(ctx, todo, progress)
     finally:
         report = build_report(ctx.out, ctx.fingerprint, header, plan.targets)
     report_path = announce_report(progress, report, ctx.out, len(plan.targets), ctx.fingerprint)
-    skipped = len(plan.targets) - len(pending)
-    return RunResult(report, report_path, len(pending), skipped, recomputed)
+    done = len(pending) + len(again)  # frames written by this run, by detector or threshold
+    return RunResult(report, report_path, done, len(plan.targets) - done, recomputed, len(again))
 
 
 def plan_run(job: DetectJob) -> RunPlan:
@@ -131,17 +151,29 @@ def _colour(seq: FrameSequence, job: DetectJob, params: DetectParams) -> InputCo
     return choose_colour(seq, first, params.colorspace, params.ocio, selection(params))
 
 
-def run_fingerprint(
+def _fingerprint_inputs(
     seq: FrameSequence, detector: Detector, params: DetectParams, colour: InputColour
-) -> str:
-    """The resume fingerprint: source, detector, the parameters it reads, the encoding."""
+) -> tuple[str, dict[str, str], dict[str, Any]]:
+    """Source, detector and the parameters it reads, with the encoding as resolved."""
     # the encoding as resolved (a changed $OCIO or file metadata changes what the frames are)
     resolved = {"colorspace": colour.colorspace, "ocio": colour.config}
-    return fingerprint(
+    return (
         os.path.abspath(seq.pattern.display()),
         _detector_info(detector),
         {**params_mod.to_dict(effective(params)), **resolved},
     )
+
+
+def run_fingerprint(
+    seq: FrameSequence, detector: Detector, params: DetectParams, colour: InputColour
+) -> str:
+    """The resume fingerprint: source, detector, the parameters it reads, the encoding."""
+    return fingerprint(*_fingerprint_inputs(seq, detector, params, colour))
+
+
+def _settings(plan: RunPlan, colour: InputColour) -> dict[str, Any]:
+    """What the fingerprint hashes, readable (kept in the run record for the next rerun)."""
+    return run_settings(*_fingerprint_inputs(plan.seq, plan.detector, plan.params, colour))
 
 
 def _detector_info(detector: Detector) -> dict[str, str]:

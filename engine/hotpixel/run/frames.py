@@ -18,10 +18,12 @@ import numpy as np
 from hotpixel.detect.detectors import Detector
 from hotpixel.detect.grouping import find_detections
 from hotpixel.detect.windows import ReadAhead, Window
+from hotpixel.errors import OutputError
 from hotpixel.io.canvas import Loaded, load_frame
 from hotpixel.io.colour import Decoder
-from hotpixel.io.exr_writer import write_mask, write_plate_with_mask
+from hotpixel.io.exr_writer import MASK_CHANNEL, write_mask, write_plate_with_mask
 from hotpixel.io.geometry import Geometry, paste
+from hotpixel.io.images import read_named_channel
 from hotpixel.io.sequence import FrameSequence
 from hotpixel.outputs.masks import clean_mask
 from hotpixel.outputs.records import write_frame_record
@@ -84,6 +86,34 @@ def process(ctx: RunContext, todo: list[tuple[int, tuple[int, ...]]], progress: 
             progress.frame(frame, len(judged.detections))
         for w in writes:
             w.result()
+
+
+def rethreshold(
+    ctx: RunContext, todo: list[tuple[int, tuple[int, ...]]], progress: Progress
+) -> None:
+    """Find each ``(frame, window)`` of ``todo`` again at the run's threshold from the
+    probability map its mask stores, without the detector, and write it as :func:`process`
+    does.
+
+    Only the frame itself is read (for peak colour, centroid weights and non-finite pixels).
+    The mask must keep the probability down to the grouping level of this threshold
+    (:func:`hotpixel.outputs.resume.settings_change` says when it does).
+    """
+    meta = mask_metadata(ctx)
+    for frame, numbers in todo:
+        item = load_frame(ctx.seq, frame, ctx.canvas, ctx.decoder)
+        own = item.frame.geometry
+        window = (own.x, own.y, own.width, own.height)
+        stored = read_named_channel(ctx.mask_names[frame], MASK_CHANNEL, window)
+        if stored is None:
+            raise OutputError(
+                f"frame {frame}: the mask {ctx.mask_names[frame]!r} cannot be read; rerun with "
+                "--force to compute the frame again"
+            )
+        prob = stored if own == ctx.canvas else paste(stored, own, ctx.canvas)
+        detections, mask, oversized = analyse(prob, item, ctx, frame)
+        write_frame(ctx, JudgedFrame(frame, numbers, item, mask, detections, oversized), meta)
+        progress.frame(frame, len(detections))
 
 
 def mask_metadata(ctx: RunContext) -> dict[str, Any]:

@@ -33,6 +33,7 @@ class RunResult:
     processed: int
     skipped: int
     recomputed: dict[str, list[int]] = field(default_factory=dict)  # reason -> frames
+    rethresholded: int = 0  # of ``processed``: found again in stored maps, detector not run
 
 
 def job_targets(seq: FrameSequence, job: DetectJob) -> list[int]:
