@@ -67,8 +67,12 @@ def test_evaluate_merges_every_segment_per_class(fake_clip):
         assert r["false_alerts_per_1080p_frame"] == pytest.approx(
             r["false_alerts_per_frame"] * scale
         )
-    # a static wall with bright one-frame spots: the temporal test finds the clear ones
-    assert real_motion.row(out["locked"]["classical"], 0.5)["recall_clear"] > 0.8
+    # a static wall with bright one-frame spots: the temporal test finds the bright ones (3x
+    # the level and more; the 2x-3x ones are few per draw, and the classical test's weak spot)
+    locked = out["locked"]["classical"]
+    found = np.array(locked.at[0.5].found, bool)
+    bright = np.array(locked.contrast) >= 2.0
+    assert bright.sum() >= 10 and found[bright].mean() > 0.8
 
 
 def test_merge_adds_counts():

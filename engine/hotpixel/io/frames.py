@@ -247,7 +247,17 @@ def find_layout(
 
 def choice_warning(path: str, frame: int, select: Selection = FIRST) -> str | None:
     """Which part and layer are read, when ``path`` holds several parts or RGB layers and
-    ``select`` leaves the choice open; else None."""
+    ``select`` leaves the choice open; else None. A movie holds one picture: nothing to say,
+    and a part or layer asked of it is refused."""
+    if is_movie(path):
+        if select != FIRST:
+            raise FrameReadError(
+                f"frame {frame}: {path!r} is a movie, which has no parts or layers; "
+                "leave out --part and --layer",
+                path,
+                frame,
+            )
+        return None
     inp = open_image(path, frame)
     try:
         parts = _parts(inp)
