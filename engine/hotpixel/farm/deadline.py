@@ -12,7 +12,13 @@ import re
 import shlex
 
 from hotpixel.errors import OutputError, UsageError
-from hotpixel.farm.job import FarmJob, check_priority, detect_args, merge_args
+from hotpixel.farm.job import (
+    FarmJob,
+    check_priority,
+    detect_args,
+    make_job_folder,
+    merge_args,
+)
 from hotpixel.io.atomic import write_text
 
 # Deadline replaces these in a CommandLine job's arguments with each task's first and last frame
@@ -87,13 +93,7 @@ def write_job_files(
 ) -> list[str]:
     """Write the job files and ``submit.sh`` into ``folder``; return their (absolute) paths."""
     files = all_files(job, folder, pool, group, priority)  # checked before anything is written
-    folder = os.path.abspath(folder)
-    try:
-        os.makedirs(folder, exist_ok=True)
-    except OSError as exc:
-        raise OutputError(
-            f"cannot create {folder!r} ({exc.strerror}); pass another --job-dir"
-        ) from exc
+    folder = make_job_folder(folder)
     paths = []
     for name, text in files.items():
         path = os.path.join(folder, name)

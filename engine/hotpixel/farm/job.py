@@ -20,7 +20,7 @@ import re
 import sys
 from dataclasses import dataclass, field
 
-from hotpixel.errors import Gather, UsageError
+from hotpixel.errors import Gather, OutputError, UsageError
 from hotpixel.io.sequence import FrameSequence, discover
 from hotpixel.params import DetectParams
 from hotpixel.run.chunks import chunk_command, frame_spec, left_out
@@ -198,3 +198,16 @@ def merge_args(job: FarmJob, expect: str | None = None) -> list[str]:
 def task_ranges(first: int, last: int, chunk: int) -> list[tuple[int, int]]:
     """The (start, end) of each task a manager cuts from ``first-last`` by ``chunk``."""
     return [(s, min(s + chunk - 1, last)) for s in range(first, last + 1, chunk)]
+
+
+def make_job_folder(folder: str) -> str:
+    """``folder`` made if missing, as an absolute path; an :class:`OutputError` naming it and
+    the fix when it cannot be."""
+    folder = os.path.abspath(folder)
+    try:
+        os.makedirs(folder, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(
+            f"cannot create {folder!r} ({exc.strerror}); pass another --job-dir"
+        ) from exc
+    return folder

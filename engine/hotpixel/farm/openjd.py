@@ -28,8 +28,8 @@ import os
 from pathlib import Path
 from typing import Any
 
-from hotpixel.errors import OutputError, UsageError
-from hotpixel.farm.job import FarmJob, chunk_args, merge_args
+from hotpixel.errors import UsageError
+from hotpixel.farm.job import FarmJob, chunk_args, make_job_folder, merge_args
 from hotpixel.io.atomic import write_text
 from hotpixel.run.chunks import frame_spec
 
@@ -163,12 +163,7 @@ def write_bundle(job: FarmJob, folder: str) -> list[str]:
     """
     template, values = job_template(job), parameter_values(job)
     check_template(template, values)
-    try:
-        os.makedirs(folder, exist_ok=True)
-    except OSError as exc:
-        raise OutputError(
-            f"cannot create {folder!r} ({exc.strerror}); pass another --job-dir"
-        ) from exc
+    folder = make_job_folder(folder)
     paths = []
     for name, doc in ((TEMPLATE, template), (VALUES, values)):
         path = os.path.join(folder, name)
