@@ -295,7 +295,7 @@ def classifier(tmp_path_factory: pytest.TempPathFactory) -> str:
 def test_cascade_map_matches_the_reference_pipeline(classifier):
     from hotpixel.detect.cascade.detector import CascadeDetector, footprint_map
     from hotpixel.detect.cascade.encoding import encode
-    from hotpixel.detect.cascade.spot import SPOT_PROBABILITY, spots
+    from hotpixel.detect.cascade.spot import opinions, overrule
     from hotpixel.detect.cascade.stage import find_candidates
     from hotpixel.detect.windows import Window
 
@@ -312,8 +312,8 @@ def test_cascade_map_matches_the_reference_pipeline(classifier):
         found, ev = ref_find(aligned.frames, aligned.confidence, aligned.flow, detector.params)
         prob = detector.classify(encode(aligned.frames, raw, aligned.confidence, found))
         # the decision's second opinion, on the reference stage's candidates
-        spot = spots(dataclasses.replace(stage_of(raw, numbers), found=found))
-        prob = np.where(spot, np.maximum(prob, SPOT_PROBABILITY), prob)
+        said = opinions(dataclasses.replace(stage_of(raw, numbers), found=found))
+        prob = overrule(prob, said)
         want = footprint_map(raw.shape[1:3], found, prob, ev.score.max(axis=2))
         assert detector.last_candidates == len(found) > 0
         # issue 20's bar: the same detections, scores within 1e-4

@@ -1,5 +1,6 @@
 """The cascade's second opinion: clear, isolated, photosite-sized spots absent from the rest of
-the window are flagged whatever the classifier says; lights, blobs and blur are not (issue 28).
+the window are flagged whatever the classifier says; lights, blobs and blur are not; where no
+neighbour saw the place the spot test alone decides.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import numpy as np
 import pytest
 
 from hotpixel.detect.cascade import candidates as cand
-from hotpixel.detect.cascade.spot import SpotRule, spots
+from hotpixel.detect.cascade.spot import FLAG, VETO, SpotRule, opinions, overrule, spots, unseen
 from hotpixel.detect.cascade.stage import CandidateWindow, find_candidates
 from hotpixel.detect.motion import MotionCache
 
@@ -158,3 +159,55 @@ def test_a_clear_defect_where_the_flow_is_not_trusted_is_found():
     prob = with_rule(Window(tuple(frames), (0, 1, 2, 3, 4), 2))
     assert prob[40, 50] >= with_rule.default_threshold
     assert (prob >= with_rule.default_threshold).sum() <= 9
+
+
+def _turning_pan(rng: np.random.Generator) -> tuple[np.ndarray, list[np.ndarray]]:
+    """A pan that turns back at the centre (crops 0, 7, 14, 7, 0 px into a wider scene): the
+    centre's right-most 7 columns are in no neighbour. Returns the scene and the frames."""
+    scene = _scene(rng, 72, 120)
+    frames = [
+        np.ascontiguousarray(scene[:, x0 : x0 + 96])
+        + rng.normal(0, 0.001, (72, 96, 3)).astype(np.float32)
+        for x0 in (0, 7, 14, 7, 0)
+    ]
+    return scene, frames
+
+
+def test_a_light_the_camera_has_just_revealed_is_set_aside():
+    """A lens-blurred light in the strip a turning pan brings in at the centre only: no
+    neighbour saw the place, so the classifier's verdict there is set aside."""
+    rng = np.random.default_rng(11)
+    _, frames = _turning_pan(rng)
+    yy, xx = np.mgrid[0:72, 0:96]
+    frames[2][..., 0] += 1.2 * np.exp(-((yy - 36) ** 2 + (xx - 93) ** 2) / (2 * 1.3**2))
+    found = _candidate_at(frames, 36, 93)
+    assert unseen(found).tolist() == [True]
+    said = opinions(found)
+    assert said.tolist() == [VETO]
+    assert overrule(np.array([0.99], np.float32), said).tolist() == [0.0]
+
+
+def test_a_defect_the_camera_has_just_revealed_is_flagged():
+    """A photosite in that strip: nothing can be absent from neighbours that never saw the
+    place, and the spot test alone flags it; inside the picture the usual rule holds."""
+    rng = np.random.default_rng(12)
+    _, frames = _turning_pan(rng)
+    frames[2][20, 92, 1] += 1.2  # a green photosite, about 15x its level, in the new strip
+    frames[2][50, 40, 2] += 1.2  # a blue one where every neighbour saw the place
+    done = _stage(frames)
+    places = zip(done.found.y.tolist(), done.found.x.tolist(), strict=True)
+    at = {place: k for k, place in enumerate(places)}
+    edge, inside = at[(20, 92)], at[(50, 40)]
+    blind = unseen(done)
+    assert blind[edge] and not blind[inside]
+    said = opinions(done)
+    assert said[edge] == FLAG and said[inside] == FLAG
+
+
+def test_a_locked_off_picture_has_no_unseen_place():
+    rng = np.random.default_rng(13)
+    scene = _scene(rng)
+    frames = [scene + rng.normal(0, 0.001, scene.shape).astype(np.float32) for _ in range(5)]
+    frames[2][36, 95, 0] += 1.0  # at the very edge: every neighbour still sees it
+    found = _candidate_at(frames, 36, 95)
+    assert unseen(found).tolist() == [False]

@@ -15,7 +15,9 @@ subtract, pull out candidates, and let a small network decide real or bogus on c
 4. a candidate no picture could hold (:mod:`hotpixel.detect.cascade.spot`: a clear, isolated,
    photosite-sized spot sharper than its surroundings and absent near the place in every other
    frame) is flagged too, whatever the classifier says: where the flow cannot be trusted or
-   the picture is crowded with lights, the classifier alone loses clear defects.
+   the picture is crowded with lights, the classifier alone loses clear defects. Where no
+   neighbour saw the place (every flow there looks beyond the picture's edge), that spot test
+   alone decides.
 
 The map returned is a full-resolution per-pixel probability: each candidate's probability over
 the pixels of its footprint (where the centre stands out of its window), zero elsewhere.
@@ -37,7 +39,7 @@ import numpy as np
 
 from hotpixel.detect.cascade import candidates as cand
 from hotpixel.detect.cascade.encoding import CHANNELS, PATCH, SCALARS, Encoded, encode_window
-from hotpixel.detect.cascade.spot import SPOT_PROBABILITY, SpotRule, spots
+from hotpixel.detect.cascade.spot import FLAG, SpotRule, opinions, overrule
 from hotpixel.detect.cascade.stage import find_candidates
 from hotpixel.detect.detectors.classical import ClassicalDetector
 from hotpixel.detect.model_file import load_classifier
@@ -217,10 +219,10 @@ class CascadeDetector:
         t2 = time.perf_counter()
         encoded = encode_window(done, PATCH)
         prob = self.classify(encoded)
-        if self.spot_rule is not None:  # a second opinion where the classifier says no
-            spot = spots(done, self.spot_rule)
-            prob = np.where(spot, np.maximum(prob, SPOT_PROBABILITY), prob)
-            self.spot_counts.append(int(spot.sum()))
+        if self.spot_rule is not None:  # a second opinion (the spot module's doc)
+            said = opinions(done, self.spot_rule)
+            prob = overrule(prob, said)
+            self.spot_counts.append(int((said == FLAG).sum()))
         t3 = time.perf_counter()
         out = footprint_map(frames[0].shape[:2], found, prob, best)
         for stage, seconds in (

@@ -25,6 +25,15 @@ A candidate is a spot when, in its own channel:
   aligned neighbours show other content, and the test as decoded still stands. (On made night
   exteriors, defects the rule flags show at most 0.05 of their excess within 2 px in the
   neighbours for 9 in 10 of them, the lights it must leave 0.11-0.47.)
+
+Where no neighbour saw the place at all the window holds no evidence about it in time: every
+neighbour's flow there looks beyond the picture's edge (the strip a pan brings in as it turns
+back, the edge of a handheld shake), and what the aligned neighbours show is the edge pixel
+repeated. A one-frame test, the classifier's included, cannot tell a light the camera has just
+revealed from a defect there (on made night exteriors such places were a third of the false
+alerts on small lights). There the spot test alone decides (:func:`opinions`): a clear,
+photosite-sized spot sharper than the picture around it is flagged (nothing can be absent from
+neighbours that never saw it), anything else is set aside, whatever the classifier said.
 """
 
 from __future__ import annotations
@@ -38,6 +47,8 @@ from hotpixel.detect.cascade.stage import CandidateWindow
 
 SPOT_PROBABILITY = np.float32(1.0)  # what a spot paints: flagged at any threshold
 REACH = 6  # px around a candidate the rule looks at (absent, sharpness)
+OUTSIDE = 0.5  # px beyond the picture's edge a neighbour's look-up lands where it saw nothing
+FLAG, VETO = 1, -1  # :func:`opinions`: a spot, flagged; an unseen place, set aside (0: neither)
 
 
 @dataclass(frozen=True)
@@ -73,14 +84,24 @@ def spots(window: CandidateWindow, rule: SpotRule | None = None) -> np.ndarray:
     """``(N,)`` bool: which candidates of ``window`` (the candidate stage's result) are spots
     (module doc). A slot showing the centre's own picture is no neighbour: nothing is a spot
     beside it."""
+    flagged: np.ndarray = opinions(window, rule) == FLAG
+    return flagged
+
+
+def opinions(window: CandidateWindow, rule: SpotRule | None = None) -> np.ndarray:
+    """``(N,)`` int8, the second opinion on each candidate of ``window``: :data:`FLAG` for a
+    spot, :data:`VETO` for a place no neighbour saw that is no spot, 0 where the classifier
+    decides (module doc; :func:`overrule` applies it)."""
     rule = rule or SpotRule()
     found = window.found
-    out = np.zeros(len(found), bool)
+    out = np.zeros(len(found), np.int8)
     numbers = list(window.numbers)
     t = len(numbers) // 2
     slots = [k for k, number in enumerate(numbers) if number != numbers[t]]
     if len(slots) < len(numbers) - 1 or not slots:  # the centre's picture is a neighbour too
         return out
+    blind = unseen(window)
+    out[blind] = VETO
     pick = np.flatnonzero((found.contrast >= rule.contrast) & (found.score >= rule.sigmas))
     if len(pick) == 0:
         return out
@@ -97,7 +118,37 @@ def spots(window: CandidateWindow, rule: SpotRule | None = None) -> np.ndarray:
     absent = _absent(own[:, slots], level, excess, rule) & _absent(
         aligned[:, slots], level, excess, rule
     )
-    out[pick] = shaped & absent
+    out[pick[shaped & (absent | blind[pick])]] = FLAG
+    return out
+
+
+def unseen(window: CandidateWindow) -> np.ndarray:
+    """``(N,)`` bool: the candidates at which every neighbour's flow looks more than
+    :data:`OUTSIDE` px beyond the picture's edge (module doc). The centre's own picture in a
+    neighbour slot sees everything."""
+    found = window.found
+    h, w = window.frames[len(window.frames) // 2].shape[:2]
+    blind = np.ones(len(found), bool)
+    for number in window.numbers:
+        if number == window.centre:
+            continue
+        if number not in window.flows:
+            return np.zeros(len(found), bool)
+        flow = window.flows[number].at(found.y, found.x)  # (N, 2)
+        x = found.x.astype(np.float32) + flow[:, 0]
+        y = found.y.astype(np.float32) + flow[:, 1]
+        blind &= (x < -OUTSIDE) | (x > w - 1 + OUTSIDE) | (y < -OUTSIDE) | (y > h - 1 + OUTSIDE)
+    return blind
+
+
+def overrule(prob: np.ndarray, said: np.ndarray) -> np.ndarray:
+    """The classifier's ``prob`` ``(N,)`` with the second opinion ``said`` (:func:`opinions`)
+    applied: a flagged spot at :data:`SPOT_PROBABILITY`, a vetoed place at 0."""
+    out: np.ndarray = np.where(
+        said == FLAG,
+        np.maximum(prob, SPOT_PROBABILITY),
+        np.where(said == VETO, np.float32(0.0), prob),
+    ).astype(np.float32)
     return out
 
 

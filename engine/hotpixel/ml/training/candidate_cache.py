@@ -28,7 +28,7 @@ from hotpixel.detect.cascade.encoding import Encoded
 from hotpixel.ml import realvideo
 from hotpixel.ml.training import cascade_data as cdata
 
-_ARRAYS = ("label", "contrast", "defects_contrast", "region", "defect_region", "spot")
+_ARRAYS = ("label", "contrast", "defects_contrast", "region", "defect_region", "opinion")
 
 
 def stage_stamp() -> str:
@@ -96,5 +96,5 @@ def unpack(data: Any) -> cdata.Batch:
         arrays["defects_contrast"],
         arrays["region"],
         arrays["defect_region"],
-        arrays["spot"],
+        arrays["opinion"],
     )

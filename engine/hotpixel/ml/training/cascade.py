@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 
 from hotpixel.detect.cascade import candidates as cand
+from hotpixel.detect.cascade.spot import FLAG, VETO
 from hotpixel.ml import realvideo
 from hotpixel.ml.evaluation.harness import THRESHOLDS
 from hotpixel.ml.training import candidate_cache
@@ -204,7 +205,8 @@ def train_classifier(config: CascadeTrainConfig, out: str, recipe: str = "") -> 
         "train": rates(predict(net, everything.encoded), everything, threshold),
         "candidates": len(everything.label),
         "positives": int(everything.label.sum()),
-        "spots": int(everything.spot.sum()),
+        "spots": int((everything.opinion == FLAG).sum()),
+        "unseen_set_aside": int((everything.opinion == VETO).sum()),
         "losses": losses,
     }
     print(json.dumps(cv["pooled"], indent=1), file=sys.stderr)

@@ -6,7 +6,7 @@ The candidate stage runs on each window exactly as in detection
 on an injected defect's footprint (grown 1 px), negative otherwise: real scene content that got
 past the candidate stage (glints, edges, motion the flow missed), which is what the classifier
 must learn to reject. Each candidate also carries the detector's second opinion
-(:func:`~hotpixel.detect.cascade.spot.spots`), so that rates and thresholds are those of the
+(:func:`~hotpixel.detect.cascade.spot.opinions`), so that rates and thresholds are those of the
 whole decision. :func:`rates` and :func:`choose_threshold` score a classifier's probabilities on
 a :class:`Batch` as the evaluation does: a defect is found when a kept candidate lies on its
 footprint.
@@ -25,7 +25,7 @@ from scipy import ndimage
 
 from hotpixel.detect.cascade import candidates as cand
 from hotpixel.detect.cascade.encoding import CHANNELS, PATCH, SCALARS, Encoded, encode_window
-from hotpixel.detect.cascade.spot import spots
+from hotpixel.detect.cascade.spot import opinions, overrule
 from hotpixel.detect.cascade.stage import find_candidates
 from hotpixel.detect.motion import MotionCache
 from hotpixel.ml import realvideo
@@ -54,7 +54,7 @@ class Batch:
     defects_contrast: np.ndarray  # (D,) contrast of every injected defect
     region: np.ndarray  # (N,) int64 the defect footprint a candidate lies on (0: none)
     defect_region: np.ndarray  # (D,) int64 each defect's footprint id (unique over the batch)
-    spot: np.ndarray  # (N,) bool: flagged by the detector's second opinion, whatever p is
+    opinion: np.ndarray  # (N,) int8: the detector's second opinion (spot.opinions)
 
 
 def _label(
@@ -131,7 +131,7 @@ def collect(
     all_contrast: list[float] = []
     regions: list[np.ndarray] = []
     defect_regions: list[np.ndarray] = []
-    spotted: list[np.ndarray] = []
+    said: list[np.ndarray] = []
     frames = pixels = defects = 0
     cache = MotionCache(preset)
     last: list[int] | None = None
@@ -143,7 +143,7 @@ def collect(
         done = find_candidates(list(window), numbers, cache, params, cache.workers)
         found = done.found
         e = encode_window(done, PATCH)
-        spotted.append(spots(done))
+        said.append(opinions(done))
         label, contrast, on, ids = _label(found, target, placed)
         offset = (frames + 1) << 20  # footprint ids unique over the batch; 0 stays "none"
         regions.append(np.where(on > 0, on + offset, 0))
@@ -159,7 +159,7 @@ def collect(
     if not enc_p:  # no windows: an empty batch
         enc_p, enc_s = [np.zeros((0, CHANNELS, PATCH, PATCH), np.float32)], [_no_scalars()]
         labels = contrasts = regions = defect_regions = [np.zeros(0, np.float32)]
-        spotted = [np.zeros(0, bool)]
+        said = [np.zeros(0, np.int8)]
     return Batch(
         Encoded(np.concatenate(enc_p), np.concatenate(enc_s)),
         np.concatenate(labels),
@@ -170,7 +170,7 @@ def collect(
         np.asarray(all_contrast, np.float32),
         np.concatenate(regions),
         np.concatenate(defect_regions),
-        np.concatenate(spotted),
+        np.concatenate(said),
     )
 
 
@@ -199,7 +199,7 @@ def join(a: Batch, b: Batch) -> Batch:
                 np.where(b.defect_region > 0, b.defect_region + shift, b.defect_region),
             ]
         ),
-        np.concatenate([a.spot, b.spot]),
+        np.concatenate([a.opinion, b.opinion]),
     )
 
 
@@ -226,11 +226,12 @@ def rates(prob: np.ndarray, data: Batch, threshold: float) -> dict[str, float]:
     """Recall of defects (clear: contrast >= 1, i.e. at least 2x the local level; all: >= 0.5)
     and false alerts per 1080p-equivalent frame, at ``threshold``.
 
-    A candidate is kept when its probability reaches ``threshold`` or the second opinion flags
-    it, as in detection. A defect is found when a kept candidate lies on its footprint; a false
-    alert is a kept candidate on no footprint.
+    A candidate is kept when its probability, with the second opinion applied as in detection
+    (:func:`~hotpixel.detect.cascade.spot.overrule`), reaches ``threshold``. A defect is found
+    when a kept candidate lies on its footprint; a false alert is a kept candidate on no
+    footprint.
     """
-    keep = (prob >= threshold) | data.spot
+    keep = overrule(prob.astype(np.float32), data.opinion) >= threshold
     hit = np.isin(data.defect_region, data.region[keep & (data.region > 0)])
     clear = data.defects_contrast >= 1.0
     some = data.defects_contrast >= 0.5
