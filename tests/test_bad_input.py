@@ -106,7 +106,7 @@ def test_truncated_frame_mid_sequence(tmp_path, capsys):
     err = capsys.readouterr().err
     assert f"frame 1005: {str(broken)!r} is damaged or truncated" in err
     assert "re-render or re-copy the file" in err
-    assert "leave it out with --exclude 1005" in err  # issue 17: the flag that skips one frame
+    assert "leave it out with --exclude 1005" in err  # the flag that skips one frame
 
     assert _hashes(tmp_path / "plate") == before
     assert _masks(out) == ["shot.hotpixel.1001.exr", "shot.hotpixel.1002.exr"]

@@ -1,5 +1,5 @@
 """Fine-tuning the default detector (the cascade's classifier) from review verdicts, end to end:
-a detected shot, a reviewer's accepts and rejects, a new classifier that detect loads (issue 28).
+a detected shot, a reviewer's accepts and rejects, a new classifier that detect loads.
 """
 
 from __future__ import annotations

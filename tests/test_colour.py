@@ -1,4 +1,4 @@
-"""Colour-managed input (issue 18): choosing the plate's encoding, decoding it to scene-linear."""
+"""Colour-managed input: choosing the plate's encoding, decoding it to scene-linear."""
 
 from __future__ import annotations
 
@@ -233,7 +233,7 @@ def test_data_window_is_decoded_then_placed(tmp_path):
     np.testing.assert_allclose(loaded.rgb, expected, rtol=1e-3)
 
 
-# regression for issue 18: the same plate in another encoding gives the same answer
+# regression: the same plate in another encoding gives the same answer
 
 
 def _clip(rng: np.random.Generator) -> tuple[list[np.ndarray], tuple[int, int]]:

@@ -1,4 +1,4 @@
-"""Farm jobs a stock OpenCue and Deadline accept (issue 23): names, pause, root, show, priority.
+"""Farm jobs a stock OpenCue and Deadline accept: names, pause, root, show, priority.
 
 What a stock cuebot checks is taken from its sources (OpenCue ``JobSpec.java``, seed data and
 ``cjsl-1.15.dtd``): names match ``^[\\w.-]{3,}$``, the spec is valid against the DTD, the user is

@@ -1,4 +1,4 @@
-"""hotpixel fix keeps the plate's encoding (issue 18): a log DPX stays a log DPX, bit for bit.
+"""hotpixel fix keeps the plate's encoding: a log DPX stays a log DPX, bit for bit.
 
 The repair runs on the plate's own values (docs/colour.md): the flagged pixel gets a code its
 neighbours hold, every other code, the bit depth and the header are those of the plate.
@@ -49,9 +49,7 @@ def log_dpx(tmp_path):
     )
 
 
-def test_fix_on_a_log_dpx_keeps_every_unflagged_code_and_repairs_the_hot_one_issue_18(
-    log_dpx, tmp_path
-):
+def test_fix_on_a_log_dpx_keeps_every_unflagged_code_and_repairs_the_hot_one(log_dpx, tmp_path):
     qc, fixed = tmp_path / "qc", tmp_path / "fixed"
     assert main(["detect", *CLASSICAL, log_dpx, "--out", str(qc), "--quiet"]) == 0
     report = json.loads((qc / "report.json").read_text())
@@ -79,7 +77,7 @@ def test_fix_on_a_log_dpx_keeps_every_unflagged_code_and_repairs_the_hot_one_iss
         assert (fixed / name).read_bytes() == (tmp_path / "plate" / name).read_bytes()
 
 
-def test_fix_keeps_each_channels_own_pixel_type_issue_18(tmp_path):
+def test_fix_keeps_each_channels_own_pixel_type(tmp_path):
     """Half RGBA beside a float depth channel: written back half and float, not all float."""
     rng = np.random.default_rng(5)
     folder = tmp_path / "plate"

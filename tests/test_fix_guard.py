@@ -1,4 +1,4 @@
-"""hotpixel fix matches its QC (issue 17): the same plate, and only what review let through."""
+"""hotpixel fix matches its QC: the same plate, and only what review let through."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""hotpixel fix repairs the sensor pass's dead, stuck and persistent positions (issue 19, part 3).
+"""hotpixel fix repairs the sensor pass's dead, stuck and persistent positions.
 
 ``sensor/sensor.json`` is written here by hand, in its documented schema (docs/sensor.md), so
 these tests hold the fix to the contract whatever the sensor pass finds on a given plate.

@@ -1,4 +1,4 @@
-"""Hits grouped by place, detection ids, the clean mask and the labelled hit sheet (issue 21)."""
+"""Hits grouped by place, detection ids, the clean mask and the labelled hit sheet."""
 
 from __future__ import annotations
 
@@ -88,7 +88,7 @@ def test_mask_floor_is_the_grouping_level():
 
 
 def test_detect_writes_a_clean_mask(tmp_path):
-    """Regression, issue 21: the mask was 0.01-0.05 over much of the frame."""
+    """Regression: the mask was 0.01-0.05 over much of the frame."""
     rng = np.random.default_rng(4)
     frames = [dark_plate(rng, 64, 48) for _ in range(5)]
     frames[2][20, 30] = (4.0, 4.0, 4.0)

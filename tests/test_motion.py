@@ -1,4 +1,4 @@
-"""Motion compensation (issue 16): flow recovers known shifts, marks occlusion, ignores spikes."""
+"""Motion compensation: flow recovers known shifts, marks occlusion, ignores spikes."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Nuke plugin, colour (issue 18): HotPixelDetect takes the plate's colour space from the Read
+"""Nuke plugin, colour: HotPixelDetect takes the plate's colour space from the Read
 and the OCIO config from the script when its own knobs are empty, so the artist types it once."""
 
 from __future__ import annotations
@@ -55,7 +55,7 @@ def test_the_reads_colour_space_is_read_as_the_engine_names_it(shown, meant):
     assert harness.colour.read_colorspace(read) == meant
 
 
-def test_an_empty_colorspace_knob_takes_the_reads_issue_18(tmp_path):
+def test_an_empty_colorspace_knob_takes_the_reads(tmp_path):
     node = _node(tmp_path, "default (ARRI LogC3 (EI800))")
     job = _job(node)
     assert job["params"]["colorspace"] == LOGC3 and not job["params"]["ocio"]
@@ -103,7 +103,7 @@ def test_a_stock_config_leaves_the_config_to_the_engine(tmp_path):
     assert (job["params"]["colorspace"], job["params"]["ocio"]) == ("ACEScct", "")
 
 
-def test_a_logc3_dpx_read_is_analysed_in_its_colour_space_issue_18(tmp_path):
+def test_a_logc3_dpx_read_is_analysed_in_its_colour_space(tmp_path):
     """End to end: a LogC3 DPX without colour metadata, read as AlexaV3LogC: the engine decodes
     it from LogC3 because the Read says so, not by assumption, and finds the hot pixel."""
     rng = np.random.default_rng(7)

@@ -136,13 +136,13 @@ def test_job_checks_its_inputs(tmp_path):
         ("1001-1001x4", [1001], "1001"),
     ],
 )
-def test_frame_ranges_read_nukes_step_syntax_issue_22(text, frames, spec):
+def test_frame_ranges_read_nukes_step_syntax(text, frames, spec):
     rng = frame_ranges.parse(text)
     assert rng.frames() == frames and rng.spec() == spec
     assert list(nuke.FrameRange(text.strip())) == frames  # as Nuke reads it
 
 
-def test_frame_ranges_refuse_what_nuke_would_not_read_issue_22():
+def test_frame_ranges_refuse_what_nuke_would_not_read():
     for text, message in (
         ("1010-1001", "empty"),
         ("1001-1100x0", "step 0"),
@@ -153,7 +153,7 @@ def test_frame_ranges_refuse_what_nuke_would_not_read_issue_22():
             frame_ranges.parse(text)  # fmt: skip
 
 
-def test_a_farm_chunk_takes_the_nodes_step_counted_from_its_first_frame_issue_22():
+def test_a_farm_chunk_takes_the_nodes_step_counted_from_its_first_frame():
     whole = frame_ranges.parse("1001-1100x2")
     assert frame_ranges.within(frame_ranges.parse("1002-1010"), whole).frames() == [
         1003, 1005, 1007, 1009
@@ -163,13 +163,13 @@ def test_a_farm_chunk_takes_the_nodes_step_counted_from_its_first_frame_issue_22
         frame_ranges.within(frame_ranges.parse("1002"), whole)
 
 
-def test_the_job_file_refuses_a_step_issue_22():
+def test_the_job_file_refuses_a_step():
     with pytest.raises(errors.PluginError, match=r"cannot take a step \(x2\).*1001-1100"):
         jobs.frame_spec(1001, 1100, 2)
     assert jobs.frame_spec(1001, 1100) == "1001-1100"
 
 
-def test_frames_seen_in_a_report_may_hold_steps_issue_22():
+def test_frames_seen_in_a_report_may_hold_steps():
     assert harness.report.frame_list("1001-1003, 1007, 1011-1015x2") == [
         1001, 1002, 1003, 1007, 1011, 1013, 1015
     ]  # fmt: skip

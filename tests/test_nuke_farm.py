@@ -145,7 +145,7 @@ def test_the_docs_farm_commands_use_real_flags():
         assert parsed.frames in ("1001-1010", "1001-1100")
 
 
-# --- issue 22 -----------------------------------------------------------------------------------
+# --- behaviours of the real Nuke the plugin must survive -------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -156,7 +156,7 @@ def test_the_docs_farm_commands_use_real_flags():
         (["--frames"], ["nuke", "-t", "hotpixel_farm.py", "--frames", "1001-1008x2"]),  # stripped
     ],
 )
-def test_a_step_range_is_read_and_refused_with_the_fix_issue_22(tmp_path, capsys, argv, raw):
+def test_a_step_range_is_read_and_refused_with_the_fix(tmp_path, capsys, argv, raw):
     flags = ["--pattern", str(tmp_path / "p.####.exr"), "--out", str(tmp_path / "qc")]
     if raw:
         raw = [*raw[:3], *flags, *raw[3:]] if raw[1] == "-t" else [*raw, *flags]
@@ -167,7 +167,7 @@ def test_a_step_range_is_read_and_refused_with_the_fix_issue_22(tmp_path, capsys
     assert not os.path.exists(tmp_path / "qc")  # refused before any job file
 
 
-def test_a_node_inside_a_group_of_a_saved_script_is_found_issue_22(plate, tmp_path):
+def test_a_node_inside_a_group_of_a_saved_script_is_found(plate, tmp_path):
     out = tmp_path / "qc"
     script = tmp_path / "comp.nk"
     script.write_text(

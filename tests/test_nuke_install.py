@@ -85,7 +85,7 @@ def test_a_broken_engine_is_refused_with_the_reason(tmp_path):
     assert not _init_py(tmp_path).exists()
 
 
-def test_an_older_block_naming_nuke_plugin_is_replaced_issue_15(tmp_path):
+def test_an_older_block_naming_nuke_plugin_is_replaced(tmp_path):
     init_py = _init_py(tmp_path)
     init_py.parent.mkdir(parents=True)
     init_py.write_text(install.block(harness.PLUGIN))  # what the previous release wrote

@@ -283,10 +283,10 @@ def test_open_report_opens_the_qc_page(plate, tmp_path, monkeypatch):
     assert opened == [url] and url.startswith("file://") and url.endswith("/report.html")
 
 
-# --- issue 22 -----------------------------------------------------------------------------------
+# --- behaviours of the real Nuke the plugin must survive -------------------------------------
 
 
-def test_tracks_need_no_open_panel_and_keep_keys_off_the_current_frame_issue_22(tmp_path):
+def test_tracks_need_no_open_panel_and_keep_keys_off_the_current_frame(tmp_path):
     """A Tracker4 made by nuke.nodes has its panel closed, so add_track adds nothing (as in
     Nuke, and always in nuke -t): the rows are written as the saved table instead."""
     nuke.GUI = True
@@ -310,9 +310,7 @@ def test_tracks_need_no_open_panel_and_keep_keys_off_the_current_frame_issue_22(
     assert tracks.count == 2
 
 
-def test_a_tracker_that_does_not_take_its_rows_is_refused_not_left_empty_issue_22(
-    tmp_path, monkeypatch
-):
+def test_a_tracker_that_does_not_take_its_rows_is_refused_not_left_empty(tmp_path, monkeypatch):
     nuke.GUI = True
     node, _ = _report(tmp_path, [(1001, 10.5, 5.5, 1), (1004, 40.5, 30.5, 2)])
     monkeypatch.setattr(nuke._TracksKnob, "fromScript", lambda self, text: True)  # ignored
@@ -337,9 +335,7 @@ class _OpenPanels:
         return make
 
 
-def test_the_add_track_idiom_clears_every_key_it_made_or_says_it_cannot_issue_22(
-    tmp_path, monkeypatch
-):
+def test_the_add_track_idiom_clears_every_key_it_made_or_says_it_cannot(tmp_path, monkeypatch):
     nuke.GUI = True
     monkeypatch.setattr(facts, "TRACKS_FROM_SCRIPT", False)
     node, _ = _report(tmp_path, [(1001, 10.5, 5.5, 1), (1004, 40.5, 30.5, 2)])
@@ -356,9 +352,7 @@ def test_the_add_track_idiom_clears_every_key_it_made_or_says_it_cannot_issue_22
     assert tracks._keys(facts.COL_TRACK_X) == {1001: 10.5}
 
 
-def test_clone_strokes_marked_not_working_give_a_hotpixelfix_instead_issue_22(
-    tmp_path, monkeypatch
-):
+def test_clone_strokes_marked_not_working_give_a_hotpixelfix_instead(tmp_path, monkeypatch):
     nuke.GUI = True
     monkeypatch.setattr(facts, "CLONE_STROKES_FROM_PYTHON", False)
     node, _ = _report(tmp_path, [(1002, 20.5, 20.5, 1)])
@@ -387,9 +381,7 @@ class _BrokenTask(nuke.ProgressTask):
 
 
 @pytest.mark.parametrize("where", ["engine", "progress"])
-def test_every_failure_of_the_analysis_thread_reaches_the_user_issue_22(
-    plate, tmp_path, monkeypatch, where
-):
+def test_every_failure_of_the_analysis_thread_reaches_the_user(plate, tmp_path, monkeypatch, where):
     """Not only PluginError: a bug in the thread must still update the node and say so."""
     node = harness.detect_node(plate, tmp_path / "qc")
     nuke.GUI = True
@@ -408,7 +400,7 @@ def test_every_failure_of_the_analysis_thread_reaches_the_user_issue_22(
     assert node["has_mask"].value() is False and nodes._running == {}
 
 
-def test_a_failed_engine_run_says_so_on_the_node_issue_22(plate, tmp_path):
+def test_a_failed_engine_run_says_so_on_the_node(plate, tmp_path):
     node = harness.detect_node(plate, tmp_path / "qc", params={"model": "/no/model.onnx"})
     node["detector"].setValue("neural")
     nuke.GUI = True
@@ -417,7 +409,7 @@ def test_a_failed_engine_run_says_so_on_the_node_issue_22(plate, tmp_path):
     assert node["status"].value().startswith("failed: the HotPixel engine failed")
 
 
-def test_buttons_of_a_node_inside_a_group_work_in_that_group_issue_22(tmp_path):
+def test_buttons_of_a_node_inside_a_group_work_in_that_group(tmp_path):
     """nuke.toNode resolves in the current group (the gizmo while its button runs)."""
     group = nuke.nodes.Group(name="Comp")
     with group:
@@ -433,7 +425,7 @@ def test_buttons_of_a_node_inside_a_group_work_in_that_group_issue_22(tmp_path):
     assert [n.Class() for n in node.nodes()] == ["Read", "Input", "AddChannels", "Copy", "Output"]
 
 
-def test_the_end_of_a_background_run_finds_a_nested_node_from_any_group_issue_22(tmp_path):
+def test_the_end_of_a_background_run_finds_a_nested_node_from_any_group(tmp_path):
     group = nuke.nodes.Group(name="Comp")
     with group:
         node, _ = _report(tmp_path, [])
@@ -445,7 +437,7 @@ def test_the_end_of_a_background_run_finds_a_nested_node_from_any_group_issue_22
     assert graph.node_named("root.Comp.HotPixelDetect1") is node
 
 
-def test_the_current_frame_is_the_roots_not_the_deprecated_nuke_frame_issue_22():
+def test_the_current_frame_is_the_roots_not_the_deprecated_nuke_frame():
     nuke.root()["frame"].setValue(1004)
     with warnings.catch_warnings():
         warnings.simplefilter("error", DeprecationWarning)
@@ -455,7 +447,7 @@ def test_the_current_frame_is_the_roots_not_the_deprecated_nuke_frame_issue_22()
         assert graph.current_frame() == 1
 
 
-def test_a_step_the_engine_cannot_take_is_refused_before_anything_runs_issue_22(plate, tmp_path):
+def test_a_step_the_engine_cannot_take_is_refused_before_anything_runs(plate, tmp_path):
     read = nuke.nodes.Read(file=plate, first=1001, last=1006)
     node = harness.detect_node(plate, tmp_path / "qc")
     node.setInput(0, nuke.nodes.Grade(inputs=[read]))  # would need a precomp render

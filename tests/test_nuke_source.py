@@ -151,7 +151,7 @@ def test_fix_gizmo_fills_the_dilated_mask_from_the_neighbourhood():
     assert node.node("Grow")["size"].expression == "{parent.grow}"
 
 
-def test_one_init_and_menu_pair_at_the_root_adds_paths_then_menus_issue_15():
+def test_one_init_and_menu_pair_at_the_root_adds_paths_then_menus():
     """NUKE_PATH names the checkout's root: its init.py (every session, no UI) and menu.py
     (GUI only) are the only pair; nuke_plugin/ holds none."""
     pairs = sorted(
@@ -178,7 +178,7 @@ def test_one_init_and_menu_pair_at_the_root_adds_paths_then_menus_issue_15():
     ui._added.clear()
 
 
-def test_the_plugin_modules_import_each_other_without_a_cycle_issue_15():
+def test_the_plugin_modules_import_each_other_without_a_cycle():
     """Imports inside functions count too: a late import is how the old cycle was hidden."""
     package = os.path.join(harness.PLUGIN, "hotpixel_nuke")
     graph = {}
@@ -215,7 +215,7 @@ def _tagged_facts():
     return {m.group(1): m.group(2) for m in re.finditer(pattern, text, re.MULTILINE)}
 
 
-def test_the_selfcheck_covers_every_fact_not_verified_issue_22():
+def test_the_selfcheck_covers_every_fact_not_verified():
     tags = _tagged_facts()
     assert tags["TRACKS_FROM_SCRIPT"] == "INFERRED" and tags["COL_TRACK_X"] == "VERIFIED"
     checked = {name for names, _ in selfcheck.CHECKS for name in names}
@@ -230,9 +230,7 @@ def test_the_real_nuke_selfcheck_prints_one_line_per_fact_against_the_stand_in(c
     assert [line.split(":")[0] for line in lines] == [f"ok   {n}" for n in names]
 
 
-def test_the_selfcheck_compares_clone_values_after_a_reload_not_only_keys_issue_22(
-    capsys, monkeypatch
-):
+def test_the_selfcheck_compares_clone_values_after_a_reload_not_only_keys(capsys, monkeypatch):
     """A Nuke that saves a stroke's keys but not the values set from Python must fail."""
     real = nuke._Stroke.serialise
 
@@ -250,7 +248,7 @@ def _gizmo_nodes(name):
     return [n for n in node.nodes() if n.Class() == "Expression"]
 
 
-def test_no_gizmo_expression_uses_a_reserved_name_issue_22():
+def test_no_gizmo_expression_uses_a_reserved_name():
     """A temporary named t (or x, y, frame, a channel...) reads Nuke's own value instead."""
     for gizmo in ("HotPixelDetect", "HotPixelFix"):
         for node in _gizmo_nodes(gizmo):
@@ -266,7 +264,7 @@ def test_no_gizmo_expression_uses_a_reserved_name_issue_22():
 
 
 @pytest.mark.parametrize("frame", [1, 1001])
-def test_fix_gizmo_binarises_the_mask_at_its_threshold_on_any_frame_issue_22(frame):
+def test_fix_gizmo_binarises_the_mask_at_its_threshold_on_any_frame(frame):
     fix = nuke.createNode("HotPixelFix")
     fix["threshold"].setValue(0.5)
     nuke.root()["frame"].setValue(frame)

@@ -1,4 +1,4 @@
-"""report.html (issue 21): hits grouped by place, the pixel marked, a frame timeline, ids, a
+"""report.html: hits grouped by place, the pixel marked, a frame timeline, ids, a
 sensor section and the plate's colour space (issues 18, 19), checked in a real browser.
 
 The browser tests run headless Chromium and leave screenshots in their tmp_path
@@ -166,7 +166,7 @@ SENSOR_DEFECTS = [
 
 @pytest.fixture(scope="module")
 def sensor_only(tmp_path_factory):
-    """A folder that holds only a sensor pass (issue 19): a panning shot with three defects."""
+    """A folder that holds only a sensor pass: a panning shot with three defects."""
     root = tmp_path_factory.mktemp("sensor")
     rng = np.random.default_rng(7)
     path = shot_path(rng, 20, "moving", speed=2.0)

@@ -45,7 +45,7 @@ def test_demo_finds_the_injected_defects(tmp_path, capsys):
     hot = [d for d in report["detections"] if d["kind"] == "hot"]
     hits, false_alerts = demo.score([demo.Defect(**t) for t in truth], hot)
     assert len(truth) == 18
-    # issue 16's demo target: every injected defect found, at most 3 false alerts in 12 frames
+    # the demo's target: every injected defect found, at most 3 false alerts in 12 frames
     # (the cascade finds all 18 with none; temporal-v2 flagged the star field's lights 21 times)
     assert hits == 18 and false_alerts <= 3
     assert [d["kind"] for d in report["detections"]].count("nonfinite") == 1

@@ -1,4 +1,4 @@
-"""The real-motion evaluation set (issue 16): segments per motion class, defects in every frame,
+"""The real-motion evaluation set: segments per motion class, defects in every frame,
 counts merged across segments. Runs on a small clip made in code (no download)."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The real-video loader and camera moves (issue 16), on a tiny clip written here: no network."""
+"""The real-video loader and camera moves, on a tiny clip written here: no network."""
 
 from __future__ import annotations
 

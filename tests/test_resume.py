@@ -1,4 +1,4 @@
-"""Resume reuses a frame only when every input of its window is unchanged (issue 17).
+"""Resume reuses a frame only when every input of its window is unchanged.
 
 Regressions: a re-delivered frame under the same name, ``--exclude`` then a rerun without it,
 a single file then the whole sequence into the same folder; and a flag the detector does not

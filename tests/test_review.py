@@ -208,7 +208,7 @@ def test_review_command_opens_the_window_at_start(qc, app, capsys):
 
 
 def test_review_command_runs_without_qt_until_the_window_opens(tmp_path):
-    """``hotpixel --help`` and errors found before the window need no Qt (issue 6)."""
+    """``hotpixel --help`` and errors found before the window need no Qt."""
     code = (
         "import sys; from hotpixel.cli.main import build_parser, main; build_parser();"
         "rc = main(['review', sys.argv[1]]);"
@@ -281,7 +281,7 @@ def test_session_errors_name_the_fix(qc):
     assert main(["review", str(qc)]) == 3  # the CLI says so before any window opens
 
 
-# -- issue 21: groups by place, the labelled flip-book, quitting, Qt's system libraries ---------
+# -- groups by place, the labelled flip-book, quitting, Qt's system libraries ---------
 
 
 @pytest.fixture

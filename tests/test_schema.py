@@ -1,5 +1,5 @@
 """Typed documents: what the engine writes matches outputs/schema.py, and the Nuke plugin's
-copy of the schema names and versions matches the engine's (issue 15)."""
+copy of the schema names and versions matches the engine's."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Say what the user needs to know (issue 17): warnings in every progress mode, the report and
+"""Say what the user needs to know: warnings in every progress mode, the report and
 the QC page; an output folder that is the plate's refused; ``info`` checks every header and
 survives ``| head``; error messages that point the right way."""
 

@@ -8,7 +8,7 @@ in an API call fails a test. Test-only helpers start with an underscore (``_rese
 (brace groups, quoted strings with backslash escapes, the ``set``/``push`` input stack where the
 stack top is input 0), so the plugin's gizmos are loaded from their real files.
 
-Behaviours of the real Nuke that the plugin must survive are modelled (issue 22): a Tracker4
+Behaviours of the real Nuke that the plugin must survive are modelled: a Tracker4
 whose control panel is closed (every node made by ``nuke.nodes``, and all of ``nuke -t``)
 ignores its ``add_track`` button, and its ``tracks`` knob reads and writes the saved table;
 ``nuke.toNode`` resolves a name in the current group (the gizmo, while its button runs) unless
@@ -264,7 +264,7 @@ class _TracksKnob(Knob):
 
     def _add_track(self):
         """The add_track button: a row keyed at the current frame, as the public idiom expects,
-        but only while the node's control panel is open (issue 22)."""
+        but only while the node's control panel is open."""
         if not getattr(self.node, "_panel_open", False):
             return  # closed panel (nuke.nodes, nuke -t): nothing happens
         now = int(_root["frame"].value())
@@ -1102,7 +1102,7 @@ def _pixel(node, rgba, x=0.5, y=0.5):
 
     As in Nuke, ``t``/``frame`` (the frame), ``x``/``y`` (the pixel) and ``r g b a`` (its
     channels) are the expression's own names: a temporary variable with one of those names is
-    set, then shadowed, so ``a >= t`` compares alpha with the frame number (issue 22). Supports
+    set, then shadowed, so ``a >= t`` compares alpha with the frame number. Supports
     arithmetic, comparisons, ``parent.KNOB`` and one ``cond ? a : b``.
     """
     if node.Class() != "Expression":
