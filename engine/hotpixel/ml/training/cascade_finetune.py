@@ -243,8 +243,11 @@ def fit(
     rep_s = torch.from_numpy(replay.encoded.scalars)
     rep_y = torch.from_numpy(replay.label)[:, None]
     pos = float(rep_y.sum())
-    pos_weight = torch.tensor((len(rep_y) - pos) / max(pos, 1.0)).clamp(1.0, 20.0)
-    loss_fn = torch.nn.BCEWithLogitsLoss(pos_weight=pos_weight, reduction="none")
+    # the replay set's defects are rare among its candidates and weigh as its other candidates
+    # together (at most 20x); the verdicts weigh ``weight`` each, accepted or rejected, so a
+    # review made mostly of accepts does not push every candidate towards "defect"
+    pos_weight = float(np.clip((len(rep_y) - pos) / max(pos, 1.0), 1.0, 20.0))
+    loss_fn = torch.nn.BCEWithLogitsLoss(reduction="none")
     opt = torch.optim.AdamW(net.parameters(), lr=cfg.lr, weight_decay=1e-4)
     n_rep = max(1, round(cfg.replay * len(lab_y)))
     losses = []
@@ -254,7 +257,9 @@ def fit(
         x = torch.cat([lab_x, rep_x[pick]])
         s = torch.cat([lab_s, rep_s[pick]])
         y = torch.cat([lab_y, rep_y[pick]])
-        w = torch.cat([torch.full_like(lab_y, cfg.weight), torch.ones(n_rep, 1)])
+        w = torch.cat(
+            [torch.full_like(lab_y, cfg.weight), 1.0 + (pos_weight - 1.0) * y[len(lab_y) :]]
+        )
         order = torch.randperm(len(y), generator=gen)
         total = 0.0
         for i in range(0, len(y), 256):
