@@ -62,7 +62,7 @@ NEAR_CLIP = 2.0**-0.125
 # the footprint test (a lone photosite sharper than the optics, with a constant offset)
 FOOTPRINT_FRAMES = 8  # frames it needs
 FOOTPRINT_SHARE = 0.9  # share of the frames in which it must depart the same way
-SHARPER = 0.5  # its spill at most this share of a point source's through the measured optics
+SHARPER = 1.0 / 3.0  # its spill at most this share of a point source's through the optics
 MAX_SPILL = 0.25  # and at most this, however soft the optics
 STEADY_NOISE = 2.0  # its excess varies at most this many times its neighbours' excess does,
 STEADY_SHARE = 0.15  # plus this share of the excess (dark current's own shot noise, twinkle)
@@ -70,6 +70,9 @@ DRIFT_SHARE = 0.25  # its excess drifts over the shot by at most this share (a s
 # its excess follows the level around it at most this share of the way a scene light's would
 # (an offset: 0; a light, which scales with the exposure: 1; stuck, a fixed value: -1)
 FOLLOW_SHARE = 0.5
+# a much brighter pixel within 3 px outshines it: a light's ringing (sharp resampling) or
+# diffraction puts lobes beside it that are as sharp as a photosite
+OUTSHONE = 4.0
 _RING8 = np.array([[1, 1, 1], [1, 0, 1], [1, 1, 1]], dtype=bool)
 
 
@@ -250,6 +253,7 @@ def _footprint_test(
         # enough to be seen, as for the other tests: ~0.2 stop (a still block a code off is not)
         & ((stats.sum_r / n[..., None]).max(axis=-1) >= PERSISTENT_FLOOR)
         & (spill <= bound)
+        & (ndimage.maximum_filter(grey, size=7, mode="nearest") <= OUTSHONE * grey)
         & (t.wobble <= STEADY_NOISE * t.noise + STEADY_SHARE * size)
         & (np.abs(t.drift) <= DRIFT_SHARE * size + 3.0 * t.drift_noise)
         & (t.gain <= FOLLOW_SHARE * np.abs(t.light) + 3.0 * t.gain_noise)
@@ -532,7 +536,10 @@ def clusters(maps: PixelMaps, p: SensorParams) -> tuple[list[Cluster], int]:
     confirmed = maps.motion | maps.invariant | maps.footprint
     if not confirmed.any():
         return [], 0
-    grown = ndimage.binary_propagation(confirmed, structure=_EIGHT, mask=confirmed | maps.support)
+    # a footprint photosite is confirmed because it is alone: it seeds no growth
+    seeds = maps.motion | maps.invariant
+    grown = ndimage.binary_propagation(seeds, structure=_EIGHT, mask=confirmed | maps.support)
+    grown |= maps.footprint
     labels, _ = ndimage.label(grown, structure=_EIGHT)
     found: list[Cluster] = []
     oversized = 0
