@@ -578,8 +578,9 @@ def _candidate_list(candidates: dict[str, Any]) -> str:
     return (
         f'<details class="candidates" id="sensor-candidates"><summary>{total} unconfirmed '
         f"candidate(s){shown}: photosites that depart the same way in most frames, but that "
-        "neither moving content nor invariance confirms as defects (a small static light looks "
-        "the same)</summary><table><thead><tr><th>x</th><th>y</th><th>direction</th>"
+        "neither moving content, invariance nor a lone footprint sharper than the optics "
+        "confirms as defects (a small static light looks the same)</summary><table><thead><tr>"
+        "<th>x</th><th>y</th><th>direction</th>"
         "<th>evidence frames</th><th>why unconfirmed</th></tr></thead>"
         f"<tbody>{rows}</tbody></table></details>"
     )

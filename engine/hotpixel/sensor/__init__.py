@@ -2,9 +2,10 @@
 
 One streaming pass (:mod:`.shot`) accumulates per-photosite statistics (:mod:`.stats`) of how
 each pixel departs from its neighbourhood (:mod:`.background`) while the camera moves
-(:mod:`.motion`); :mod:`.classify` turns them into defects and clusters. :mod:`.run` reads the
-sequence from disk and writes ``sensor/sensor.json``, the shot's mask and the tracks, whose
-format and readers live in :mod:`hotpixel.outputs.sensor_results`.
+(:mod:`.motion`); :mod:`.classify` turns them into defects and clusters, judging a lone
+photosite on a locked-off shot against the picture's own sharpness (:mod:`.optics`).
+:mod:`.run` reads the sequence from disk and writes ``sensor/sensor.json``, the shot's mask and
+the tracks, whose format and readers live in :mod:`hotpixel.outputs.sensor_results`.
 """
 
 from __future__ import annotations

@@ -24,6 +24,13 @@ def log_tone(linear: np.ndarray) -> np.ndarray:
     return t.astype(np.float32, copy=False)
 
 
+def linear_of_tone(t: np.ndarray) -> np.ndarray:
+    """Scene-linear values of log tone ``t`` (any shape), the inverse of :func:`log_tone` for
+    non-negative values; float64."""
+    out: np.ndarray = np.exp2(t.astype(np.float64) * 8.0 - 8.0) - TONE_OFFSET
+    return out
+
+
 def _med3(x: np.ndarray, y: np.ndarray, z: np.ndarray) -> np.ndarray:
     out: np.ndarray = np.maximum(np.minimum(x, y), np.minimum(np.maximum(x, y), z))
     return out

@@ -10,6 +10,11 @@ Two kinds of evidence confirm a photosite as defective:
   cannot explain, in local noise sigmas (each frame clipped), over the square root of the
   evidence frames. A photosite fixed on the sensor adds the same sign in every frame and its
   score grows with the shot; content passing under it adds either sign.
+- **footprint**: on a locked-off shot, a photosite that departs the same way in nearly every
+  frame, alone (the photosites beside it hold far less of its excess than the optics' point
+  spread would put there, :mod:`.optics`), with an excess over its neighbourhood that holds
+  constant over the shot (no drift, no twinkle) while the level around it changes. No scene
+  feature is sharper than the lens; a star or a small light that is, moves or twinkles.
 - **invariance**: its value barely changes in time while its neighbours' values change (grain,
   light, motion), and it departs from them. Finds dead and stuck pixels even in a locked-off
   shot, as long as the neighbours carry grain; a persistent hot pixel follows the scene plus an
@@ -31,6 +36,7 @@ from scipy import ndimage
 from scipy.stats import binom
 
 from hotpixel.params import param_field
+from hotpixel.sensor import optics as lens
 from hotpixel.sensor.background import NOISE_FLOOR, median5
 from hotpixel.sensor.stats import ShotStats
 
@@ -53,6 +59,21 @@ NULL_CAP = 2.5  # a pixel's score counts at most this much in its neighbours' RM
 # a pixel that came within this share of a clip level (1/8 stop) is held by the ceiling: in
 # display-referred video the top codes are compressed, and a highlight there barely varies
 NEAR_CLIP = 2.0**-0.125
+# the footprint test (a lone photosite sharper than the optics, with a constant offset)
+FOOTPRINT_FRAMES = 8  # frames it needs
+FOOTPRINT_SHARE = 0.9  # share of the frames in which it must depart the same way
+SHARPER = 1.0 / 3.0  # its spill at most this share of a point source's through the optics
+MAX_SPILL = 0.25  # and at most this, however soft the optics
+STEADY_NOISE = 2.0  # its excess varies at most this many times its neighbours' excess does,
+STEADY_SHARE = 0.15  # plus this share of the excess (dark current's own shot noise, twinkle)
+DRIFT_SHARE = 0.25  # its excess drifts over the shot by at most this share (a star moving off)
+# its excess follows the level around it at most this share of the way a scene light's would
+# (an offset: 0; a light, which scales with the exposure: 1; stuck, a fixed value: -1)
+FOLLOW_SHARE = 0.5
+# a much brighter pixel within 3 px outshines it: a light's ringing (sharp resampling) or
+# diffraction puts lobes beside it that are as sharp as a photosite
+OUTSHONE = 4.0
+_RING8 = np.array([[1, 1, 1], [1, 0, 1], [1, 1, 1]], dtype=bool)
 
 
 @dataclass(frozen=True)
@@ -129,6 +150,22 @@ class PixelMaps:
     response: np.ndarray  # float32: pixel level / neighbourhood level (linear, brightest channel)
     mean_rgb: np.ndarray  # (H, W, 3) float32 mean linear colour
     variation: np.ndarray  # float32: its variation in time / its neighbours' (mean of channels)
+    footprint: np.ndarray  # bool: confirmed by its footprint (a lone photosite, constant offset)
+    figures: Footprint  # the footprint test's per-pixel figures, for the reasons
+
+
+@dataclass
+class Footprint:
+    """The footprint test's figures, ``(H, W)`` float32 each, and the picture's optics."""
+
+    optics: lens.Optics
+    bound: float | None  # the spill a defect may have (None: the optics could not be measured)
+    spill: np.ndarray  # light beside it over its own excess (noise allowed for)
+    excess: np.ndarray  # its mean linear excess over its neighbourhood
+    wobble: np.ndarray  # its excess's variation in time over its neighbours' excess's
+    drift: np.ndarray  # its excess's change from the first frame to the last, over the excess
+    level_change: np.ndarray  # the neighbourhood's variation in time over its level
+    follows: np.ndarray  # how far its excess follows that level: 0 an offset, 1 a scene light
 
 
 KINDS = ("dead", "stuck", "hot")
@@ -150,8 +187,9 @@ def pixel_maps(stats: ShotStats, p: SensorParams) -> PixelMaps:
     invariant, i_conf = _invariance_test(stats, std, neigh_std, mean_lin, p)
     mean_r = (stats.sum_r / n).max(axis=-1), (stats.sum_r / n).min(axis=-1)
     r_sign = np.where(mean_r[0] >= -mean_r[1], 1, -1).astype(np.int8)
-    sign = np.where(motion, m_sign, r_sign).astype(np.int8)
     support = _support(stats)
+    footprint, f_conf, figures = _footprint_test(stats, r_sign, std, p)
+    sign = np.where(motion, m_sign, r_sign).astype(np.int8)
     flat = std.mean(axis=-1) <= max(p.stuck_ratio, KIND_FLAT) * neigh_std.mean(axis=-1)
     enough = stats.n >= p.min_frames
     # black reads dead whatever its noise; a constant non-black value is stuck; a photosite far
@@ -160,10 +198,112 @@ def pixel_maps(stats: ShotStats, p: SensorParams) -> PixelMaps:
     stuck = ~dead & (invariant | (flat & enough))
     dead |= ~stuck & (sign < 0) & (response <= p.dead_level)
     kind = np.where(dead, 0, np.where(stuck, 1, np.where(sign > 0, 2, 0))).astype(np.int8)
-    confidence = np.maximum(m_conf * motion, i_conf * invariant).astype(np.float32)
+    confidence = np.maximum(m_conf * motion, i_conf * invariant)
+    confidence = np.maximum(confidence, f_conf * footprint).astype(np.float32)
     variation = (std.mean(axis=-1) / np.maximum(neigh_std.mean(axis=-1), 1e-12)).astype(np.float32)
     return PixelMaps(
-        motion, invariant, support, sign, confidence, kind, response, mean_rgb, variation
+        motion,
+        invariant,
+        support,
+        sign,
+        confidence,
+        kind,
+        response,
+        mean_rgb,
+        variation,
+        footprint,
+        figures,
+    )
+
+
+def _footprint_test(
+    stats: ShotStats, sign: np.ndarray, std: np.ndarray, p: SensorParams
+) -> tuple[np.ndarray, np.ndarray, Footprint]:
+    """A lone bright photosite sharper than the optics whose offset over its neighbourhood
+    holds constant: confirmed without motion (a locked-off shot). ``sign`` ``(H, W)`` is the
+    way it departs; ``std`` ``(H, W, 3)`` its variation in time."""
+    n = np.maximum(stats.n, 1).astype(np.float64)
+    t = _over_time(stats, n)
+    size = np.maximum(t.excess, 1e-12)
+    # the mean picture: light beside it, measured against its own neighbourhood's level
+    grey = (stats.sum_lin / n[..., None]).mean(axis=-1).astype(np.float32)
+    level = median5(grey)
+    beside = ndimage.maximum_filter(grey, footprint=_RING8, mode="nearest") - level
+    spill = (beside - 2.0 * t.noise / np.sqrt(n)) / size  # the mean's noise allowed for
+    optics = lens.measure(grey)
+    bound = None if optics.spill is None else min(MAX_SPILL, SHARPER * optics.spill)
+    figures = Footprint(
+        optics=optics,
+        bound=bound,
+        spill=spill.astype(np.float32),
+        excess=t.excess.astype(np.float32),
+        wobble=(t.wobble / t.noise).astype(np.float32),
+        drift=(t.drift / size).astype(np.float32),
+        level_change=(median5(std.mean(axis=-1)) / np.maximum(level, 1e-12)).astype(np.float32),
+        follows=np.clip(t.gain / np.maximum(t.light, 1e-12), -9.0, 9.0).astype(np.float32),
+    )
+    if bound is None:
+        return np.zeros(sign.shape, bool), np.zeros(sign.shape, np.float32), figures
+    ok = (
+        (stats.n >= max(p.min_frames, FOOTPRINT_FRAMES))
+        & (stats.pos_all.max(axis=-1) >= FOOTPRINT_SHARE * stats.n)
+        & (stats.neg_all.min(axis=-1) <= (1.0 - FOOTPRINT_SHARE) * stats.n)
+        & (sign > 0)  # a hot or stuck-bright photosite: a lone dark dot is left to the others
+        & (t.excess > 0)
+        # enough to be seen, as for the other tests: ~0.2 stop (a still block a code off is not)
+        & ((stats.sum_r / n[..., None]).max(axis=-1) >= PERSISTENT_FLOOR)
+        & (spill <= bound)
+        & (ndimage.maximum_filter(grey, size=7, mode="nearest") <= OUTSHONE * grey)
+        & (t.wobble <= STEADY_NOISE * t.noise + STEADY_SHARE * size)
+        & (np.abs(t.drift) <= DRIFT_SHARE * size + 3.0 * t.drift_noise)
+        & (t.gain <= FOLLOW_SHARE * np.abs(t.light) + 3.0 * t.gain_noise)
+        & ~clipped(stats)
+    )
+    sharp = np.clip(1.0 - spill / max(bound, 1e-6), 0.0, 1.0)
+    conf = sharp * (1.0 - np.exp(-stats.n.astype(np.float32) / FOOTPRINT_FRAMES))
+    return ok, conf.astype(np.float32), figures
+
+
+@dataclass
+class _Steady:
+    """How each photosite's linear excess over its neighbourhood behaves over the shot, all
+    ``(H, W)`` float64: its mean, its variation in time and its neighbours' (their noise), its
+    drift from the first frame to the last, and its slope against the level around it
+    (``gain``) beside a scene light's (``light``: excess over level), with the noise allowed
+    on the drift and on that slope."""
+
+    excess: np.ndarray
+    wobble: np.ndarray
+    noise: np.ndarray
+    drift: np.ndarray
+    drift_noise: np.ndarray
+    gain: np.ndarray
+    light: np.ndarray
+    gain_noise: np.ndarray
+
+
+def _over_time(stats: ShotStats, n: np.ndarray) -> _Steady:
+    e = stats.sum_e / n
+    var_e = np.maximum(stats.sum_e2 / n - e * e, 0.0)
+    t_mean = stats.sum_t / n
+    var_t = np.maximum(stats.sum_t2 / n - t_mean * t_mean, 1e-12)
+    slope = (stats.sum_et / n - e * t_mean) / var_t
+    span = np.sqrt(12.0 * var_t)  # first to last frame, for frames evenly spread
+    # a scene light scales with the exposure (excess / level constant); dark charge does not
+    b = stats.sum_b / n
+    var_b = np.maximum(stats.sum_b2 / n - b * b, 1e-30)
+    gain = (stats.sum_eb / n - e * b) / var_b
+    wobble = np.sqrt(var_e)
+    return _Steady(
+        excess=e,
+        wobble=wobble,
+        noise=np.maximum(median5(wobble.astype(np.float32)), 1e-12).astype(np.float64),
+        drift=slope * span,
+        # the slopes' standard errors, the drift's over the span
+        drift_noise=np.sqrt(np.maximum(var_e - slope * slope * var_t, 0.0) / (n * var_t)) * span,
+        gain=gain,
+        light=e / np.maximum(np.abs(b), 1e-12),
+        gain_noise=np.sqrt(np.maximum(var_e - gain * gain * var_b, 0.0) / (n * var_b)),
     )
 
 
@@ -386,17 +526,20 @@ class Cluster:
     pixels: np.ndarray  # (N, 2) int: column, row on the canvas
     kind: str
     confidence: float
-    evidence: str  # "motion", "invariance" or "motion+invariance"
+    evidence: str  # "motion", "invariance", "footprint" or several joined by "+"
     response: float
     mean_rgb: tuple[float, float, float]
 
 
 def clusters(maps: PixelMaps, p: SensorParams) -> tuple[list[Cluster], int]:
     """Group confirmed photosites; return the clusters and the count of oversized regions."""
-    confirmed = maps.motion | maps.invariant
+    confirmed = maps.motion | maps.invariant | maps.footprint
     if not confirmed.any():
         return [], 0
-    grown = ndimage.binary_propagation(confirmed, structure=_EIGHT, mask=confirmed | maps.support)
+    # a footprint photosite is confirmed because it is alone: it seeds no growth
+    seeds = maps.motion | maps.invariant
+    grown = ndimage.binary_propagation(seeds, structure=_EIGHT, mask=confirmed | maps.support)
+    grown |= maps.footprint
     labels, _ = ndimage.label(grown, structure=_EIGHT)
     found: list[Cluster] = []
     oversized = 0
@@ -419,9 +562,12 @@ def _cluster(maps: PixelMaps, confirmed: np.ndarray, rows: np.ndarray, cols: np.
     core = confirmed[rows, cols]
     kinds = np.bincount(maps.kind[rows, cols][core], minlength=len(KINDS))
     kind = KINDS[int(np.argmax(kinds))]  # ties go to the first: dead, then stuck, then hot
-    motion = bool(maps.motion[rows, cols].any())
-    invariant = bool(maps.invariant[rows, cols].any())
-    evidence = "+".join(e for e, on in (("motion", motion), ("invariance", invariant)) if on)
+    on = {
+        "motion": bool(maps.motion[rows, cols].any()),
+        "invariance": bool(maps.invariant[rows, cols].any()),
+        "footprint": bool(maps.footprint[rows, cols].any()),
+    }
+    evidence = "+".join(e for e, yes in on.items() if yes)
     rgb = maps.mean_rgb[rows, cols].mean(axis=0)
     return Cluster(
         pixels=np.stack([cols, rows], axis=1),
@@ -440,7 +586,7 @@ def candidates(maps: PixelMaps, limit: int) -> tuple[list[tuple[int, int, int]],
     level first (a bright one before a faint one a list cut at ``limit`` would hide), and the
     total count.
     """
-    unconfirmed = maps.support & ~(maps.motion | maps.invariant)
+    unconfirmed = maps.support & ~(maps.motion | maps.invariant | maps.footprint)
     rows, cols = np.nonzero(unconfirmed)
     total = int(rows.size)
     off = np.abs(np.log(np.maximum(maps.response[rows, cols], 1e-6)))

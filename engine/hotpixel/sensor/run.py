@@ -96,6 +96,7 @@ def _document(
         },
         "params": dataclasses.asdict(params),
         "motion": {"evidence_frames": f.evidence_frames, "spans": f.spans},
+        "optics": f.optics,
         "warnings": f.warnings,
         "mask": {
             "path": f"{output.FOLDER}/{output.MASK_NAME}",

@@ -17,6 +17,7 @@ from hotpixel.io.sequence import format_ranges, runs
 from hotpixel.sensor.background import log_tone, residual
 from hotpixel.sensor.classify import (
     Cluster,
+    Footprint,
     SensorParams,
     candidates,
     clusters,
@@ -24,6 +25,7 @@ from hotpixel.sensor.classify import (
     unconfirmed_reason,
 )
 from hotpixel.sensor.motion import MotionEvidence
+from hotpixel.sensor.optics import MIN_EDGES
 from hotpixel.sensor.stats import ShotStats
 
 EVIDENCE_SHARE = 0.25  # a span's evidence frames: frames that are evidence for this share of it
@@ -45,6 +47,7 @@ class Findings:
     frames_seen_exact: bool
     mask: np.ndarray  # (H, W) float32 0/1 on the canvas
     members: list[np.ndarray] = field(repr=False)  # per defect (N, 2) canvas column, row
+    optics: dict[str, Any] = field(default_factory=dict)  # the picture's sharpness (sensor.json)
 
 
 class ShotAnalysis:
@@ -67,15 +70,16 @@ class ShotAnalysis:
         valid = finite.all(axis=-1)
         lin = np.where(finite, rgb, np.float32(0.0)).astype(np.float32, copy=False)
         lin = np.clip(lin, -65504.0, 65504.0)
-        r, _, thr = residual(log_tone(lin), self.params.sigma)
+        r, bg, thr = residual(log_tone(lin), self.params.sigma)
         step = self.tracker.observe(lin, r)
         self.labels.append(step.label)
         self.shares.append(step.evidence_share)
-        return self.stats.add(frame, lin, r, thr, valid, step)
+        return self.stats.add(frame, lin, r, thr, valid, step, bg)
 
     def finish(self, canvas: Geometry) -> Findings:
         """Classify, cluster and describe; ``canvas`` places the arrays in the display window."""
         maps = pixel_maps(self.stats, self.params)
+        self._figures = maps.figures
         found, oversized = clusters(maps, self.params)
         found.sort(key=lambda c: (int(c.pixels[:, 1].min()), int(c.pixels[:, 0].min())))
         mask = np.zeros((self.stats.height, self.stats.width), np.float32)
@@ -97,7 +101,8 @@ class ShotAnalysis:
                     int(self.stats.n[r, c]),
                     float(maps.variation[r, c]),
                     self.params,
-                ),
+                )
+                + f"; {_not_lone(maps.figures, r, c)}",
             }
             for c, r, s in listed
         ]
@@ -110,11 +115,12 @@ class ShotAnalysis:
             candidates_total=total,
             oversized_regions=oversized,
             spans=spans,
-            warnings=self._warnings(spans, evidence),
+            warnings=self._warnings(spans, evidence, maps.figures),
             evidence_frames=evidence,
             frames_seen_exact=not self.stats.log_overflow,
             mask=mask,
             members=[c.pixels for c in found],
+            optics=_optics(maps.figures),
         )
 
     def _describe(self, ident: int, c: Cluster, canvas: Geometry) -> dict[str, Any]:
@@ -169,6 +175,8 @@ class ShotAnalysis:
                 f"stayed {way} than its neighbours, beyond what the moved content explains, in "
                 f"{same} of them"
             )
+        if "footprint" in c.evidence:
+            parts.append(self._footprint_reason(rows, cols))
         if "invariance" in c.evidence:
             parts.append(
                 f"invariance: over {int(st.n[rows, cols].max())} frames it varied at most "
@@ -176,6 +184,23 @@ class ShotAnalysis:
                 "while they varied, and it is not at the shot's clip level"
             )
         return "; ".join(parts)
+
+    def _footprint_reason(self, rows: np.ndarray, cols: np.ndarray) -> str:
+        f = self._figures
+        i = int(np.argmin(f.spill[rows, cols]))
+        y, x = rows[i], cols[i]
+        same = max(int(self.stats.pos_all[y, x].max()), int(self.stats.neg_all[y, x].max()))
+        return (
+            f"footprint: it stood out from its neighbours in {same} of {int(self.stats.n[y, x])} "
+            f"frames, alone: the photosites beside it hold {max(float(f.spill[y, x]), 0.0):.3f} "
+            f"of its excess, where the optics (spread {f.optics.spread:.2f} px, from "
+            f"{f.optics.edges} edges) put {f.optics.spill:.3f} beside a point of light and "
+            f"{f.bound:.3f} is allowed; its excess held constant (variation "
+            f"{float(f.wobble[y, x]):.1f}x its neighbours', drift {float(f.drift[y, x]):+.1%} "
+            f"over the shot) while the level around it varied by "
+            f"{float(f.level_change[y, x]):.1%}, and followed that level "
+            f"{float(f.follows[y, x]):+.2f} of the way a scene light would"
+        )
 
     def _spans(self) -> list[dict[str, Any]]:
         frames = self.stats.frames
@@ -202,21 +227,35 @@ class ShotAnalysis:
                 start = i
         return out
 
-    def _warnings(self, spans: list[dict[str, Any]], evidence: int) -> list[dict[str, str]]:
+    def _warnings(
+        self, spans: list[dict[str, Any]], evidence: int, figures: Footprint
+    ) -> list[dict[str, str]]:
         frames = self.stats.frames
         if not self.tracker.flows:
             w, h = self.tracker.width, self.tracker.height
             size = f"the picture, {w}x{h} px, is too small for optical flow, so no motion is seen"
             return [_insufficient(frames, f"{size}; dead and stuck pixels are still found")]
         if evidence < self.params.min_evidence:
+            if figures.bound is None:
+                lone = (
+                    f"lone photosites are not judged either: the picture has "
+                    f"{figures.optics.edges} sharp edge(s), {MIN_EDGES} needed to measure its "
+                    "optics"
+                )
+            else:
+                lone = (
+                    "persistent hot photosites are confirmed only alone and sharper than the "
+                    f"optics (spread {figures.optics.spread:.2f} px), with a constant offset"
+                )
             return [
                 _insufficient(
                     frames,
                     f"the typical photosite has {evidence} frame(s) in which the content under it "
-                    f"moved, {self.params.min_evidence} needed: where nothing moves, persistent "
-                    "hot pixels cannot be told from small static lights; defects are still "
-                    "confirmed where moving content passes over them, and dead and stuck ones "
-                    "where they do not vary in time and their neighbours do",
+                    f"moved, {self.params.min_evidence} needed: where nothing moves, a hot "
+                    "pixel is hard to tell from a small static light, so "
+                    f"{lone}; defects are still confirmed where moving content passes over "
+                    "them, and dead and stuck ones where they do not vary in time and their "
+                    "neighbours do",
                 )
             ]
         out = []
@@ -225,6 +264,36 @@ class ShotAnalysis:
                 chosen = [f for f in frames if span["first_frame"] <= f <= span["last_frame"]]
                 out.append(_insufficient(chosen, "the picture holds still in these frames"))
         return out
+
+
+def _not_lone(f: Footprint, r: int, c: int) -> str:
+    """Why the footprint test did not confirm the candidate at row ``r``, column ``c``."""
+    if f.bound is None:
+        return (
+            f"footprint not judged: {f.optics.edges} sharp edge(s) in the picture, {MIN_EDGES} "
+            "needed to measure its optics"
+        )
+    spill, bound = max(float(f.spill[r, c]), 0.0), f.bound
+    if spill > bound:
+        return (
+            f"not alone: the photosites beside it hold {spill:.3f} of its excess, at most "
+            f"{bound:.3f} allowed (the optics put {f.optics.spill:.3f} beside a point of light)"
+        )
+    return (
+        f"alone (spill {spill:.3f}), but its excess did not hold constant or it stood out in "
+        f"too few frames (variation {float(f.wobble[r, c]):.1f}x its neighbours', drift "
+        f"{float(f.drift[r, c]):+.1%} over the shot)"
+    )
+
+
+def _optics(f: Footprint) -> dict[str, Any]:
+    return {
+        "edges": f.optics.edges,
+        "edge_share": f.optics.share,
+        "spread": f.optics.spread,
+        "point_spill": f.optics.spill,
+        "spill_allowed": None if f.bound is None else round(f.bound, 4),
+    }
 
 
 def _insufficient(frames: list[int], detail: str) -> dict[str, str]:

@@ -1,7 +1,7 @@
 """Per-photosite statistics accumulated over a whole shot in one pass.
 
 Memory is a fixed number of ``(H, W)`` and ``(H, W, 3)`` arrays, whatever the shot's length
-(about 180 bytes per pixel with the motion state: 370 MB at 1920x1080), plus a bounded log of
+(about 250 bytes per pixel with the motion state: 520 MB at 1920x1080), plus a bounded log of
 the frame runs in which persistently departing pixels were seen.
 """
 
@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from hotpixel.sensor.background import linear_of_tone, log_tone
 from hotpixel.sensor.motion import Step
 
 RUN_LOG_LIMIT = 4_000_000  # logged (pixel, first, last) runs; beyond it frames seen are ranges
@@ -47,6 +48,18 @@ class ShotStats:
         self.sum_lin = np.zeros(hw3, np.float64)
         self.sum_lin2 = np.zeros(hw3, np.float64)
         self.max_lin = np.full(hw3, -np.inf, np.float32)  # brightest value seen (clip level)
+        # the linear excess over the neighbourhood (channel mean) and the neighbourhood's
+        # level, their squares and products, and the excess times the frame's index: whether a
+        # photosite's offset holds constant over the shot while the level around it changes
+        # (the footprint test, :mod:`.classify`)
+        self.sum_b = np.zeros(hw, np.float64)
+        self.sum_b2 = np.zeros(hw, np.float64)
+        self.sum_eb = np.zeros(hw, np.float64)
+        self.sum_e = np.zeros(hw, np.float64)
+        self.sum_e2 = np.zeros(hw, np.float64)
+        self.sum_et = np.zeros(hw, np.float64)
+        self.sum_t = np.zeros(hw, np.float64)
+        self.sum_t2 = np.zeros(hw, np.float64)
         self.run_start = np.full(hw, -1, np.int32)
         self.run_end = np.full(hw, -1, np.int32)
         self._log: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
@@ -60,11 +73,13 @@ class ShotStats:
         thr: np.ndarray,
         valid: np.ndarray,
         step: Step,
+        bg: np.ndarray | None = None,
     ) -> int:
         """Accumulate one frame; return how many pixels depart from their neighbours in it.
 
-        ``lin`` (linear RGB, finite), ``r`` (tone residual), ``thr`` (its threshold) are
-        ``(H, W, 3)``; ``valid`` ``(H, W)`` is False where the frame held NaN/Inf.
+        ``lin`` (linear RGB, finite), ``r`` (tone residual), ``thr`` (its threshold) and ``bg``
+        (the neighbourhood in log tone; None: taken from ``lin`` and ``r``) are ``(H, W, 3)``;
+        ``valid`` ``(H, W)`` is False where the frame held NaN/Inf.
         """
         index = len(self.frames)
         self.frames.append(frame)
@@ -78,6 +93,7 @@ class ShotStats:
         lv = np.where(v3, lin, np.float32(0.0)).astype(np.float64)
         self.sum_lin += lv
         self.sum_lin2 += lv * lv
+        self._excess(index, lv, log_tone(lin) - r if bg is None else bg, valid)
         np.maximum(self.max_lin, np.where(v3, lin, -np.inf), out=self.max_lin)
         seen = (pos | neg).any(axis=-1)
         self.seen += seen
@@ -86,6 +102,20 @@ class ShotStats:
             noise = thr / np.float32(self.sigma)  # (H, W, 3) local noise sigma, > 0
             self._evidence(r, noise, pos, neg, valid, step)
         return int(seen.sum())
+
+    def _excess(self, index: int, lv: np.ndarray, bg: np.ndarray, valid: np.ndarray) -> None:
+        b3 = linear_of_tone(bg)
+        b = np.where(valid, b3.mean(axis=-1), 0.0)  # (H, W) float64
+        e = np.where(valid, (lv - b3).mean(axis=-1), 0.0)
+        t = np.float64(index)
+        self.sum_b += b
+        self.sum_b2 += b * b
+        self.sum_eb += e * b
+        self.sum_e += e
+        self.sum_e2 += e * e
+        self.sum_et += e * t
+        self.sum_t += valid * t
+        self.sum_t2 += valid * (t * t)
 
     def _evidence(
         self,
