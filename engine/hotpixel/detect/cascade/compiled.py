@@ -1,0 +1,156 @@
+"""The candidate test compiled: :func:`hotpixel.detect.cascade.candidates.evidence` in one call.
+
+The NumPy definition makes about 45 passes over full frames (max filters, box filters, running
+maxima, the ring means); here one Numba-compiled function walks the pixels a row at a time and
+keeps every intermediate map of a band in the processor's caches. It computes the very same
+numbers, operation for operation:
+
+- the box filters are OpenCV's ``cv2.blur`` with ``BORDER_REFLECT`` as it computes them for
+  float32 (row sums, then running column sums, in float64; see ``RowSum`` and ``ColumnSum`` in
+  https://github.com/opencv/opencv/blob/4.x/modules/imgproc/src/box_filter.simd.hpp);
+- the max filters are ``cv2.dilate``'s with ``BORDER_REPLICATE`` (a maximum is exact in any
+  order);
+- everything else is the definition's float32 (and float64) arithmetic in the definition's
+  order, with no fast-math.
+
+``tests/test_compiled.py`` checks it against the NumPy path value for value. The function is
+compiled on first use (a few seconds) and cached on disk by Numba: beside this module when its
+folder is writable, else under the user's cache folder (:func:`cache_folder`). Where Numba is
+missing or fails, :func:`evidence` returns None once with a warning and the caller keeps to
+NumPy.
+"""
+
+from __future__ import annotations
+
+import os
+import pathlib
+import threading
+import warnings
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+# the kernel, once built: None before the first try, False when Numba is unavailable
+_kernel: Callable[..., None] | bool | None = None
+_lock = threading.Lock()
+# set HOTPIXEL_COMPILED=0 to keep to the NumPy path (the reference)
+SWITCH = "HOTPIXEL_COMPILED"
+
+
+def cache_folder() -> pathlib.Path:
+    """Where Numba keeps the compiled kernel when this package's folder is read-only:
+    ``$XDG_CACHE_HOME/hotpixel/numba`` (``~/.cache/hotpixel/numba`` by default)."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(pathlib.Path.home() / ".cache")
+    return pathlib.Path(base) / "hotpixel" / "numba"
+
+
+def _choose_cache() -> None:
+    """Point Numba's cache at :func:`cache_folder` when it would otherwise write beside a
+    read-only install (before Numba is imported; a user's own NUMBA_CACHE_DIR wins)."""
+    here = pathlib.Path(__file__).parent
+    if "NUMBA_CACHE_DIR" in os.environ or os.access(here, os.W_OK):
+        return
+    try:
+        cache_folder().mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return  # Numba's own user-wide cache, or none: it still compiles
+    os.environ["NUMBA_CACHE_DIR"] = str(cache_folder())
+
+
+def _build() -> Callable[..., None] | bool:
+    if os.environ.get(SWITCH, "1") == "0":
+        return False
+    try:
+        _choose_cache()
+        from hotpixel.detect.cascade import kernels
+
+        return kernels.build()
+    except Exception as error:  # Numba missing or broken: the NumPy path gives the same numbers
+        warnings.warn(
+            f"the compiled candidate test is unavailable ({type(error).__name__}: {error}); "
+            "using the NumPy path, same results, slower (pip install numba to fix)",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+        return False
+
+
+def kernel() -> Callable[..., None] | None:
+    """The compiled kernel (built on first call), or None where Numba cannot give it."""
+    global _kernel
+    if _kernel is None:
+        with _lock:
+            if _kernel is None:
+                _kernel = _build()
+    return _kernel if callable(_kernel) else None
+
+
+def _has_nan(a: np.ndarray) -> bool:
+    """Whether ``a`` holds a NaN (its minimum is NaN then: one fast reduction, no mask)."""
+    return a.size > 0 and bool(np.isnan(np.min(a)))
+
+
+def evidence(
+    centre: np.ndarray,
+    neighbours: np.ndarray | Sequence[np.ndarray],
+    valid: np.ndarray | None,
+    params: Any,
+    ranges: np.ndarray,
+    deviation_to_sigma: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
+    """``(residual, sigma, level, score)`` ``(H, W, C)`` float32 as the NumPy definition gives
+    them, or None where the compiled kernel is unavailable (or fails: warned once).
+
+    ``centre`` ``(H, W, C)`` and K ``neighbours`` of the same shape float32; ``valid``
+    ``(K, H, W, 1)`` bool (which neighbours each pixel is compared with) or None for all;
+    ``params`` a :class:`~hotpixel.detect.cascade.candidates.CandidateParams`. Pictures with
+    a NaN get None too: the kernel's maxima are defined for numbers only."""
+    pictures = (centre, *neighbours)
+    if any(a.dtype != np.float32 or a.ndim != 3 for a in pictures):
+        return None  # the kernel is built for float32 (H, W, C) pictures
+    run = kernel()
+    if run is None or any(_has_nan(a) for a in pictures):
+        return None  # NaN (which the caller should have removed): the definition's own path
+    f32 = np.float32
+    h, w, c = centre.shape
+    outs: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] = (
+        np.empty((h, w, c), f32),
+        np.empty((h, w, c), f32),
+        np.empty((h, w, c), f32),
+        np.empty((h, w, c), f32),
+    )
+    # (K, H, W * C): each pixel's trust repeated over its channels, for flat row loops
+    trust = (
+        np.ones((len(neighbours), 1, 1), np.bool_)
+        if valid is None
+        else np.repeat(valid[..., 0], c, axis=2)
+    )
+    try:
+        run(
+            np.ascontiguousarray(centre).reshape(h, w * c),
+            tuple(np.ascontiguousarray(n).reshape(h, w * c) for n in neighbours),
+            c,
+            trust,
+            valid is not None,
+            int(params.tolerance),
+            int(params.noise_radius),
+            f32(params.floor),
+            f32(params.floor_relative),
+            f32(params.min_excess),
+            bool(params.centre_noise),
+            np.ascontiguousarray(ranges, f32),
+            f32(deviation_to_sigma),
+            *(o.reshape(h, w * c) for o in outs),
+        )
+    except Exception as error:  # a compile failure for these types: the NumPy path answers
+        global _kernel
+        _kernel = False
+        warnings.warn(
+            f"the compiled candidate test failed ({type(error).__name__}: {error}); "
+            "using the NumPy path, same results, slower",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+        return None
+    return outs

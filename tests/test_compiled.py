@@ -1,0 +1,142 @@
+"""The compiled candidate test gives the NumPy definition's numbers (issue 30).
+
+The classifier is trained on ``candidates.evidence_numpy``'s output; the compiled pass
+(:mod:`hotpixel.detect.cascade.compiled`) must give the same residual, sigma, level and score,
+value for value, on real-looking windows and at the edges: pictures smaller than the filters,
+borders, HDR values, Inf, NaN, neighbours untrusted in places.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+import warnings
+
+import cv2
+import numpy as np
+import pytest
+
+from hotpixel.detect.cascade import candidates as cand
+from hotpixel.detect.cascade import compiled
+from test_speed_paths import moving_window
+
+pytest.importorskip("numba")
+
+
+def assert_same(fast: cand.Evidence, ref: cand.Evidence) -> None:
+    for f in dataclasses.fields(cand.Evidence):
+        got, want = getattr(fast, f.name), getattr(ref, f.name)
+        assert got.dtype == want.dtype == np.float32, f.name
+        np.testing.assert_array_equal(got, want, err_msg=f.name)
+
+
+def both(centre, neighbours, params=None, confidence=None) -> tuple[cand.Evidence, cand.Evidence]:
+    assert compiled.kernel() is not None
+    fast = cand.evidence(centre, neighbours, params, confidence)
+    return fast, cand.evidence_numpy(centre, neighbours, params, confidence)
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        cand.CandidateParams(),
+        cand.CandidateParams(tolerance=0, centre_noise=False),
+        cand.CandidateParams(tolerance=2, noise_radius=5),
+        cand.CandidateParams(noise_radius=1),
+    ],
+)
+@pytest.mark.parametrize("trust", ["all", "partly"])
+def test_the_compiled_pass_gives_the_definitions_numbers(params, trust):
+    frames = moving_window(np.random.default_rng(30), n=5, h=61, w=83)
+    confidence = None
+    if trust == "partly":  # untrusted over a band, over a corner, and all four in one patch
+        confidence = np.ones((4, 61, 83), np.float32)
+        confidence[1, 20:40] = 0.1
+        confidence[3, :30, :30] = 0.0
+        confidence[:, 50:, 70:] = 0.0
+    fast, ref = both(frames[2], list(frames[[0, 1, 3, 4]]), params, confidence)
+    assert (ref.score >= params.threshold).any()
+    assert_same(fast, ref)
+
+
+@pytest.mark.parametrize(
+    "shape", [(1, 1), (1, 9), (2, 3), (5, 4), (7, 8), (8, 7), (15, 2), (16, 33)]
+)
+@pytest.mark.parametrize("neighbours", [1, 2, 4, 6])
+def test_tiny_pictures_and_borders(shape, neighbours):
+    rng = np.random.default_rng(sum(shape) * neighbours)
+    stack = rng.gamma(0.5, 0.3, (neighbours + 1, *shape, 3)).astype(np.float32)
+    stack[0, 0, 0] += 3.0  # a spike on the corner of the centre
+    fast, ref = both(stack[0], list(stack[1:]))
+    assert_same(fast, ref)
+
+
+@pytest.mark.filterwarnings("ignore:invalid value encountered")
+@pytest.mark.parametrize("channels", [1, 3, 4])
+def test_hdr_values_infinities_and_denormals(channels):
+    rng = np.random.default_rng(channels)
+    stack = rng.normal(0.05, 0.02, (5, 23, 29, channels)).astype(np.float32)
+    stack[:, 3, 4] = 65504.0
+    stack[2, 10, 10] = np.inf
+    stack[0, 11, 12] = -np.inf
+    stack[1, 0, :] = np.float32(1e-40)  # denormal
+    stack[3, 20:, 20:] = -0.5
+    stack[4, 5, 20] = np.inf
+    fast, ref = both(stack[2], list(stack[[0, 1, 3, 4]]))
+    assert_same(fast, ref)
+
+
+def test_a_nan_goes_the_definitions_own_way():
+    frames = moving_window(np.random.default_rng(5), n=5, h=24, w=30)
+    frames[1, 4, 4, 0] = np.nan
+    fast, ref = both(frames[2], list(frames[[0, 1, 3, 4]]))
+    for f in dataclasses.fields(cand.Evidence):
+        np.testing.assert_array_equal(getattr(fast, f.name), getattr(ref, f.name), f.name)
+
+
+@pytest.mark.parametrize("radius", [1, 2, 3, 5])
+@pytest.mark.parametrize("shape", [(40, 57, 3), (5, 2, 3), (1, 9, 1), (3, 3, 4)])
+def test_the_box_filter_is_opencvs(radius, shape):
+    from hotpixel.detect.cascade import kernels
+
+    rng = np.random.default_rng(radius)
+    image = (rng.random(shape, dtype=np.float32) ** 6 * 70000).astype(np.float32)
+    image[0, 0] = 65504.0  # a running sum that is not exact in float64 after it
+    h = shape[0]
+    out = np.empty((h, shape[1] * shape[2]), np.float32)
+    rows = np.empty(out.shape, np.float64)
+    kernels.box(image.reshape(h, -1), shape[2], radius, out, rows)
+    want = cv2.blur(image, (2 * radius + 1,) * 2, borderType=cv2.BORDER_REFLECT)
+    np.testing.assert_array_equal(out.reshape(shape), want.reshape(shape))
+
+
+def test_without_numba_it_warns_once_and_gives_the_same(monkeypatch):
+    frames = moving_window(np.random.default_rng(8), n=5, h=20, w=24)
+    want = cand.evidence_numpy(frames[2], list(frames[[0, 1, 3, 4]]))
+    monkeypatch.setattr(compiled, "_kernel", None)
+    monkeypatch.setitem(sys.modules, "numba", None)  # import numba fails
+    monkeypatch.delitem(sys.modules, "hotpixel.detect.cascade.kernels", raising=False)
+    monkeypatch.delattr(sys.modules["hotpixel.detect.cascade"], "kernels", raising=False)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        got = [cand.evidence(frames[2], list(frames[[0, 1, 3, 4]])) for _ in range(2)]
+    messages = [str(w.message) for w in caught]
+    assert len(messages) == 1 and "NumPy path" in messages[0], messages
+    for ev in got:
+        assert_same(ev, want)
+
+
+def test_a_read_only_install_caches_in_the_users_folder(monkeypatch, tmp_path):
+    monkeypatch.delenv("NUMBA_CACHE_DIR", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.setattr(compiled.os, "access", lambda path, mode: False)
+    compiled._choose_cache()
+    assert compiled.os.environ["NUMBA_CACHE_DIR"] == str(tmp_path / "hotpixel" / "numba")
+    assert (tmp_path / "hotpixel" / "numba").is_dir()
+
+
+def test_a_users_own_cache_folder_wins(monkeypatch, tmp_path):
+    monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path / "mine"))
+    monkeypatch.setattr(compiled.os, "access", lambda path, mode: False)
+    compiled._choose_cache()
+    assert compiled.os.environ["NUMBA_CACHE_DIR"] == str(tmp_path / "mine")
