@@ -96,14 +96,19 @@ def _row_sums(line, c, radius, edge, pad, sums):
     for j in range(radius * c):
         pad[j] = line[edge[j]]
         pad[(w + radius) * c + j] = line[edge[radius * c + j]]
+    # offsets as views: an index i + c might be negative as far as Numba knows, and its check
+    # for that keeps the loop from being vectorised; a loop index alone is known not to be
+    inner = pad[radius * c :]
     for i in range(wc):
-        pad[radius * c + i] = line[i]
+        inner[i] = line[i]
+    p1, p2 = pad[c:], pad[2 * c :]
     if k == 3:
         for i in range(wc):
-            sums[i] = pad[i] + pad[i + c] + pad[i + 2 * c]
+            sums[i] = pad[i] + p1[i] + p2[i]
     elif k == 5:
+        p3, p4 = pad[3 * c :], pad[4 * c :]
         for i in range(wc):
-            sums[i] = pad[i] + pad[i + c] + pad[i + 2 * c] + pad[i + 3 * c] + pad[i + 4 * c]
+            sums[i] = pad[i] + p1[i] + p2[i] + p3[i] + p4[i]
     elif c == 3:  # three running sums at once, as OpenCV's RowSum does for 3 channels
         s0 = s1 = s2 = 0.0
         for t in range(k):
@@ -182,17 +187,20 @@ def _row_max(line, c, t, pad, out):
         for ch in range(c):
             pad[j * c + ch] = line[ch]
             pad[(w + t + j) * c + ch] = line[(w - 1) * c + ch]
+    inner = pad[t * c :]  # views, not offset indices: see _row_sums
     for i in range(wc):
-        pad[t * c + i] = line[i]
+        inner[i] = line[i]
     if t == 1:
+        p1, p2 = pad[c:], pad[2 * c :]
         for i in range(wc):
-            out[i] = _hi(_hi(pad[i], pad[i + c]), pad[i + 2 * c])
+            out[i] = _hi(_hi(pad[i], p1[i]), p2[i])
         return
     for i in range(wc):
         out[i] = pad[i]
     for s in range(1, 2 * t + 1):
+        ps = pad[s * c :]
         for i in range(wc):
-            out[i] = _hi(out[i], pad[i + s * c])
+            out[i] = _hi(out[i], ps[i])
 
 
 @_jit
@@ -318,8 +326,9 @@ def evidence(
                 n = neighbours[k][j]
                 s = n
                 if t > 0:
+                    first = across[k, max(j - t, 0) % tsize]
                     for q in range(wc):
-                        spread[q] = across[k, max(j - t, 0) % tsize, q]
+                        spread[q] = first[q]
                     for r in range(max(j - t, 0) + 1, min(j + t, h - 1) + 1):
                         a = across[k, r % tsize]
                         for q in range(wc):
@@ -334,10 +343,11 @@ def evidence(
                 res[q] = ce[q] - reference[q]
             if per_pixel:
                 for q in range(wc):
-                    m = 0
-                    for k in range(kk):
-                        m += 1 if trust[k, j, q] else 0
-                    count[q] = m
+                    count[q] = 0
+                for k in range(kk):
+                    ok = trust[k, j]
+                    for q in range(wc):
+                        count[q] += 1 if ok[q] else 0
                 for q in range(wc):
                     high[q] = (high[q] - low[q]) / ranges[min(count[q], longest)]
             else:
