@@ -140,3 +140,16 @@ def test_a_users_own_cache_folder_wins(monkeypatch, tmp_path):
     monkeypatch.setattr(compiled.os, "access", lambda path, mode: False)
     compiled._choose_cache()
     assert compiled.os.environ["NUMBA_CACHE_DIR"] == str(tmp_path / "mine")
+
+
+def test_small_work_goes_the_numpy_way_until_the_kernel_is_worth_compiling(monkeypatch, tmp_path):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))  # no kernel compiled here yet
+    monkeypatch.setattr(compiled, "_kernel", None)
+    monkeypatch.setattr(compiled, "_seen", 0)
+    monkeypatch.setattr(compiled, "COMPILE_AFTER", 1000)
+    assert compiled.kernel(600) is None and compiled._kernel is None
+    assert compiled.kernel(600) is not None  # past the budget: built, and remembered
+    assert compiled._marker().exists()
+    monkeypatch.setattr(compiled, "_kernel", None)
+    monkeypatch.setattr(compiled, "_seen", 0)
+    assert compiled.kernel(1) is not None  # on disk here: no reason to wait

@@ -2,8 +2,8 @@
 
 The NumPy definition makes about 45 passes over full frames (max filters, box filters, running
 maxima, the ring means); here one Numba-compiled function walks the pixels a row at a time and
-keeps every intermediate map of a band in the processor's caches. It computes the very same
-numbers, operation for operation:
+keeps only the few rows of each intermediate map that the filters still need. It computes the
+very same numbers, operation for operation:
 
 - the box filters are OpenCV's ``cv2.blur`` with ``BORDER_REFLECT`` as it computes them for
   float32 (row sums, then running column sums, in float64; see ``RowSum`` and ``ColumnSum`` in
@@ -14,16 +14,20 @@ numbers, operation for operation:
   order, with no fast-math.
 
 ``tests/test_compiled.py`` checks it against the NumPy path value for value. The function is
-compiled on first use (a few seconds) and cached on disk by Numba: beside this module when its
-folder is writable, else under the user's cache folder (:func:`cache_folder`). Where Numba is
+compiled on first use (10-25 s of one core, :data:`COMPILE_AFTER` says when) and cached on disk
+by Numba: beside this module when its folder is writable, else under the user's cache folder
+(:func:`cache_folder`); later runs load it in well under a second. Where Numba is
 missing or fails, :func:`evidence` returns None once with a warning and the caller keeps to
 NumPy.
 """
 
 from __future__ import annotations
 
+import hashlib
+import importlib.metadata
 import os
 import pathlib
+import sys
 import threading
 import warnings
 from collections.abc import Callable, Sequence
@@ -36,6 +40,11 @@ _kernel: Callable[..., None] | bool | None = None
 _lock = threading.Lock()
 # set HOTPIXEL_COMPILED=0 to keep to the NumPy path (the reference)
 SWITCH = "HOTPIXEL_COMPILED"
+# a first compile costs 10-25 s of one core; before it is on disk the NumPy path takes the
+# first this many pixels of a process (about five 4K frames, a short clip or the demo: they
+# finish sooner without it), and the kernel is compiled once a run has gone past them
+COMPILE_AFTER = 40_000_000
+_seen = 0  # pixels the NumPy path took while the kernel was not built
 
 
 def cache_folder() -> pathlib.Path:
@@ -58,6 +67,18 @@ def _choose_cache() -> None:
     os.environ["NUMBA_CACHE_DIR"] = str(cache_folder())
 
 
+def _marker() -> pathlib.Path:
+    """A file that says this kernel's source has been compiled on this machine (so Numba's
+    cache holds it): named for a digest of the source, the Numba and the Python version."""
+    source = (pathlib.Path(__file__).parent / "kernels.py").read_bytes()
+    try:
+        numba_version = importlib.metadata.version("numba")
+    except importlib.metadata.PackageNotFoundError:
+        numba_version = "none"
+    digest = hashlib.sha1(source + f"{numba_version} {sys.version}".encode()).hexdigest()
+    return cache_folder() / f"evidence-{digest[:16]}.built"
+
+
 def _build() -> Callable[..., None] | bool:
     if os.environ.get(SWITCH, "1") == "0":
         return False
@@ -76,14 +97,32 @@ def _build() -> Callable[..., None] | bool:
         return False
 
 
-def kernel() -> Callable[..., None] | None:
-    """The compiled kernel (built on first call), or None where Numba cannot give it."""
-    global _kernel
+def kernel(pixels: int = 0) -> Callable[..., None] | None:
+    """The compiled kernel, or None where Numba cannot give it. ``pixels`` is the size of the
+    picture it is wanted for: until the kernel is on disk here (:func:`_marker`), a process's
+    first :data:`COMPILE_AFTER` pixels get None too and go the NumPy way. ``0`` builds it now."""
+    global _kernel, _seen
+    if _kernel is None and pixels:
+        with _lock:
+            _seen += pixels
+            if _seen <= COMPILE_AFTER and not _marker().exists():
+                return None
     if _kernel is None:
         with _lock:
             if _kernel is None:
                 _kernel = _build()
+                if callable(_kernel):
+                    _remember()
     return _kernel if callable(_kernel) else None
+
+
+def _remember() -> None:
+    """Leave :func:`_marker` (the kernel is compiled when it is first called, just after)."""
+    try:
+        _marker().parent.mkdir(parents=True, exist_ok=True)
+        _marker().touch()
+    except OSError:
+        pass  # no writable cache folder: every run compiles after its first pixels
 
 
 def _has_nan(a: np.ndarray) -> bool:
@@ -109,7 +148,7 @@ def evidence(
     pictures = (centre, *neighbours)
     if any(a.dtype != np.float32 or a.ndim != 3 for a in pictures):
         return None  # the kernel is built for float32 (H, W, C) pictures
-    run = kernel()
+    run = kernel(centre.shape[0] * centre.shape[1])
     if run is None or any(_has_nan(a) for a in pictures):
         return None  # NaN (which the caller should have removed): the definition's own path
     f32 = np.float32
