@@ -31,26 +31,14 @@ def _reflect(p: int, n: int) -> int:
     return p
 
 
-@_jit
-def _mx(a: float, b: float) -> float:
-    """``np.maximum``: NaN if either is NaN (two selects, no branch: loops stay vectorised)."""
-    m = a if a >= b else b
-    return a if a != a else m
-
-
-@_jit
-def _mn(a: float, b: float) -> float:
-    """``np.minimum``: NaN if either is NaN."""
-    m = a if a <= b else b
-    return a if a != a else m
-
-
-def _llvm_pair(name: str) -> Any:
-    """An intrinsic ``f(a, b)`` for two floats of one type: LLVM's ``llvm.<name>``.
+def _llvm_pair(name: str, nan: bool = False) -> Any:
+    """An intrinsic ``f(a, b)`` for two floats of one type: LLVM's ``llvm.<name>``, and with
+    ``nan`` NaN wherever ``a`` or ``b`` is NaN (as ``np.maximum`` gives).
 
     ``llvm.maxnum`` and ``llvm.minnum`` are one vector instruction where a comparison and a
-    select in Python become a branch per element; they differ from ``np.maximum`` only on NaN,
-    and the caller hands over no NaN (:func:`hotpixel.detect.cascade.compiled.evidence`)."""
+    select in Python become a branch per element; without ``nan`` they differ from
+    ``np.maximum`` only on NaN, for inputs that hold none
+    (:func:`hotpixel.detect.cascade.compiled.evidence` checks)."""
 
     def typer(typingctx: Any, a: Any, b: Any) -> Any:
         if not isinstance(a, types.Float) or a != b:
@@ -61,16 +49,21 @@ def _llvm_pair(name: str) -> Any:
             fnty = ir.FunctionType(ty, [ty, ty])
             suffix = "f32" if a.bitwidth == 32 else "f64"
             fn = cgutils.get_or_insert_function(builder.module, fnty, f"llvm.{name}.{suffix}")
-            return builder.call(fn, args)
+            out = builder.call(fn, args)
+            if nan:  # selects, not branches: the loop stays vectorised
+                for x in args:
+                    out = builder.select(builder.fcmp_unordered("uno", x, x), x, out)
+            return out
 
         return a(a, b), codegen
 
-    typer.__name__ = f"_{name}"
+    typer.__name__ = f"_{name}{'_nan' if nan else ''}"
     return intrinsic(typer)
 
 
 _hi = _llvm_pair("maxnum")  # the larger of two numbers that are not NaN
 _lo = _llvm_pair("minnum")  # the smaller
+_mx = _llvm_pair("maxnum", nan=True)  # np.maximum: for maps that may hold NaN (Inf - Inf)
 
 
 @_jit
