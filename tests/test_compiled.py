@@ -153,3 +153,40 @@ def test_small_work_goes_the_numpy_way_until_the_kernel_is_worth_compiling(monke
     monkeypatch.setattr(compiled, "_kernel", None)
     monkeypatch.setattr(compiled, "_seen", 0)
     assert compiled.kernel(1) is not None  # on disk here: no reason to wait
+
+
+def test_scratch_maps_are_reused_only_by_the_same_threads_next_call_of_that_shape():
+    frames = moving_window(np.random.default_rng(9), n=5, h=20, w=24)
+    others = list(frames[[0, 1, 3, 4]])
+    first = cand.evidence(frames[2], others, scratch=True)
+    want = cand.evidence_numpy(frames[2], others)
+    assert_same(first, want)
+    kept = cand.evidence(frames[2], others)  # not scratch: its own maps
+    again = cand.evidence(frames[1], [frames[0], frames[2], frames[3], frames[4]], scratch=True)
+    assert again.score is first.score  # the same memory, overwritten
+    assert_same(kept, want)
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_the_stages_bands_through_the_compiled_pass_give_the_numpy_paths_candidates(
+    workers, monkeypatch
+):
+    from hotpixel.detect import motion
+    from hotpixel.detect.cascade import stage
+    from test_speed_paths import assert_same_candidates
+
+    frames = list(moving_window(np.random.default_rng(31), h=150, w=124))[:5]
+    params = cand.CandidateParams(threshold=2.5)
+
+    def run():
+        cache = motion.MotionCache(workers=workers)
+        return stage.find_candidates(frames, [0, 1, 2, 3, 4], cache, params, workers, 16 * 124)
+
+    assert compiled.kernel() is not None
+    fast = run()
+    monkeypatch.setattr(compiled, "_kernel", False)  # the NumPy path
+    slow = run()
+    assert len(slow.found) > 0
+    assert_same_candidates(fast.found, slow.found)
+    for name in ("score", "index", "channel", "residual", "sigma", "level"):
+        np.testing.assert_array_equal(getattr(fast.best, name), getattr(slow.best, name), name)

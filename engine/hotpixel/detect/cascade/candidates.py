@@ -169,6 +169,7 @@ def evidence(
     neighbours: np.ndarray | Sequence[np.ndarray],
     params: CandidateParams | None = None,
     confidence: np.ndarray | Sequence[np.ndarray] | None = None,
+    scratch: bool = False,
 ) -> Evidence:
     """Per-channel evidence that ``centre`` ``(H, W, C)`` holds something its window does not.
 
@@ -178,8 +179,10 @@ def evidence(
     with the neighbours trusted there (:func:`trusted`). Values are scene-linear; NaN/Inf must
     be removed before.
 
-    It runs compiled (:mod:`hotpixel.detect.cascade.compiled`: the same numbers, several times
-    faster) where Numba is installed, else as :func:`evidence_numpy`, the definition.
+    It runs compiled (:mod:`hotpixel.detect.cascade.compiled`: the same numbers, faster) where
+    Numba is installed, else as :func:`evidence_numpy`, the definition. With ``scratch`` the
+    maps may be reused by this thread's next ``scratch`` call of the same shape (for a caller
+    that reduces them at once, as the candidate stage's bands do).
     """
     p = params or CandidateParams()
     _check_shapes(centre, neighbours)
@@ -187,7 +190,7 @@ def evidence(
     if valid is not None and bool(valid.all()):
         valid = None  # every neighbour trusted everywhere (the usual case)
     got = compiled.evidence(
-        centre, neighbours, valid, p, RANGE_TO_SIGMA_BY_COUNT, DEVIATION_TO_SIGMA
+        centre, neighbours, valid, p, RANGE_TO_SIGMA_BY_COUNT, DEVIATION_TO_SIGMA, scratch
     )
     return evidence_numpy(centre, neighbours, p, confidence) if got is None else Evidence(*got)
 

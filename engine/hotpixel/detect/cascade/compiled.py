@@ -130,6 +130,28 @@ def _has_nan(a: np.ndarray) -> bool:
     return a.size > 0 and bool(np.isnan(np.min(a)))
 
 
+_Maps = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+_scratch = threading.local()  # per thread: the last scratch maps, by shape
+
+
+def _outputs(shape: tuple[int, int, int], scratch: bool) -> _Maps:
+    """Four ``shape`` float32 maps: new ones, or with ``scratch`` this thread's from its last
+    call of that shape (fresh memory costs a page fault per 4 KiB on first touch, about a
+    sixth of a band's time)."""
+    if scratch and getattr(_scratch, "shape", None) == shape:
+        kept: _Maps = _scratch.maps
+        return kept
+    maps = (
+        np.empty(shape, np.float32),
+        np.empty(shape, np.float32),
+        np.empty(shape, np.float32),
+        np.empty(shape, np.float32),
+    )
+    if scratch:
+        _scratch.shape, _scratch.maps = shape, maps
+    return maps
+
+
 def evidence(
     centre: np.ndarray,
     neighbours: np.ndarray | Sequence[np.ndarray],
@@ -137,13 +159,16 @@ def evidence(
     params: Any,
     ranges: np.ndarray,
     deviation_to_sigma: float,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
+    scratch: bool = False,
+) -> _Maps | None:
     """``(residual, sigma, level, score)`` ``(H, W, C)`` float32 as the NumPy definition gives
     them, or None where the compiled kernel is unavailable (or fails: warned once).
 
     ``centre`` ``(H, W, C)`` and K ``neighbours`` of the same shape float32; ``valid``
     ``(K, H, W, 1)`` bool (which neighbours each pixel is compared with) or None for all;
-    ``params`` a :class:`~hotpixel.detect.cascade.candidates.CandidateParams`. Pictures with
+    ``params`` a :class:`~hotpixel.detect.cascade.candidates.CandidateParams`; with
+    ``scratch`` the maps are this thread's scratch, overwritten by its next such call of the
+    same shape (for a caller that reduces them at once). Pictures with
     a NaN get None too: the kernel's maxima are defined for numbers only."""
     pictures = (centre, *neighbours)
     if any(a.dtype != np.float32 or a.ndim != 3 for a in pictures):
@@ -153,12 +178,7 @@ def evidence(
         return None  # NaN (which the caller should have removed): the definition's own path
     f32 = np.float32
     h, w, c = centre.shape
-    outs: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] = (
-        np.empty((h, w, c), f32),
-        np.empty((h, w, c), f32),
-        np.empty((h, w, c), f32),
-        np.empty((h, w, c), f32),
-    )
+    outs = _outputs((h, w, c), scratch)
     # (K, H, W * C): each pixel's trust repeated over its channels, for flat row loops
     trust = (
         np.ones((len(neighbours), 1, 1), np.bool_)
