@@ -8,8 +8,8 @@ LINTED := engine tests nuke_plugin install init.py menu.py $(wildcard benchmarks
 
 .PHONY: demo test lint typecheck bench clean browser
 
-# the demo needs the runtime only (numpy, scipy, OpenImageIO, onnxruntime, OpenCV): no torch,
-# no Qt, no linters; the test environment adds the extras on top of it
+# the demo needs the runtime only (numpy, scipy, OpenImageIO, onnxruntime, OpenCV, Numba): no
+# torch, no Qt, no linters; the test environment adds the extras on top of it
 $(RUNTIME): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip

@@ -32,6 +32,8 @@ from dataclasses import dataclass, fields
 import cv2
 import numpy as np
 
+from hotpixel.detect.cascade import compiled
+
 # expected range of n normal samples, in standard deviations, by n (1 sample: no range; the
 # division by inf makes its disagreement 0 and the other noise terms answer)
 RANGE_TO_SIGMA_BY_COUNT = np.array([np.inf, np.inf, 1.128, 1.693, 2.059, 2.326], np.float32)
@@ -167,6 +169,7 @@ def evidence(
     neighbours: np.ndarray | Sequence[np.ndarray],
     params: CandidateParams | None = None,
     confidence: np.ndarray | Sequence[np.ndarray] | None = None,
+    scratch: bool = False,
 ) -> Evidence:
     """Per-channel evidence that ``centre`` ``(H, W, C)`` holds something its window does not.
 
@@ -175,11 +178,39 @@ def evidence(
     works too), ``confidence`` ``(K, H, W)`` their flow confidence: each pixel is compared only
     with the neighbours trusted there (:func:`trusted`). Values are scene-linear; NaN/Inf must
     be removed before.
+
+    It runs compiled (:mod:`hotpixel.detect.cascade.compiled`: the same numbers, faster) where
+    Numba is installed, else as :func:`evidence_numpy`, the definition. With ``scratch`` the
+    maps may be reused by this thread's next ``scratch`` call of the same shape (for a caller
+    that reduces them at once, as the candidate stage's bands do).
     """
     p = params or CandidateParams()
+    _check_shapes(centre, neighbours)
+    valid = None if confidence is None else trusted(confidence, (), p.min_confidence)
+    if valid is not None and bool(valid.all()):
+        valid = None  # every neighbour trusted everywhere (the usual case)
+    got = compiled.evidence(
+        centre, neighbours, valid, p, RANGE_TO_SIGMA_BY_COUNT, DEVIATION_TO_SIGMA, scratch
+    )
+    return evidence_numpy(centre, neighbours, p, confidence) if got is None else Evidence(*got)
+
+
+def _check_shapes(centre: np.ndarray, neighbours: np.ndarray | Sequence[np.ndarray]) -> None:
     if any(n.shape != centre.shape for n in neighbours) or len(neighbours) == 0:
         shape = np.shape(neighbours) if isinstance(neighbours, np.ndarray) else len(neighbours)
         raise ValueError(f"neighbours {shape} do not match centre {centre.shape}")
+
+
+def evidence_numpy(
+    centre: np.ndarray,
+    neighbours: np.ndarray | Sequence[np.ndarray],
+    params: CandidateParams | None = None,
+    confidence: np.ndarray | Sequence[np.ndarray] | None = None,
+) -> Evidence:
+    """:func:`evidence` in NumPy and OpenCV: the definition the classifier was trained on, and
+    the path taken where the compiled one is unavailable."""
+    p = params or CandidateParams()
+    _check_shapes(centre, neighbours)
     shape = (len(neighbours), *centre.shape)
     valid = trusted(confidence, shape, p.min_confidence)  # (K, H, W, 1)
     # Every expression below is the plain one of the candidate stage's definition, evaluated

@@ -160,6 +160,7 @@ def find_candidates(
             [warped.get(n, mid) for n in others],
             params,
             [motions[n][1][r0:r1] if n in motions else ones for n in others],
+            scratch=True,  # reduced to the best channel below, before this thread's next band
         )
         part = cand.BestChannel.of(
             cand.Evidence(ev.residual[keep], ev.sigma[keep], ev.level[keep], ev.score[keep]),
