@@ -202,11 +202,16 @@ def main(argv: list[str] | None = None) -> int:
                 f"{r['false_alerts_per_1080p_frame']:>10.3f}"
             )
     b, a = results["before_score"], results["after_score"]
-    cut = b["false_alerts_per_1080p_frame"] / max(a["false_alerts_per_1080p_frame"], 1e-9)
+    before_fa, after_fa = b["false_alerts_per_1080p_frame"], a["false_alerts_per_1080p_frame"]
+    cut = (
+        f"cut {before_fa / after_fa:.1f}x"
+        if after_fa > 0
+        else f"{before_fa:.3f} -> 0 (no false alert after)"
+    )
     print(
         f"\nscored clips ({', '.join(scored)}), each classifier at its operating threshold "
         f"({results['operating_threshold']['before']:g} -> "
-        f"{results['operating_threshold']['after']:g}): false alerts cut {cut:.1f}x, clear "
+        f"{results['operating_threshold']['after']:g}): false alerts {cut}, clear "
         f"recall {b['recall_clear']:.3f} -> {a['recall_clear']:.3f} ({results['seconds']} s)"
     )
     return 0
