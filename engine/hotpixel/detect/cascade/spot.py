@@ -128,13 +128,9 @@ def unseen(window: CandidateWindow) -> np.ndarray:
     neighbour slot sees everything."""
     found = window.found
     h, w = window.frames[len(window.frames) // 2].shape[:2]
-    blind = np.ones(len(found), bool)
-    for number in window.numbers:
-        if number == window.centre:
-            continue
-        if number not in window.flows:
-            return np.zeros(len(found), bool)
-        flow = window.flows[number].at(found.y, found.x)  # (N, 2)
+    blind = np.full(len(found), bool(window.flows))  # no neighbour pictures: nothing unseen
+    for full in window.flows.values():  # one per neighbour picture (a mirrored slot repeats)
+        flow = full.at(found.y, found.x)  # (N, 2)
         x = found.x.astype(np.float32) + flow[:, 0]
         y = found.y.astype(np.float32) + flow[:, 1]
         blind &= (x < -OUTSIDE) | (x > w - 1 + OUTSIDE) | (y < -OUTSIDE) | (y > h - 1 + OUTSIDE)

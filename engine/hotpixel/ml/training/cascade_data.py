@@ -231,7 +231,7 @@ def rates(prob: np.ndarray, data: Batch, threshold: float) -> dict[str, float]:
     when a kept candidate lies on its footprint; a false alert is a kept candidate on no
     footprint.
     """
-    keep = overrule(prob.astype(np.float32), data.opinion) >= threshold
+    keep = overrule(prob, data.opinion) >= threshold
     hit = np.isin(data.defect_region, data.region[keep & (data.region > 0)])
     clear = data.defects_contrast >= 1.0
     some = data.defects_contrast >= 0.5
