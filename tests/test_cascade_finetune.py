@@ -179,3 +179,32 @@ def test_operating_threshold_falls_back_to_the_false_alert_bound(monkeypatch):
     )
     # nothing is within the bound either: the grid's highest
     assert use(lambda t: 0.98, lambda t: 2.0) == max(recipe.THRESHOLDS)
+
+
+def test_fine_tuned_threshold_holds_the_base_recall(monkeypatch):
+    """The fine-tuned file's threshold is the highest that keeps the base classifier's own
+    clear recall on the validation clips (at most the recall bar), never one that trades
+    recall for false alerts; where none keeps it, the lowest, marked as not kept."""
+    from hotpixel.ml.training import cascade_data as cdata
+
+    base, tuned = np.zeros(1), np.ones(1)  # which classifier's predictions rates() is given
+
+    def use(base_recall, tuned_recall, bar=0.995):
+        def rates(prob, data, t):
+            return {"recall_clear": (tuned_recall if prob[0] else base_recall)(t)}
+
+        monkeypatch.setattr(cdata, "rates", rates)
+        return ft.held_threshold(tuned, base, None, 0.5, bar)
+
+    # the base keeps 0.992 at its 0.5; the tuned one keeps that up to 0.95
+    held = use(lambda t: 0.992, lambda t: 0.993 if t <= 0.95 else 0.9)
+    assert (held.threshold, held.bar, held.kept) == (0.95, 0.992, True)
+    # a base above the bar: the bar is the limit, not the base's recall
+    held = use(lambda t: 1.0, lambda t: 0.996 if t <= 0.9 else 0.99)
+    assert (held.threshold, held.bar) == (0.9, 0.995)
+    # the tuned one needs a threshold below 0.5 to keep the base's recall: it gets one
+    held = use(lambda t: 0.995, lambda t: 0.995 if t <= 0.3 else 0.99)
+    assert held.threshold == 0.3 and held.kept
+    # it lost recall no threshold buys back: the lowest, marked as not kept
+    held = use(lambda t: 0.995, lambda t: 0.9)
+    assert held.threshold == min(ft.THRESHOLDS) and not held.kept

@@ -48,7 +48,7 @@ def add_parser(sub: Any, name: str) -> argparse.ArgumentParser:
     p.add_argument(
         "--replay",
         type=float,
-        default=4.0,
+        default=16.0,
         help="replayed training candidates per labelled one, keeping recall (cascade)",
     )
     p.add_argument("--seed", type=int, default=0, help="random seed")
@@ -56,8 +56,8 @@ def add_parser(sub: Any, name: str) -> argparse.ArgumentParser:
         "--threshold",
         type=float,
         help="operating threshold stored in the new model (default, cascade: chosen on the "
-        "training's validation clips as the trainer chooses it: the clear-defect recall bar, or "
-        "within 0.3 false alerts per 1080p frame where the bar is out of reach; neural: the "
+        "training's validation clips with recall held: the highest threshold that keeps the base "
+        "model's clear-defect recall there (at most 0.995); neural: the "
         "threshold the labels were reviewed at). Review at a lower threshold than the base "
         "model's to teach it more false positives and keep more recall",
     )

@@ -16,10 +16,11 @@ first fold's training clips and the stills),
 each clip's cached on disk after the first run (:mod:`hotpixel.ml.training.candidate_cache`), so
 that what the reviewer did not see (every other kind of
 defect) is not forgotten. The network starts from the base file's weights. The operating
-threshold is chosen as the trainer chooses it
-(:func:`~hotpixel.ml.training.cascade.operating_threshold`) on the first fold's
-validation clips, which the replay set leaves out, unless ``threshold`` is given; the
-verdicts' own candidates are scored before and after, and the new file records its lineage.
+threshold is chosen with recall held (:func:`held_threshold`) on the first fold's validation
+clips, which the replay set leaves out, unless ``threshold`` is given: the highest threshold
+whose clear-defect recall there is at least the base classifier's at its own threshold, so a
+review buys fewer false alerts and never pays for them in recall. The verdicts' own candidates
+are scored before and after, and the new file records its lineage.
 """
 
 from __future__ import annotations
@@ -46,10 +47,11 @@ from hotpixel.io.canvas import choose_colour, load_frame, scan_geometry
 from hotpixel.io.colour import Decoder
 from hotpixel.io.sequence import discover
 from hotpixel.ml import realvideo
+from hotpixel.ml.evaluation.harness import THRESHOLDS
 from hotpixel.ml.training import candidate_cache
 from hotpixel.ml.training import cascade_data as cdata
 from hotpixel.ml.training import cascade_net as net_mod
-from hotpixel.ml.training.cascade import MOTIONS, operating_threshold
+from hotpixel.ml.training.cascade import MOTIONS
 from hotpixel.outputs.labels import load_labels
 from hotpixel.outputs.report import read_report
 
@@ -64,20 +66,19 @@ class ClassifierFinetune:
     from the replay set; labelled candidates weigh ``weight`` times a replayed one.
     ``replay_frames`` / ``replay_stills`` size the replay set (centre frames per training clip
     and camera move; generator windows over the stills), ``validation_frames`` the set the
-    threshold is chosen on. ``recall``: clear-defect recall the threshold keeps there, or where
-    none does, ``false_alerts``: the false alerts per 1080p frame the lowest chosen one may
-    raise there (:func:`hotpixel.ml.training.cascade.operating_threshold`, as training does).
+    threshold is chosen on. ``recall``: the clear-defect recall the threshold keeps there at
+    most asks for; the bar is the base classifier's own recall there when that is lower
+    (:func:`held_threshold`).
     """
 
     epochs: int = 30
     lr: float = 3e-4
-    replay: float = 4.0
+    replay: float = 16.0
     weight: float = 4.0
     replay_frames: int = 6
     replay_stills: int = 150
     validation_frames: int = 12
     recall: float = 0.995
-    false_alerts: float = 0.3
     seed: int = 0
     threshold: float | None = None  # the operating threshold to store; None: chosen
 
@@ -277,6 +278,33 @@ def fit(
     return losses
 
 
+@dataclass(frozen=True)
+class HeldThreshold:
+    """The threshold :func:`held_threshold` chose, the recall bar and whether it was kept."""
+
+    threshold: float
+    bar: float  # clear-defect recall the threshold had to keep on the validation clips
+    recall: float  # what it keeps there
+    kept: bool
+
+
+def held_threshold(
+    prob: np.ndarray, base_prob: np.ndarray, val: cdata.Batch, base_threshold: float, recall: float
+) -> HeldThreshold:
+    """The highest threshold of the evaluation's grid whose clear-defect recall on ``val`` is
+    at least the bar: ``recall``, or the base classifier's own recall at ``base_threshold``
+    (``base_prob``) where that is lower. Where no threshold keeps the bar, the grid's lowest,
+    with ``kept`` false: the fine-tuned classifier lost recall the threshold cannot buy back."""
+    base = cdata.rates(base_prob, val, base_threshold)["recall_clear"]
+    bar = min(recall, base)
+    for t in sorted(THRESHOLDS, reverse=True):
+        got = cdata.rates(prob, val, t)["recall_clear"]
+        if got >= bar:
+            return HeldThreshold(t, bar, got, True)
+    low = min(THRESHOLDS)
+    return HeldThreshold(low, bar, cdata.rates(prob, val, low)["recall_clear"], False)
+
+
 def verdict_rates(prob: np.ndarray, verdicts: Verdicts, threshold: float) -> dict[str, float]:
     """Shares of the labelled candidates kept at ``threshold``: accepted and rejected ones."""
     keep = prob >= threshold
@@ -305,15 +333,26 @@ def finetune_classifier(
         + (f"; {verdicts.unmatched} verdicts matched no candidate" if verdicts.unmatched else "")
     )
     replay, val = replay_set(meta, cfg, log)
-    base_threshold = float(meta["threshold"])
-    before = verdict_rates(net_mod.predict(net, verdicts.encoded), verdicts, base_threshold)
-    losses = fit(net, verdicts, replay, cfg, log)
     if cfg.threshold is None and len(val.label) == 0:
         raise UsageError("no validation candidates to choose the threshold on; pass --threshold")
-    val_prob = net_mod.predict(net, val.encoded)
-    chosen = (
-        operating_threshold(val_prob, val, cfg.recall, cfg.false_alerts) if len(val.label) else None
+    base_threshold = float(meta["threshold"])
+    before = verdict_rates(net_mod.predict(net, verdicts.encoded), verdicts, base_threshold)
+    base_val = net_mod.predict(net, val.encoded) if len(val.label) else np.zeros(0, np.float32)
+    losses = fit(net, verdicts, replay, cfg, log)
+    val_prob = net_mod.predict(net, val.encoded) if len(val.label) else base_val
+    held = (
+        held_threshold(val_prob, base_val, val, base_threshold, cfg.recall)
+        if len(val.label)
+        else None
     )
+    if held is not None and not held.kept:
+        log(
+            f"warning: no threshold keeps the base classifier's clear recall {held.bar:.3f} on "
+            f"the validation clips (at most {held.recall:.3f}); the fine-tuned classifier lost "
+            f"recall, so the lowest threshold {held.threshold:g} is stored: review more "
+            "frames or raise --replay"
+        )
+    chosen = held.threshold if held is not None else None
     threshold = cfg.threshold if cfg.threshold is not None else float(chosen or 0.5)
     after = verdict_rates(net_mod.predict(net, verdicts.encoded), verdicts, threshold)
     metrics = {
@@ -322,6 +361,8 @@ def finetune_classifier(
         "validation": cdata.rates(val_prob, val, threshold),
         "threshold": threshold,
         "threshold_chosen_on_validation": chosen,
+        "recall_held": asdict(held) if held is not None else None,
+        "validation_before": cdata.rates(base_val, val, base_threshold) if len(val.label) else None,
         "losses": losses,
         "config": asdict(cfg),
     }
