@@ -1,4 +1,4 @@
-"""Evaluate `hotpixel sensor` (issue 7): injected dead/stuck/hot-persistent photosites on real
+"""Evaluate `hotpixel sensor`: injected dead/stuck/hot-persistent photosites on real
 frames in moving, partially moving and static shots, and the real flat field NOT.fits.
 
 Shots: 320x240 crops of five bundled real HDR plates (night, interior, city, courtyard, forest)
@@ -265,7 +265,7 @@ def gain_shots(
               f"milder real defects {milder}, false positions {false}")  # fmt: skip
 
 
-# real clips (issue 19): name, first frame, frames, size (None: native), camera move
+# real clips: name, first frame, frames, size (None: native), camera move
 REAL = (
     ("vtest", 0, 120, None, "locked"),  # locked-off street camera, people walking
     ("vtest", 0, 40, (1920, 1080), "locked"),  # the same, upscaled to 1080p

@@ -1,4 +1,4 @@
-"""The candidate stage by row bands gives exactly what the whole-picture path gives (issue 20).
+"""The candidate stage by row bands gives exactly what the whole-picture path gives.
 
 The whole-picture path (``motion.align_slots`` then ``candidates.find`` and the cascade's
 ``encode``) is the definition the classifier was trained on; ``stage.find_candidates`` is what

@@ -1,4 +1,4 @@
-"""The candidate stage (issue 16): per-channel aligned residuals, features and cutouts."""
+"""The candidate stage: per-channel aligned residuals, features and cutouts."""
 
 from __future__ import annotations
 
@@ -104,7 +104,7 @@ def test_cutouts_check_arguments():
 
 
 def test_defect_next_to_a_cut_is_found_from_the_frames_on_its_side():
-    """Regression (issue 16): across a cut the far neighbours' content hid defects."""
+    """Regression: across a cut the far neighbours' content hid defects."""
     frames = moving_window(15, dx=2.0)
     other = moving_window(16, dx=2.0) * 3.0  # a brighter, different shot after the cut
     frames[3:] = other[3:]

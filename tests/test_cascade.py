@@ -1,5 +1,5 @@
 """The cascade detector: classifier input encoding, the footprint map, export parity, and the
-shipped classifier finding a defect in a moving plate while ignoring a moving light (issue 16)."""
+shipped classifier finding a defect in a moving plate while ignoring a moving light."""
 
 from __future__ import annotations
 
@@ -126,7 +126,7 @@ def test_the_flow_cache_forgets_a_frame_number_that_shows_another_picture():
 
 
 def test_cascade_is_the_default_and_finds_clear_defects(tmp_path):
-    """Issue 16: the cascade is the default detector; through the whole pipeline it finds clear
+    """The cascade is the default detector; through the whole pipeline it finds clear
     defects on a plate in motion where they were injected, and little else."""
     from hotpixel.params import DetectParams
     from hotpixel.run.detect import run_detect

@@ -127,7 +127,7 @@ def test_missing_pattern_subprocess_exit_code(tmp_path):
 
 
 def test_help_shows_only_defaults_that_inform(capsys):
-    """Issue 15: one formatter for every command; no (default: None) or (default: True)."""
+    """One formatter for every command; no (default: None) or (default: True)."""
     from hotpixel.cli.main import COMMANDS
 
     for name in COMMANDS:

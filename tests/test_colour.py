@@ -284,7 +284,7 @@ def test_eval_windows_encoded_and_decoded_back(encoding):
 
 
 def test_detect_decodes_a_logc3_dpx_sequence_like_its_linear_plate(tmp_path):
-    """Issue 18, end to end: the same plate as linear EXR and as LogC3 10-bit DPX without colour
+    """End to end: the same plate as linear EXR and as LogC3 10-bit DPX without colour
     metadata gives the same hot pixel; the report says which encoding and how it was chosen."""
     import json
 

@@ -1,4 +1,4 @@
-"""The compiled candidate test gives the NumPy definition's numbers (issue 30).
+"""The compiled candidate test gives the NumPy definition's numbers.
 
 The classifier is trained on ``candidates.evidence_numpy``'s output; the compiled pass
 (:mod:`hotpixel.detect.cascade.compiled`) must give the same residual, sigma, level and score,

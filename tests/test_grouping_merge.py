@@ -52,7 +52,7 @@ def test_bayer_corners_are_one_detection_at_the_footprint_centre(name, dtype):
 
 
 def test_a_defect_split_two_and_a_half_pixels_apart_is_one_detection():
-    """Issue 28: a true defect came out as two detections 2.5 px apart, one a false alert."""
+    """A true defect came out as two detections 2.5 px apart, one a false alert."""
     prob = np.zeros((20, 20), np.float32)
     prob[8, 5] = 0.95  # one piece centred at x 5.5 ...
     prob[8, 7:9] = 0.96  # ... the other at x 8.0, with a dark pixel between

@@ -1,4 +1,4 @@
-"""Nuke plugin, engine side (issues 4, 22): the job file (frame ranges as Nuke writes them) and
+"""Nuke plugin, engine side: the job file (frame ranges as Nuke writes them) and
 the real engine as a subprocess, with paths holding spaces and quotes, progress in a
 ProgressTask, cancel, resume, errors."""
 
@@ -179,7 +179,7 @@ def test_frames_seen_in_a_report_may_hold_steps():
 
 
 def test_engine_warnings_reach_the_progress_and_the_node_status(tmp_path):
-    """Issue 17's warnings (here: one frame, no temporal context) are shown while the engine
+    """The engine's warnings (here: one frame, no temporal context) are shown while the engine
     runs and stay in the node's status line afterwards."""
     pattern = harness.plate(tmp_path / "plate", count=1)
     job_path = _job(pattern, tmp_path / "qc")

@@ -1,4 +1,4 @@
-"""Nuke plugin, farm (issues 4, 22): ``nuke -t hotpixel_farm.py`` runs a HotPixelDetect node of a
+"""Nuke plugin, farm: ``nuke -t hotpixel_farm.py`` runs a HotPixelDetect node of a
 saved script (at the top or inside a Group) or a plate pattern over the chunk a farm manager
 passes, prints ERROR lines and exits non-zero on failure; chunks plus the merge task add up to
 the whole shot; Nuke's step ranges (``1001-1100x2``) are read, and refused while the engine
@@ -185,7 +185,7 @@ def test_a_node_inside_a_group_of_a_saved_script_is_found(plate, tmp_path):
 
 
 def test_pattern_mode_passes_the_colour_space_to_the_job(plate, tmp_path):
-    """Issue 18: a farm task in pattern mode hands --colorspace/--ocio to the engine's job."""
+    """A farm task in pattern mode hands --colorspace/--ocio to the engine's job."""
     out = str(tmp_path / "qc")
     flags = ["--pattern", plate, "--out", out, "--detector", "classical", "--frames", "1001-1002"]
     assert farm.main([*flags, "--colorspace", "ACEScg"]) == 0

@@ -1,4 +1,4 @@
-"""Nuke plugin, install (issues 4, 15): install/install.py writes the engine config and the
+"""Nuke plugin, install: install/install.py writes the engine config and the
 ~/.nuke/init.py block (naming the checkout, whose init.py/menu.py are the plugin's one pair)
 idempotently, without Nuke, replaces an older block, and uninstalls cleanly (temp HOME)."""
 

@@ -1,4 +1,4 @@
-"""Nuke plugin, nodes (issues 4, 22): HotPixelDetect's Analyze (from a Read, from a precomp, in
+"""Nuke plugin, nodes: HotPixelDetect's Analyze (from a Read, from a precomp, in
 the background, cancelled, failing), the mask read back, Create Tracker (closed panel), Create
 Paint Fix, Create Fix, Open Report, a node inside a Group, the current frame."""
 

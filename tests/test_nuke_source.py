@@ -1,4 +1,4 @@
-"""Nuke plugin, static checks (issues 4, 15, 22): it parses as Python 3.7, imports only the
+"""Nuke plugin, static checks: it parses as Python 3.7, imports only the
 standard library and ``nuke`` with no import cycle, its gizmos' knobs match the engine's
 parameter set and their expressions use no reserved name, one init.py/menu.py pair keeps UI code
 out of farm sessions, and the real-Nuke self-check covers every fact not verified."""

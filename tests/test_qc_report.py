@@ -1,5 +1,5 @@
 """report.html: hits grouped by place, the pixel marked, a frame timeline, ids, a
-sensor section and the plate's colour space (issues 18, 19), checked in a real browser.
+sensor section and the plate's colour space, checked in a real browser.
 
 The browser tests run headless Chromium and leave screenshots in their tmp_path
 (``qc_groups.png``, ``qc_timeline_1005.png``, ``qc_sensor_only.png``).
@@ -132,7 +132,7 @@ def test_no_html_leaves_no_page(tmp_path):
 
 
 def test_crops_are_decoded_with_the_runs_colour_space(qc, tmp_path):
-    """Issue 18: a plate detected as LogC3 is cropped from the same scene-linear values."""
+    """A plate detected as LogC3 is cropped from the same scene-linear values."""
     report = read_report(str(qc))
     colour = InputColour(
         "ARRI LogC3 (EI800)", "flag", "--colorspace 'ARRI LogC3 (EI800)'",

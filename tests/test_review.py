@@ -398,7 +398,7 @@ def test_ctrl_c_and_sigterm_quit_cleanly_with_labels_saved(lights, signum):
 
 
 def test_review_opens_a_folder_with_only_a_sensor_pass(tmp_path, app, qt_errors):
-    """Issue 19: sensor defects are reviewed like hits; their ids are sensor_<kind>_<id>."""
+    """Sensor defects are reviewed like hits; their ids are sensor_<kind>_<id>."""
     from hotpixel.ml.synth.persistent import PersistentDefect, inject, shot_path
     from hotpixel.ml.synth.plates import load_plate, put_in_motion
 

@@ -1,4 +1,4 @@
-"""Dead, stuck and persistent hot photosites over a shot (issue 7): `hotpixel sensor`."""
+"""Dead, stuck and persistent hot photosites over a shot: `hotpixel sensor`."""
 
 from __future__ import annotations
 
@@ -129,7 +129,7 @@ def test_nonfinite_values_do_not_crash_or_count():
 def test_motion_evidence_follows_the_content_under_each_photosite():
     """A camera move of 5, -3 px makes a frame evidence nearly everywhere, and the key's
     residual is taken from where the content came from; the same frame again is evidence
-    nowhere (issue 19)."""
+    nowhere."""
     rng = np.random.default_rng(3)
     path = np.array([[0.0, 0.0], [5.0, -3.0], [5.0, -3.0]])
     frames = put_in_motion(load_plate("city"), path, (W, H), rng, grain=0.0)
@@ -308,7 +308,7 @@ WEAK_ON_TEXTURE = [
 
 
 def test_weak_hot_pixels_on_moving_texture_are_found_by_persistence():
-    """Regression, issue 7: on texture the local threshold rises and a weak persistent hot
+    """Regression: on texture the local threshold rises and a weak persistent hot
     photosite rarely crosses it; its same-signed departures over the evidence frames do."""
     frames = _forest_shot(WEAK_ON_TEXTURE)
     findings = _analyse(frames)

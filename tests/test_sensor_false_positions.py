@@ -1,4 +1,4 @@
-"""False positions found on real clips (issue 19), each reduced to its cause: the reflected
+"""False positions found on real clips, each reduced to its cause: the reflected
 median at the picture's edge, highlights held by the ceiling of display-referred video, still
 blocks of compressed video a code or two off their neighbours, and persistence scores where the
 content's evidence frames are not independent."""

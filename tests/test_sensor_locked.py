@@ -1,6 +1,6 @@
 """The sensor pass on locked-off shots: lone photosites sharper than the optics, with a constant
 offset while the exposure changes, are hot pixels; blurred point sources (stars, small lights)
-that stand as still are not (regression: issue 31, a locked-off shot confirmed nothing)."""
+that stand as still are not (regression: a locked-off shot confirmed nothing)."""
 
 from __future__ import annotations
 

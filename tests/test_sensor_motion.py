@@ -1,4 +1,4 @@
-"""Per-photosite motion evidence on locked-off shots (issue 19): moving objects over a static
+"""Per-photosite motion evidence on locked-off shots: moving objects over a static
 background are evidence only where they pass, and clipped highlights are not stuck."""
 
 from __future__ import annotations

@@ -408,6 +408,6 @@ def test_chunk_at_the_shot_start_mirrors_into_the_shot_not_the_chunk():
 
 
 def test_a_step_range_is_refused_naming_the_step_and_the_plain_range():
-    """Issue 22: Nuke users write 1001-1100x2; the engine says it takes FIRST-LAST only."""
+    """Nuke users write 1001-1100x2; the engine says it takes FIRST-LAST only."""
     with pytest.raises(SequenceError, match=r"has a step \(2\).*give FIRST-LAST, e\.g\. 1001-1100"):
         parse_frame_range("1001-1100x2")

@@ -1,11 +1,11 @@
-"""The cascade's fast paths give what the plain code gives (issue 20).
+"""The cascade's fast paths give what the plain code gives.
 
 The classifier is trained on the candidate stage's exact output, so the speed work (flows two
 at a time, in-place float32 arithmetic, cutouts without padding the whole window, bands, a cap
 with a warning) must not move a single candidate. The reference below is the code as it stood
 before that work (commit bcc1e53), written out plainly; the fast path is what ships. Results
 are exact but for flow confidence, whose vector lengths come from OpenCV (within 1 ulp of
-np.hypot's): confidences within 1e-6, the detector's map within 1e-4 (issue 20's bar) and its
+np.hypot's): confidences within 1e-6, the detector's map within 1e-4 (the speed work's bar) and its
 detections the same pixels.
 """
 
@@ -21,7 +21,7 @@ from hotpixel.detect import motion
 from hotpixel.detect.cascade import candidates as cand
 from hotpixel.detect.cascade.candidates import DEVIATION_TO_SIGMA, RANGE_TO_SIGMA_BY_COUNT
 
-# ---- the reference: motion.py, candidates.py and the cascade's __call__ before issue 20 ----
+# ---- the reference: motion.py, candidates.py and the cascade's __call__ before the fast paths ----
 
 
 def ref_warp(frame: np.ndarray, flow: np.ndarray) -> np.ndarray:
@@ -316,7 +316,7 @@ def test_cascade_map_matches_the_reference_pipeline(classifier):
         prob = overrule(prob, said)
         want = footprint_map(raw.shape[1:3], found, prob, ev.score.max(axis=2))
         assert detector.last_candidates == len(found) > 0
-        # issue 20's bar: the same detections, scores within 1e-4
+        # the bar: the same detections, scores within 1e-4
         np.testing.assert_array_equal(got > 0, want > 0)
         np.testing.assert_allclose(got, want, rtol=0, atol=1e-4)
     assert detector.take_warnings() == []
