@@ -203,11 +203,12 @@ def main(argv: list[str] | None = None) -> int:
             )
     b, a = results["before_score"], results["after_score"]
     before_fa, after_fa = b["false_alerts_per_1080p_frame"], a["false_alerts_per_1080p_frame"]
-    cut = (
-        f"cut {before_fa / after_fa:.1f}x"
-        if after_fa > 0
-        else f"{before_fa:.3f} -> 0 (no false alert after)"
-    )
+    if after_fa == 0:
+        cut = f"{before_fa:.3f} -> 0 (no false alert after)"
+    elif after_fa <= before_fa:
+        cut = f"cut {before_fa / after_fa:.1f}x"
+    else:  # a cut below 1x reads as a gain
+        cut = f"raised {after_fa / before_fa:.1f}x ({before_fa:.3f} -> {after_fa:.3f})"
     print(
         f"\nscored clips ({', '.join(scored)}), each classifier at its operating threshold "
         f"({results['operating_threshold']['before']:g} -> "
