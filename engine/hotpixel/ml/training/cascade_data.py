@@ -258,10 +258,11 @@ def reliability(prob: np.ndarray, label: np.ndarray, bins: int = 10) -> list[dic
     return out
 
 
-def choose_threshold(prob: np.ndarray, data: Batch, recall: float) -> float:
-    """The highest threshold (0.5 at least) that keeps ``recall`` of the clear defects."""
-    best = 0.5
+def choose_threshold(prob: np.ndarray, data: Batch, recall: float, floor: float = 0.5) -> float:
+    """The highest threshold (``floor`` at least) that keeps ``recall`` of the clear defects;
+    ``floor`` where none does."""
+    best = floor
     for t in THRESHOLDS:  # the evaluation's grid, so the operating point is one it reports
-        if t >= 0.5 and rates(prob, data, t)["recall_clear"] >= recall:
+        if t >= floor and rates(prob, data, t)["recall_clear"] >= recall:
             best = t
     return best

@@ -295,14 +295,10 @@ def held_threshold(
     at least the bar: ``recall``, or the base classifier's own recall at ``base_threshold``
     (``base_prob``) where that is lower. Where no threshold keeps the bar, the grid's lowest,
     with ``kept`` false: the fine-tuned classifier lost recall the threshold cannot buy back."""
-    base = cdata.rates(base_prob, val, base_threshold)["recall_clear"]
-    bar = min(recall, base)
-    for t in sorted(THRESHOLDS, reverse=True):
-        got = cdata.rates(prob, val, t)["recall_clear"]
-        if got >= bar:
-            return HeldThreshold(t, bar, got, True)
-    low = min(THRESHOLDS)
-    return HeldThreshold(low, bar, cdata.rates(prob, val, low)["recall_clear"], False)
+    bar = min(recall, cdata.rates(base_prob, val, base_threshold)["recall_clear"])
+    t = cdata.choose_threshold(prob, val, bar, floor=min(THRESHOLDS))
+    got = cdata.rates(prob, val, t)["recall_clear"]
+    return HeldThreshold(t, bar, got, got >= bar)
 
 
 def verdict_rates(prob: np.ndarray, verdicts: Verdicts, threshold: float) -> dict[str, float]:
@@ -337,9 +333,9 @@ def finetune_classifier(
         raise UsageError("no validation candidates to choose the threshold on; pass --threshold")
     base_threshold = float(meta["threshold"])
     before = verdict_rates(net_mod.predict(net, verdicts.encoded), verdicts, base_threshold)
-    base_val = net_mod.predict(net, val.encoded) if len(val.label) else np.zeros(0, np.float32)
+    base_val = net_mod.predict(net, val.encoded)
     losses = fit(net, verdicts, replay, cfg, log)
-    val_prob = net_mod.predict(net, val.encoded) if len(val.label) else base_val
+    val_prob = net_mod.predict(net, val.encoded)
     held = (
         held_threshold(val_prob, base_val, val, base_threshold, cfg.recall)
         if len(val.label)
@@ -362,7 +358,7 @@ def finetune_classifier(
         "threshold": threshold,
         "threshold_chosen_on_validation": chosen,
         "recall_held": asdict(held) if held is not None else None,
-        "validation_before": cdata.rates(base_val, val, base_threshold) if len(val.label) else None,
+        "validation_before": cdata.rates(base_val, val, base_threshold),
         "losses": losses,
         "config": asdict(cfg),
     }
